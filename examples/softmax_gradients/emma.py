@@ -1,0 +1,58 @@
+import numpy as np
+
+
+def softmax(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - np.max(z))
+    return e / e.sum()
+
+
+def softmax_jacobian(z):
+    p = softmax(z)
+    return np.diag(p) - np.outer(p, p)
+
+
+def softmax_backward(y, dL_dy):
+    s = y * dL_dy
+    return s - s.sum() * y
+
+
+def cross_entropy_grad(z, label):
+    grad = softmax(z)
+    grad[label] -= 1.0
+    return grad
+
+
+def cross_entropy_grad_batch(Z, labels):
+    Z = np.asarray(Z, dtype=float)
+    N = Z.shape[0]
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    P[np.arange(N), labels] -= 1.0
+    return P / N
+
+
+def squared_loss_grad(z, y):
+    p = softmax(z)
+    J = np.diag(p) - np.outer(p, p)
+    return 2 * J.T @ (p - y)
+
+# FUNCTION: softmax
+# Mistake (softmax.unstable): straight from the definition, no max subtracted,
+# so exp overflows to inf (and inf/inf = nan) for logits around 1000.
+import numpy as np
+
+
+def softmax(z):
+    exps = np.exp(z)
+    return exps / np.sum(exps)
+
+# FUNCTION: softmax_backward
+# Mistake (backward.missing_y_factor): read the slide's "s - sum_j s_j" as a
+# scalar subtracted from every entry; the sum should be multiplied by y.
+import numpy as np
+
+
+def softmax_backward(y, dL_dy):
+    s = dL_dy * y
+    return s - np.sum(s)

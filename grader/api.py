@@ -1,0 +1,126 @@
+"""The grader's keyword-only API; the command line is a thin layer over it."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from grader import exercises
+from grader.errors import GraderError
+from grader.evaluation.answers import compute_answers, load_public_answers
+from grader.evaluation.reference import find_solutions, load_reference, verify_reference
+from grader.exercises.base import Exercise
+from grader.grading import Grading, Plan, grade_source
+from grader.report.model import Report
+from grader.report.summary import Summary
+from grader.report.write import write_atomic
+from grader.sandbox.limits import Limits
+from grader.sandbox.pool import Launcher, WorkerPool
+from grader.source import Source, read_submission
+from grader.submissions import collect, safe_name
+
+_convert_lock = threading.Lock()  # nbconvert's exporter is shared, and not known to be thread-safe
+
+
+@dataclass
+class BatchSummary:
+    """What ``grade`` did: the summary of the class and where the reports are."""
+
+    summary: Summary
+    out_dir: Path
+    sandbox: str
+
+    @property
+    def statistics(self) -> dict:
+        return self.summary.statistics()
+
+
+def default_launcher() -> Launcher:
+    """How submissions are isolated on this machine."""
+    return Launcher(name="process", note="a separate process with resource limits (no bubblewrap sandbox)")
+
+
+def _read(path: Path) -> Source:
+    with _convert_lock:
+        return read_submission(path)
+
+
+def _resolve(assignment: str | None, source: Source | None) -> Exercise:
+    if assignment:
+        try:
+            return exercises.get(assignment)
+        except KeyError as exc:
+            raise GraderError(str(exc.args[0])) from None
+    guessed = exercises.guess(source.defined) if source else None
+    if guessed is None:
+        raise GraderError("cannot tell the assignment from the submission; pass -a NAME "
+                          f"(one of {', '.join(sorted(exercises.EXERCISES))})")
+    return guessed
+
+
+def check(path: str | Path, *, assignment: str | None = None, limits: Limits | None = None,
+          launcher: Launcher | None = None) -> Report:
+    """A student's local check: the public tests, answers from the shipped public data."""
+    path = Path(path)
+    source = _read(path)
+    exercise = _resolve(assignment, None if source.error else source)
+    limits = limits or Limits()
+    launcher = launcher or default_launcher()
+    grading = Grading(Plan.build(exercise, exercise.checks_for({"public"})), load_public_answers(exercise), limits,
+                      launcher.name, launcher.note)
+    with WorkerPool(1, launcher, limits) as pool:
+        return grade_source(source, path.stem, grading, pool)
+
+
+def prepare(exercise: Exercise, solutions: str | Path | None, limits: Limits, launcher: Launcher) -> Grading:
+    """The batch's fixed part: reference loaded and checked against finite differences, answers computed once."""
+    reference = load_reference(exercise, find_solutions(solutions))
+    problems = verify_reference(exercise, reference)
+    if problems:
+        raise GraderError("the reference solution disagrees with finite differences:\n" + "\n".join(problems[:10]))
+    answers = compute_answers(exercise, reference, exercise.checks)
+    return Grading(Plan.build(exercise, exercise.checks), answers, limits, launcher.name, launcher.note)
+
+
+def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Path, jobs: int | None = None,
+          solutions: str | Path | None = None, limits: Limits | None = None, launcher: Launcher | None = None,
+          on_report: Callable[[Report], None] | None = None) -> BatchSummary:
+    """Grade every submission under ``paths`` into ``out_dir``: one JSON report each, plus the summaries."""
+    out_dir = Path(out_dir)
+    found = collect([Path(p) for p in paths], assignment)
+    if not found:
+        raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths))
+    first = None if assignment else _read(found[0].path)
+    exercise = _resolve(assignment, first)
+    limits = limits or Limits()
+    launcher = launcher or default_launcher()
+    grading = prepare(exercise, solutions, limits, launcher)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = Summary(exercise.name, [f.name for f in exercise.functions])
+    taken: set[str] = set()
+    names = {s.student: safe_name(s.student, taken) for s in found}
+    lock = threading.Lock()
+    jobs = jobs or os.cpu_count() or 1
+
+    with WorkerPool(jobs, launcher, limits) as pool:
+
+        def one(submission) -> None:
+            source = _read(submission.path)
+            if submission.note:
+                source.notes.insert(0, submission.note)
+            report = grade_source(source, submission.student, grading, pool)
+            write_atomic(out_dir / f"{names[submission.student]}.json", report.model_dump_json(indent=2) + "\n")
+            with lock:
+                summary.add(report)
+                if on_report:
+                    on_report(report)
+
+        with ThreadPoolExecutor(max_workers=jobs) as executor:
+            for future in [executor.submit(one, s) for s in found]:
+                future.result()
+    summary.write(out_dir)
+    return BatchSummary(summary, out_dir, launcher.name)

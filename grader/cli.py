@@ -1,0 +1,123 @@
+"""The ``grader`` command line: parse, call the API, render, map the outcome to an exit status."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from grader import __version__, api
+from grader.errors import ExitCode, GraderError
+from grader.report.model import Report
+from grader.report.text import render_batch, render_check
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    sys.exit(ExitCode.USAGE_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grader")
+def cli() -> None:
+    """Grade softmax and BPTT gradient exercises, with hints that name the mistake."""
+
+
+@cli.command("check")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("-a", "--assignment", help="assignment name (told from the functions defined when omitted)")
+@click.option("--json", "as_json", is_flag=True, help="print the JSON report instead of the table")
+def check_cmd(path: Path, assignment: str | None, as_json: bool) -> None:
+    """Run the public tests on your submission PATH (.py or .ipynb), with hints."""
+    if not path.exists() and not path.is_symlink():
+        _fail(f"{path} does not exist")
+    try:
+        report = api.check(path, assignment=assignment)
+    except GraderError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        render_check(report, Console(highlight=False))
+    if report.status == "error":
+        sys.exit(ExitCode.USAGE_ERROR)
+    sys.exit(ExitCode.OK if all(t.status == "passed" for t in report.tests) else ExitCode.TESTS_FAILED)
+
+
+@cli.command("grade")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-a", "--assignment", help="assignment name (told from the first submission when omitted)")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="folder for the reports")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="submissions graded at once (default: cores)")
+@click.option("--solutions", type=click.Path(path_type=Path), default=None, help="folder of reference solutions")
+def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jobs: int | None, solutions: Path | None) -> None:
+    """Grade every submission in PATHS into OUT: a JSON report each, summary.csv and summary.json."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"not found: {', '.join(missing)}")
+    console = Console(stderr=True, highlight=False)
+    try:
+        batch = api.grade(list(paths), assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions)
+    except GraderError as exc:
+        _fail(str(exc))
+    render_batch(batch.statistics, str(out_dir), Console(highlight=False))
+    del console
+
+
+@cli.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of the report."""
+    click.echo(json.dumps(Report.model_json_schema(), indent=2))
+
+
+@cli.command("hints")
+def hints_cmd() -> None:
+    """List every hint code with its message."""
+    from grader import exercises
+    from grader.diagnosis.catalogue import all_hints
+
+    for code, function, message in all_hints(list(exercises.EXERCISES.values())):
+        click.echo(f"{code}  [{function}]\n    {message}\n")
+
+
+@cli.command("assign")
+@click.argument("solution", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+def assign_cmd(solution: Path, out_dir: Path) -> None:
+    """Build the student templates (.py and .ipynb) from a SOLUTION with solution markers."""
+    from grader.authoring.templates import MarkerError, templates
+
+    try:
+        py, ipynb = templates(solution.read_text(encoding="utf-8"))
+    except MarkerError as exc:
+        _fail(f"{solution}: {exc}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{solution.stem}.py").write_text(py, encoding="utf-8")
+    (out_dir / f"{solution.stem}.ipynb").write_text(ipynb, encoding="utf-8")
+    click.echo(f"wrote {out_dir / (solution.stem + '.py')} and {out_dir / (solution.stem + '.ipynb')}")
+
+
+@cli.command("build-data", hidden=True)
+@click.option("-a", "--assignment", required=True)
+@click.option("--solutions", type=click.Path(path_type=Path), default=None)
+def build_data_cmd(assignment: str, solutions: Path | None) -> None:
+    """Write the public answers that `grader check` ships with (instructors and maintainers only)."""
+    from grader import exercises
+    from grader.evaluation.answers import build_public_data, data_path
+    from grader.evaluation.reference import find_solutions, load_reference
+
+    try:
+        exercise = exercises.get(assignment)
+        text = build_public_data(exercise, load_reference(exercise, find_solutions(solutions)))
+    except (KeyError, GraderError) as exc:
+        _fail(str(exc))
+    data_path(exercise).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {data_path(exercise)}")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli(prog_name="grader")

@@ -1,0 +1,1 @@
+"""Which known mistake fits a wrong answer: mutant matching, structural checks, ranking."""

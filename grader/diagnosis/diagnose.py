@@ -1,0 +1,48 @@
+"""Diagnosis of one test: the hints it gets, most useful first."""
+
+from __future__ import annotations
+
+from grader.diagnosis.catalogue import generic_message, rank
+from grader.diagnosis.explain import describe_error
+from grader.diagnosis.mutants import matching_mutants
+from grader.diagnosis.structure import structural_hints, warning_hints
+from grader.evaluation.answers import CheckAnswers
+from grader.evaluation.check import CheckResult
+from grader.exercises.base import Exercise
+from grader.report.model import Hint
+from grader.source.model import Source
+
+
+def diagnose(result: CheckResult, answers: CheckAnswers, exercise: Exercise, source: Source | None, call_s: float) -> list[Hint]:
+    """Hints for a test: a known mistake if one fits, else what its structure shows; then warnings."""
+    hints = _failure_hints(result, answers, exercise, source, call_s) if result.status != "passed" else []
+    hints += [w for w in warning_hints(result) if w.code not in {h.code for h in hints}]
+    return sorted(hints, key=lambda h: (h.warning, rank(h.code, exercise)))
+
+
+def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercise, source: Source | None, call_s: float) -> list[Hint]:
+    function = result.check.function
+    states = {c.state for c in result.cases}
+    for state, code in (("missing", "generic.missing_function"), ("timeout", "generic.timeout"),
+                        ("not_implemented", "generic.not_implemented")):
+        if state in states:
+            return [Hint(code=code, message=generic_message(code, function=function, limit=call_s))]
+    failing = next((c for c in result.cases if c.state in ("exception", "crash")), None)
+    if failing is not None:
+        error = describe_error(failing.call.error, source) if failing.state == "exception" else failing.problem
+        return [Hint(code="generic.exception", message=generic_message("generic.exception", function=function, error=error))]
+    unreadable = next((c for c in result.cases if c.state == "unreadable"), None)
+    if unreadable is not None:
+        return [Hint(code="generic.wrong_type", message=generic_message("generic.wrong_type", function=function, detail=unreadable.problem))]
+    hints = matching_mutants(result, answers, exercise)
+    return hints or structural_hints(result, answers.expected, exercise.tolerance)
+
+
+def summary_order(hints: list[Hint], exercise: Exercise) -> list[Hint]:
+    """Hints of a whole report without repeats: mistakes before warnings, specific before generic."""
+    seen, out = set(), []
+    for hint in sorted(hints, key=lambda h: (h.warning, rank(h.code, exercise))):
+        if hint.code not in seen:
+            seen.add(hint.code)
+            out.append(hint)
+    return out

@@ -1,0 +1,75 @@
+"""A test's one-line message: how far off and where, in the student's terms."""
+
+from __future__ import annotations
+
+from grader.evaluation.check import CaseResult, CheckResult
+from grader.sandbox.outcome import StudentError
+from grader.source.model import Source
+
+
+def where(error: StudentError, source: Source | None) -> str:
+    """'alice.py, line 12: `return e / s`' for the innermost student frame, or ''."""
+    if error.where is None:
+        return ""
+    chunk, line = error.where
+    text = source.quote(chunk, line) if source else ""
+    return f"{chunk}, line {line}" + (f": `{text}`" if text else "")
+
+
+def describe_error(error: StudentError | None, source: Source | None) -> str:
+    """'ZeroDivisionError: division by zero (cell 3, line 5: `x = 1/0`)'."""
+    if error is None:
+        return "an error"
+    text = f"{error.type}: {error.message}" if error.message else error.type
+    place = where(error, source)
+    return f"{text} ({place})" if place else text
+
+
+def _first(result: CheckResult, states: set[str]) -> CaseResult | None:
+    return next((c for c in result.cases if c.state in states), None)
+
+
+def _index(worst: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in worst) + "]"
+
+
+def test_message(result: CheckResult, source: Source | None, call_s: float, expected: list | None = None) -> str:
+    """The message of a test: what is wrong on which case, how far off, and where.
+
+    ``expected`` (public tests only) lets the message quote the right value at the worst index.
+    """
+    n = len(result.cases)
+    check = result.check
+    status = result.status
+    if status == "passed":
+        return f"right on all {n} cases"
+    if (c := _first(result, {"missing"})) is not None:
+        return f"{check.function} is not defined in the submission"
+    if (c := _first(result, {"timeout"})) is not None:
+        return f"ran past the time limit of {call_s:g} s per call on case {c.case.name}"
+    if (c := _first(result, {"not_implemented"})) is not None:
+        if c.call and c.call.error:
+            return "not implemented yet: it raises NotImplementedError"
+        return f"not implemented yet: it {c.problem or 'returned None'}"
+    if (c := _first(result, {"exception"})) is not None:
+        return f"raised {describe_error(c.call.error, source)} on case {c.case.name}"
+    if (c := _first(result, {"crash"})) is not None:
+        return f"case {c.case.name}: {c.problem}"
+    if (c := _first(result, {"unreadable"})) is not None:
+        return f"the result cannot be read as numbers on case {c.case.name}: {c.problem}"
+    wrong = [c for c in result.cases if c.state != "right"]
+    c = wrong[0]
+    comp = c.comparison
+    if comp.verdict == "shape":
+        return f"wrong shape on case {c.case.name}: expected {comp.expected_shape}, got {comp.actual_shape}"
+    count = f"wrong on {len(wrong)} of {n} cases"
+    if comp.verdict == "nonfinite":
+        return f"{count}: nan or inf in {comp.nonfinite} of {comp.total} entries on case {c.case.name}, where the right values are finite"
+    text = (
+        f"{count}: on case {c.case.name}, max abs error {comp.max_abs:.3g} at index {_index(comp.worst)}, "
+        f"max relative error {comp.max_rel:.3g}"
+    )
+    if expected is not None and c.actual is not None:
+        right = expected[result.cases.index(c)]
+        text += f" (got {float(c.actual[comp.worst]):.6g}, expected {float(right[comp.worst]):.6g})"
+    return text

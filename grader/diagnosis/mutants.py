@@ -1,0 +1,39 @@
+"""Mutant matching: is the student's output exactly what a known mistake produces, on every case?"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.evaluation.answers import CheckAnswers
+from grader.evaluation.check import CheckResult
+from grader.evaluation.compare import close
+from grader.exercises.base import Exercise
+from grader.report.model import Evidence, Hint
+
+
+def matching_mutants(result: CheckResult, answers: CheckAnswers, exercise: Exercise) -> list[Hint]:
+    """A hint for each mutant whose output matches the student's on every case of the check.
+
+    A mutant counts only when it differs from the right answer on a case that the student got wrong,
+    so a mistake that is harmless on these inputs is never blamed.
+    """
+    if any(c.actual is None for c in result.cases):
+        return []
+    hints = []
+    for mutant in exercise.mutants_for(result.check.function, result.check.key):
+        for variant in answers.mutants.get(mutant.code, []):
+            if _matches(result, variant, answers.expected, exercise):
+                n = len(result.cases)
+                hints.append(Hint(code=mutant.code, message=mutant.message, evidence=Evidence(matched_cases=n, of=n)))
+                break
+    return hints
+
+
+def _matches(result: CheckResult, outputs: list[np.ndarray | None], expected: list[np.ndarray], exercise: Exercise) -> bool:
+    blamed = False
+    for case, output, right in zip(result.cases, outputs, expected):
+        if output is None or not close(case.actual, output, exercise.tolerance):
+            return False
+        if case.state != "right" and not close(output, right, exercise.tolerance):
+            blamed = True
+    return blamed

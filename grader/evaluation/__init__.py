@@ -1,0 +1,1 @@
+"""The trusted side's judgement: expected answers, comparisons, finite differences."""

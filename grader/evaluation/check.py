@@ -1,0 +1,125 @@
+"""Judge one check: the student's result on each of its cases against the expected answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from grader.evaluation.compare import Comparison, compare, conform
+from grader.exercises.base import Case, Check, Function, Tolerance
+from grader.sandbox.outcome import CallResult, Returned
+
+CaseState = Literal[
+    "right", "wrong", "shape", "nonfinite", "unreadable", "not_implemented", "exception", "timeout", "crash", "missing"
+]
+TestStatus = Literal["passed", "failed", "error", "timeout"]
+FAILED_VALUES = {"wrong", "shape", "nonfinite", "unreadable"}
+
+
+@dataclass
+class CaseResult:
+    """The student's result on one case, judged."""
+
+    case: Case
+    state: CaseState
+    call: CallResult | None = None
+    returned: Returned | None = None
+    actual: np.ndarray | None = None
+    comparison: Comparison | None = None
+    alias: str | None = None  # the key under which a dict value was found, when not the contract's
+    problem: str = ""  # why it could not be compared, in the student's terms
+
+
+@dataclass
+class CheckResult:
+    """All of a check's cases, judged, with the status they add up to."""
+
+    check: Check
+    cases: list[CaseResult]
+
+    @property
+    def status(self) -> TestStatus:
+        """timeout if any case timed out, error if any raised or crashed, failed if any is wrong."""
+        states = {c.state for c in self.cases}
+        if "timeout" in states:
+            return "timeout"
+        if states & {"not_implemented", "exception", "crash", "missing"}:
+            return "error"
+        if states & FAILED_VALUES:
+            return "failed"
+        return "passed"
+
+    @property
+    def comparable(self) -> bool:
+        """True when every case returned an array of the right shape (values can be studied)."""
+        return all(c.actual is not None and c.comparison and c.comparison.verdict != "shape" for c in self.cases)
+
+
+def judge_check(
+    check: Check,
+    function: Function,
+    calls: list[CallResult] | None,
+    expected: list[np.ndarray],
+    tol: Tolerance,
+) -> CheckResult:
+    """Compare each case's call result with its expected answer. ``calls`` is None when the function is missing."""
+    if calls is None:
+        return CheckResult(check, [CaseResult(case, "missing") for case in check.cases])
+    return CheckResult(check, [_judge_case(c, function, check.key, r, e, tol) for c, r, e in zip(check.cases, calls, expected)])
+
+
+def _judge_case(
+    case: Case, function: Function, key: str | None, call: CallResult, expected: np.ndarray, tol: Tolerance
+) -> CaseResult:
+    if call.status == "timeout":
+        return CaseResult(case, "timeout", call, problem=call.detail)
+    if call.status in ("crash", "not_run"):
+        return CaseResult(case, "crash", call, problem=call.detail)
+    if call.status == "error":
+        state = "not_implemented" if call.error and call.error.type == "NotImplementedError" else "exception"
+        return CaseResult(case, state, call)
+    value, alias, problem = _select(call.value, function, key)
+    if problem:
+        state = "not_implemented" if call.value is None else "unreadable"
+        return CaseResult(case, state, call, problem=problem)
+    if value.unreadable:
+        return CaseResult(case, "unreadable", call, value, problem=f"{value.type_name} holding {value.unreadable}")
+    comparison = compare(value.array, expected, tol)
+    state = {"match": "right", "mismatch": "wrong", "shape": "shape", "nonfinite": "nonfinite"}[comparison.verdict]
+    actual, _ = conform(value.array, np.shape(expected))
+    return CaseResult(case, state, call, value, actual, comparison, alias)
+
+
+def _select(value, function: Function, key: str | None) -> tuple[Returned | None, str | None, str]:
+    """The returned array a check grades: the whole result, or one key of a dict (or item of a tuple)."""
+    if value is None:
+        return None, None, "returned None"
+    if key is None:
+        if isinstance(value, Returned):
+            return value, None, ""
+        return None, None, f"returned a {'dict' if isinstance(value, dict) else 'tuple'} where an array was asked"
+    if function.returns == "tuple":
+        if not isinstance(value, tuple):
+            return None, None, f"returned one array where a tuple {tuple(function.keys)} was asked"
+        index = function.keys.index(key)
+        if index >= len(value):
+            return None, None, f"returned a tuple of {len(value)} items where {len(function.keys)} were asked"
+        item = value[index]
+        return (item, None, "") if isinstance(item, Returned) else (None, None, "an item of the tuple is None")
+    if isinstance(value, tuple):
+        return None, None, f"returned a tuple of {len(value)} items where a dict with keys {list(function.keys)} was asked"
+    if not isinstance(value, dict):
+        return None, None, f"returned an array where a dict with keys {list(function.keys)} was asked"
+    if key in value:
+        item, alias = value[key], None
+    else:
+        alias = next((a for a, k in function.key_aliases.items() if k == key and a in value), None)
+        if alias is None:
+            found = ", ".join(repr(k) for k in list(value)[:12]) or "none"
+            return None, None, f"the dict has no key {key!r} (keys found: {found})"
+        item = value[alias]
+    if not isinstance(item, Returned):
+        return None, None, f"the value under {key!r} is not an array"
+    return item, alias, ""

@@ -1,0 +1,96 @@
+"""Compare one returned array with the expected one, keeping the anatomy of a mismatch as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from grader.exercises.base import Tolerance
+
+Verdict = Literal["match", "mismatch", "shape", "nonfinite"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How an actual array differs from the expected one (numpy.testing's anatomy, as data)."""
+
+    verdict: Verdict
+    expected_shape: tuple[int, ...]
+    actual_shape: tuple[int, ...]
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    worst: tuple[int, ...] = ()
+    mismatched: int = 0
+    total: int = 0
+    nonfinite: int = 0  # nan/inf entries of the actual array where the expected one is finite
+    squeezed: bool = False  # extra axes of length 1 were removed to compare
+    scaled_error: float = 0.0  # max_abs / max(|expected|, floor): what the tolerance bounds
+
+    @property
+    def ok(self) -> bool:
+        """True when the values are right (possibly after removing singleton axes)."""
+        return self.verdict == "match"
+
+
+def conform(actual: np.ndarray, expected_shape: tuple[int, ...]) -> tuple[np.ndarray, bool]:
+    """Drop extra axes of length 1 (a (K, 1) column where (K,) was asked); say whether any were."""
+    if actual.shape == expected_shape:
+        return actual, False
+    if actual.size == int(np.prod(expected_shape)) and actual.ndim > len(expected_shape):
+        if tuple(n for n in actual.shape if n != 1) == tuple(n for n in expected_shape if n != 1):
+            return actual.reshape(expected_shape), True
+    return actual, False
+
+
+def compare(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, rel: float | None = None) -> Comparison:
+    """Compare ``actual`` with ``expected``: right when max |a - e| <= rel * max(max |e|, floor)."""
+    rel = tol.rel if rel is None else rel
+    expected = np.asarray(expected, dtype=np.float64)
+    actual, squeezed = conform(np.asarray(actual, dtype=np.float64), expected.shape)
+    if actual.shape != expected.shape:
+        return Comparison("shape", expected.shape, actual.shape, total=expected.size)
+    finite_expected = np.isfinite(expected)
+    bad = ~np.isfinite(actual) & finite_expected
+    both_nan = np.isnan(actual) & np.isnan(expected)
+    same_inf = np.isinf(actual) & (actual == expected)
+    with np.errstate(all="ignore"):
+        diff = np.where(both_nan | same_inf, 0.0, np.abs(actual - expected))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        scale = max(float(np.max(np.abs(expected[finite_expected]), initial=0.0)), tol.floor)
+        bound = rel * scale
+        mismatched_mask = diff > bound
+        rel_err = np.where(mismatched_mask, diff / np.maximum(np.abs(expected), np.finfo(float).tiny), 0.0)
+    total = expected.size
+    if total == 0:
+        return Comparison("match", expected.shape, actual.shape, squeezed=squeezed)
+    worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
+    max_abs = float(np.max(diff))
+    result = dict(
+        expected_shape=expected.shape,
+        actual_shape=actual.shape,
+        max_abs=max_abs,
+        max_rel=float(np.nanmax(rel_err)) if rel_err.size else 0.0,
+        worst=tuple(int(i) for i in worst),
+        mismatched=int(np.count_nonzero(mismatched_mask)),
+        total=total,
+        nonfinite=int(np.count_nonzero(bad)),
+        squeezed=squeezed,
+        scaled_error=max_abs / scale,
+    )
+    if result["nonfinite"]:
+        return Comparison("nonfinite", **result)
+    return Comparison("mismatch" if result["mismatched"] else "match", **result)
+
+
+def close(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
+    """Loose equality used to tell which mistake an output is (nan matches nan, inf matches inf)."""
+    expected = np.asarray(expected, dtype=np.float64)
+    actual, _ = conform(np.asarray(actual, dtype=np.float64), expected.shape)
+    if actual.shape != expected.shape:
+        return False
+    if not np.array_equal(np.isnan(actual), np.isnan(expected)):
+        return False
+    c = compare(actual, expected, tol, rel=tol.match_rel)
+    return c.verdict == "match"

@@ -1,0 +1,142 @@
+"""One submission through the pipeline: Source -> sandbox -> evaluation -> diagnosis -> Report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from grader import __version__
+from grader.diagnosis.catalogue import generic_message
+from grader.diagnosis.diagnose import diagnose, summary_order
+from grader.diagnosis.explain import describe_error, test_message
+from grader.evaluation.answers import Answers
+from grader.evaluation.check import judge_check
+from grader.exercises.base import Check, Exercise
+from grader.report.model import GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult
+from grader.sandbox.limits import Limits
+from grader.sandbox.outcome import SubmissionRun
+from grader.sandbox.pool import Call, Job, WorkerPool
+from grader.source.model import Source
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The checks of a batch and the calls they need: each function once, on each distinct case."""
+
+    exercise: Exercise
+    checks: tuple[Check, ...]
+    calls: tuple[Call, ...]
+    positions: dict[str, list[int]]  # check id -> index of each of its cases in its function's call
+
+    @classmethod
+    def build(cls, exercise: Exercise, checks: tuple[Check, ...]) -> "Plan":
+        cases: dict[str, list] = {}
+        positions = {}
+        for check in checks:
+            seen = cases.setdefault(check.function, [])
+            idx = []
+            for case in check.cases:
+                pos = next((i for i, c in enumerate(seen) if c is case), None)
+                if pos is None:
+                    seen.append(case)
+                    pos = len(seen) - 1
+                idx.append(pos)
+            positions[check.id] = idx
+        calls = tuple(
+            Call(f.name, f.params, f.returns, tuple(c.args for c in cases[f.name]))
+            for f in exercise.functions
+            if f.name in cases
+        )
+        return cls(exercise, checks, calls, positions)
+
+
+@dataclass(frozen=True)
+class Grading:
+    """Everything fixed for a batch: what is checked, the answers, the limits and the sandbox."""
+
+    plan: Plan
+    answers: Answers
+    limits: Limits
+    sandbox: str
+    sandbox_note: str = ""
+
+    def grader_info(self) -> GraderInfo:
+        """The report's ``grader`` block."""
+        return GraderInfo(
+            version=__version__,
+            sandbox=self.sandbox,
+            sandbox_note=self.sandbox_note or None,
+            limits=self.limits.describe(),
+            assignment_version=self.plan.exercise.version,
+            answers=self.answers.origin,
+        )
+
+
+def grade_source(source: Source, student: str, grading: Grading, pool: WorkerPool) -> Report:
+    """Grade one submission that has been read; never raises for anything the submission does."""
+    started = time.perf_counter()
+    plan = grading.plan
+    max_score = float(sum(c.points for c in plan.checks))
+    base = dict(
+        assignment=plan.exercise.name,
+        student=student,
+        submission=SubmissionInfo(path=source.path, sha256=source.sha256, kind=source.kind),
+        max_score=max_score,
+        grader=grading.grader_info(),
+        notes=list(source.notes),
+    )
+    if source.error:
+        hints = []
+        if source.error_code:
+            hints = [HintSummary(code=source.error_code, function="*", message=generic_message(source.error_code, detail=source.error))]
+        return Report(status="error", score=0.0, message=source.error, hints=hints, duration_s=_since(started), **base)
+    run = pool.run(Job(tuple(source.chunks), source.mode, plan.calls))
+    base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
+    if run.status == "load_error" or not run.loaded:
+        message = _load_failure(run, source)
+        return Report(status="error", score=0.0, message=message, duration_s=_since(started), **base)
+    tests = [_grade_check(check, run, grading, source) for check in plan.checks]
+    all_hints = [(h, t.function) for t in tests for h in t.hints]
+    functions = {h.code: f for h, f in reversed(all_hints)}
+    ordered = summary_order([h for h, _ in all_hints], plan.exercise)
+    return Report(
+        status="graded",
+        score=float(sum(t.score for t in tests)),
+        tests=tests,
+        hints=[HintSummary(code=h.code, message=h.message, function=functions[h.code]) for h in ordered],
+        duration_s=_since(started),
+        **base,
+    )
+
+
+def _grade_check(check: Check, run: SubmissionRun, grading: Grading, source: Source) -> TestResult:
+    exercise = grading.plan.exercise
+    calls = run.calls.get(check.function)
+    picked = None if calls is None else [calls[i] for i in grading.plan.positions[check.id]]
+    answers = grading.answers[check.id]
+    result = judge_check(check, exercise.function(check.function), picked, answers.expected, exercise.tolerance)
+    hints: list[Hint] = diagnose(result, answers, exercise, source, grading.limits.call_s)
+    shown = answers.expected if check.visibility == "public" else None
+    passed = result.status == "passed"
+    return TestResult(
+        id=check.id,
+        function=check.function,
+        key=check.key,
+        visibility=check.visibility,
+        status=result.status,
+        score=float(check.points) if passed else 0.0,
+        max_score=float(check.points),
+        message=test_message(result, source, grading.limits.call_s, shown),
+        hints=hints,
+        cases=len(check.cases),
+    )
+
+
+def _load_failure(run: SubmissionRun, source: Source) -> str:
+    if run.status == "load_error":
+        return f"the submission's top-level code raised {describe_error(run.load_error, source)}"
+    return run.detail or "the submission could not be run"
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 4)

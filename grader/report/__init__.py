@@ -1,0 +1,1 @@
+"""The report: one pydantic model, its JSON, its schema, and its renderings."""

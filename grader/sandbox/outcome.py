@@ -1,0 +1,216 @@
+"""What came back from a submission, parsed and validated on the trusted side.
+
+The submission's byte stream is untrusted: it is parsed here into plain typed
+values (arrays of float64 and short strings). A stream that does not follow the
+protocol is the submission's failure, never the grader's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from grader.sandbox import protocol
+
+CallStatus = Literal["ok", "error", "timeout", "crash", "not_run"]
+RunStatus = Literal["ok", "load_error", "timeout", "crashed", "garbled"]
+
+
+@dataclass(frozen=True)
+class Returned:
+    """One array-like that the student returned: its float64 values, or why it could not be read."""
+
+    array: np.ndarray | None
+    orig_dtype: str = "float64"
+    type_name: str = "ndarray"
+    unreadable: str | None = None
+
+
+Value = Returned | dict | tuple | None
+
+
+@dataclass(frozen=True)
+class StudentError:
+    """An exception raised by student code, with the student's own frames only."""
+
+    type: str
+    message: str
+    frames: tuple[tuple[str, int, str], ...] = ()
+
+    @property
+    def where(self) -> tuple[str, int] | None:
+        """The innermost student frame (file or cell, line)."""
+        return (self.frames[-1][0], self.frames[-1][1]) if self.frames else None
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """The outcome of calling one student function on one case."""
+
+    status: CallStatus
+    value: Value = None
+    error: StudentError | None = None
+    mutated: tuple[str, ...] = ()
+    duration_s: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class SubmissionRun:
+    """Everything a submission's process reported, validated."""
+
+    status: RunStatus
+    load_error: StudentError | None = None
+    load_chunk: str = ""
+    chunk_errors: list[tuple[str, StudentError]] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)
+    calls: dict[str, list[CallResult]] = field(default_factory=dict)
+    detail: str = ""
+    elapsed_s: float = 0.0
+    loaded: bool = False  # the top-level code ran to its end (or, for notebooks, every cell was tried)
+
+
+def parse_run(stream: bytes, calls: dict[str, int], exit_info: dict[str, Any]) -> SubmissionRun:
+    """Turn a submission's raw record stream and its exit summary into a SubmissionRun.
+
+    ``calls`` maps each requested function to its number of cases.
+    """
+    run = SubmissionRun(status="ok", elapsed_s=float(exit_info.get("elapsed_s") or 0.0))
+    results: dict[str, dict[int, CallResult]] = {name: {} for name in calls}
+    done = loaded = False
+    frames, clean = protocol.unpack_all(stream)
+    garbled = not clean
+    for header, blobs in frames:
+        kind = header.get("t")
+        fname = header.get("function")
+        if kind == "loaded":
+            loaded = run.loaded = True
+            for item in _as_list(header.get("chunk_errors"))[:100]:
+                if isinstance(item, dict):
+                    run.chunk_errors.append((_short(item.get("chunk")), _error(item.get("error"))))
+        elif kind == "load_error":
+            run.status = "load_error"
+            run.load_error = _error(header.get("error"))
+            run.load_chunk = _short(header.get("chunk"))
+        elif kind == "done":
+            done = True
+        elif fname in results:
+            case = header.get("case")
+            if kind == "missing":
+                run.missing[fname] = _short(header.get("found"))
+            elif kind == "skipped":
+                start = header.get("from_case")
+                if isinstance(start, int):
+                    for i in range(max(start, 0), calls[fname]):
+                        results[fname].setdefault(i, CallResult("not_run", detail="skipped after repeated failures"))
+            elif isinstance(case, int) and 0 <= case < calls[fname] and case not in results[fname]:
+                results[fname][case] = _call_result(kind, header, blobs)
+    if run.status == "ok" and not done:
+        run.status, run.detail = _why_incomplete(exit_info, loaded, garbled)
+    for name, count in calls.items():
+        if name in run.missing:
+            continue
+        reason = _not_run_reason(run)
+        run.calls[name] = [results[name].get(i) or CallResult(_unfinished_status(run), detail=reason) for i in range(count)]
+    return run
+
+
+def _why_incomplete(exit_info: dict[str, Any], loaded: bool, garbled: bool) -> tuple[RunStatus, str]:
+    if exit_info.get("timed_out"):
+        stage = "while grading its functions" if loaded else "while running its top-level code"
+        return "timeout", f"the submission ran past its time limit {stage}"
+    if exit_info.get("truncated"):
+        return "garbled", "the submission wrote more output to the grader's channel than allowed"
+    if garbled:
+        return "garbled", "the submission wrote garbage into the grader's channel"
+    signal = exit_info.get("signal")
+    if signal:
+        return "crashed", f"the submission's process was killed by signal {signal} ({_signal_name(signal)})"
+    code = exit_info.get("exit_code")
+    return "crashed", f"the submission's process exited (status {code}) before its functions were graded"
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown"
+
+
+def _unfinished_status(run: SubmissionRun) -> CallStatus:
+    return "timeout" if run.status == "timeout" else "not_run"
+
+
+def _not_run_reason(run: SubmissionRun) -> str:
+    if run.status == "load_error":
+        return "the submission's top-level code failed"
+    return run.detail or "no result was reported"
+
+
+def _call_result(kind: str, header: dict[str, Any], blobs: list[bytes]) -> CallResult:
+    mutated = tuple(_short(m) for m in _as_list(header.get("mutated"))[:10])
+    duration = header.get("duration_s")
+    duration = float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else 0.0
+    if kind == "timeout":
+        return CallResult("timeout", detail="the call ran past its time limit")
+    if kind == "crash":
+        sig, code = header.get("signal"), header.get("exit_code")
+        detail = f"killed by signal {sig} ({_signal_name(sig)})" if isinstance(sig, int) else f"exited with status {code}"
+        return CallResult("crash", detail=f"the process running this call {detail}")
+    if kind != "result":
+        return CallResult("crash", detail="unexpected record")
+    if header.get("status") == "error":
+        return CallResult("error", error=_error(header.get("error")), mutated=mutated, duration_s=duration)
+    try:
+        value = _decode_returned(header.get("value"), blobs, 0)
+    except protocol.ProtocolError as exc:
+        return CallResult("crash", detail=f"its result could not be read ({exc})")
+    return CallResult("ok", value=value, mutated=mutated, duration_s=duration)
+
+
+def _decode_returned(tag: Any, blobs: list[bytes], depth: int) -> Value:
+    if not isinstance(tag, dict) or depth > 1:
+        raise protocol.ProtocolError("malformed result")
+    kind = tag.get("t")
+    if kind == "none":
+        return None
+    if kind == "unreadable":
+        return Returned(None, type_name=_short(tag.get("type")), unreadable=_short(tag.get("reason"), 300))
+    if kind == "array":
+        array = protocol.decode_value(tag, blobs)
+        return Returned(array, orig_dtype=_short(tag.get("orig")), type_name=_short(tag.get("type")))
+    items = tag.get("items")
+    if not isinstance(items, list) or len(items) > 64:
+        raise protocol.ProtocolError("malformed result")
+    if kind == "dict":
+        out = {}
+        for item in items:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+                raise protocol.ProtocolError("malformed result")
+            out[item[0][:100]] = _decode_returned(item[1], blobs, depth + 1)
+        return out
+    if kind == "tuple":
+        return tuple(_decode_returned(v, blobs, depth + 1) for v in items)
+    raise protocol.ProtocolError("malformed result")
+
+
+def _error(raw: Any) -> StudentError:
+    if not isinstance(raw, dict):
+        return StudentError("UnknownError", "")
+    frames = []
+    for f in _as_list(raw.get("frames"))[:5]:
+        if isinstance(f, dict) and isinstance(f.get("line"), int):
+            frames.append((_short(f.get("file")), int(f["line"]), _short(f.get("function"))))
+    return StudentError(_short(raw.get("type")), _short(raw.get("message"), 500), tuple(frames))
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    return value[:limit] if isinstance(value, str) else ""

@@ -1,0 +1,232 @@
+"""The wire format between the grader and its sandboxed workers: frames of JSON headers and raw bytes.
+
+This module is imported on both sides of the trust boundary: by the grader as
+``grader.sandbox.protocol`` and inside the sandbox, beside ``worker.py``, as
+``protocol``. It uses only the standard library and NumPy.
+
+A frame is ``MAGIC | u32 header length | header (UTF-8 JSON) | u32 blob count |
+(u64 length | bytes) per blob``. Values inside a header are tagged dicts; arrays
+travel as raw little-endian float64 (or int64) bytes in blobs. Nothing is ever
+pickled or evaluated: what comes back from student code is parsed as data and
+validated here, and anything malformed raises :class:`ProtocolError`.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any, BinaryIO
+
+import numpy as np
+
+MAGIC = b"GRD1"
+MAX_HEADER = 4 * 1024 * 1024
+MAX_BLOBS = 4096
+MAX_ELEMENTS = 4_000_000
+MAX_DEPTH = 3
+ALLOWED_DTYPES = {"<f8": np.float64, "<i8": np.int64}
+
+
+class ProtocolError(ValueError):
+    """A frame or value that does not follow the protocol (from a broken or hostile peer)."""
+
+
+# ---------------------------------------------------------------- frames
+
+
+def pack_frame(header: dict[str, Any], blobs: list[bytes] = ()) -> bytes:
+    """Serialise one frame."""
+    head = json.dumps(header, allow_nan=True, separators=(",", ":")).encode("utf-8")
+    parts = [MAGIC, struct.pack("<I", len(head)), head, struct.pack("<I", len(blobs))]
+    for blob in blobs:
+        parts.append(struct.pack("<Q", len(blob)))
+        parts.append(bytes(blob))
+    return b"".join(parts)
+
+
+def unpack_frames(data: bytes) -> tuple[list[tuple[dict[str, Any], list[bytes]]], bytes]:
+    """Parse every complete frame at the start of ``data``; return them and the unparsed rest."""
+    frames = []
+    view = memoryview(data)
+    pos = 0
+    while True:
+        frame, used = _unpack_one(view, pos)
+        if frame is None:
+            return frames, bytes(view[pos:])
+        frames.append(frame)
+        pos = used
+
+
+def unpack_all(data: bytes) -> tuple[list[tuple[dict[str, Any], list[bytes]]], bool]:
+    """Parse frames until the data ends or stops following the protocol; say whether it all parsed."""
+    frames = []
+    view = memoryview(data)
+    pos = 0
+    while pos < len(view):
+        try:
+            frame, used = _unpack_one(view, pos)
+        except ProtocolError:
+            return frames, False
+        if frame is None:
+            return frames, False
+        frames.append(frame)
+        pos = used
+    return frames, True
+
+
+def _unpack_one(view: memoryview, pos: int) -> tuple[tuple[dict[str, Any], list[bytes]] | None, int]:
+    end = len(view)
+    if end - pos < 8:
+        return None, pos
+    if bytes(view[pos : pos + 4]) != MAGIC:
+        raise ProtocolError("bad frame marker")
+    (hlen,) = struct.unpack_from("<I", view, pos + 4)
+    if hlen > MAX_HEADER:
+        raise ProtocolError("frame header too large")
+    cur = pos + 8
+    if end - cur < hlen + 4:
+        return None, pos
+    try:
+        header = json.loads(bytes(view[cur : cur + hlen]).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(f"unreadable frame header: {exc.__class__.__name__}") from None
+    if not isinstance(header, dict):
+        raise ProtocolError("frame header is not an object")
+    cur += hlen
+    (nblobs,) = struct.unpack_from("<I", view, cur)
+    if nblobs > MAX_BLOBS:
+        raise ProtocolError("too many blobs in a frame")
+    cur += 4
+    blobs = []
+    for _ in range(nblobs):
+        if end - cur < 8:
+            return None, pos
+        (blen,) = struct.unpack_from("<Q", view, cur)
+        cur += 8
+        if blen > MAX_ELEMENTS * 8:
+            raise ProtocolError("blob too large")
+        if end - cur < blen:
+            return None, pos
+        blobs.append(bytes(view[cur : cur + blen]))
+        cur += blen
+    return (header, blobs), cur
+
+
+def read_frame(stream: BinaryIO) -> tuple[dict[str, Any], list[bytes]] | None:
+    """Read exactly one frame from a blocking stream; None at a clean end of stream."""
+    first = stream.read(8)
+    if not first:
+        return None
+    if len(first) < 8 or first[:4] != MAGIC:
+        raise ProtocolError("bad frame start")
+    (hlen,) = struct.unpack("<I", first[4:])
+    if hlen > MAX_HEADER:
+        raise ProtocolError("frame header too large")
+    rest = _read_exact(stream, hlen + 4)
+    header = json.loads(rest[:hlen].decode("utf-8"))
+    (nblobs,) = struct.unpack("<I", rest[hlen:])
+    blobs = []
+    for _ in range(min(nblobs, MAX_BLOBS)):
+        (blen,) = struct.unpack("<Q", _read_exact(stream, 8))
+        blobs.append(_read_exact(stream, blen))
+    return header, blobs
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes:
+    chunks = []
+    while n > 0:
+        chunk = stream.read(n)
+        if not chunk:
+            raise ProtocolError("stream ended inside a frame")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+# ---------------------------------------------------------------- values
+
+
+def encode_value(value: Any, blobs: list[bytes]) -> dict[str, Any]:
+    """Encode a trusted input value (array, int, float, str, dict, list) for a frame."""
+    if isinstance(value, np.ndarray):
+        arr = np.ascontiguousarray(value)
+        if arr.dtype.kind in "iub":
+            arr = arr.astype("<i8")
+        else:
+            arr = arr.astype("<f8")
+        blobs.append(arr.tobytes())
+        return {"t": "array", "dtype": arr.dtype.str, "shape": list(arr.shape), "blob": len(blobs) - 1}
+    if isinstance(value, (bool, np.bool_)):
+        return {"t": "int", "v": int(value)}
+    if isinstance(value, (int, np.integer)):
+        return {"t": "int", "v": int(value)}
+    if isinstance(value, (float, np.floating)):
+        return {"t": "float", "v": float(value)}
+    if isinstance(value, str):
+        return {"t": "str", "v": value}
+    if isinstance(value, dict):
+        return {"t": "dict", "items": [[str(k), encode_value(v, blobs)] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return {"t": "tuple", "items": [encode_value(v, blobs) for v in value]}
+    if value is None:
+        return {"t": "none"}
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def decode_value(tag: Any, blobs: list[bytes], depth: int = 0) -> Any:
+    """Decode a value from an untrusted frame: plain arrays, numbers, strings, dicts and tuples only."""
+    if depth > MAX_DEPTH or not isinstance(tag, dict):
+        raise ProtocolError("malformed value")
+    kind = tag.get("t")
+    if kind == "array":
+        return _decode_array(tag, blobs)
+    if kind == "int":
+        v = tag.get("v")
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise ProtocolError("malformed int")
+        return v
+    if kind == "float":
+        v = tag.get("v")
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise ProtocolError("malformed float")
+        return float(v)
+    if kind == "str":
+        v = tag.get("v")
+        if not isinstance(v, str):
+            raise ProtocolError("malformed str")
+        return v
+    if kind == "none":
+        return None
+    if kind == "dict":
+        items = tag.get("items")
+        if not isinstance(items, list) or len(items) > 256:
+            raise ProtocolError("malformed dict")
+        out = {}
+        for item in items:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+                raise ProtocolError("malformed dict item")
+            out[item[0][:200]] = decode_value(item[1], blobs, depth + 1)
+        return out
+    if kind == "tuple":
+        items = tag.get("items")
+        if not isinstance(items, list) or len(items) > 256:
+            raise ProtocolError("malformed tuple")
+        return tuple(decode_value(v, blobs, depth + 1) for v in items)
+    raise ProtocolError("unknown value kind")
+
+
+def _decode_array(tag: dict[str, Any], blobs: list[bytes]) -> np.ndarray:
+    dtype = ALLOWED_DTYPES.get(tag.get("dtype"))
+    shape = tag.get("shape")
+    index = tag.get("blob")
+    if dtype is None or not isinstance(shape, list) or len(shape) > 8:
+        raise ProtocolError("malformed array")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_ELEMENTS for n in shape):
+        raise ProtocolError("malformed array shape")
+    if not isinstance(index, int) or not 0 <= index < len(blobs):
+        raise ProtocolError("array refers to a missing blob")
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    blob = blobs[index]
+    if count > MAX_ELEMENTS or len(blob) != count * 8:
+        raise ProtocolError("array size does not match its shape")
+    return np.frombuffer(blob, dtype=dtype).reshape(shape).copy()

@@ -1,0 +1,395 @@
+"""The sandboxed fork server: the only place where student code runs.
+
+Started as ``python -I worker.py [--pid-namespace]`` by :mod:`grader.sandbox.pool`,
+it imports NumPy once, then serves jobs read from stdin, one at a time. For each
+job it forks a *submission process* that loads the student's code (a module, or
+notebook cells one by one) and, for each graded function, forks a *call process*
+that runs the function on every case and streams back plain numbers. A crash, a
+hang or a mutated global in one function therefore costs only that function.
+
+The worker itself never runs student code. It relays the submission process's
+byte stream, capped and unparsed, to the grader, which validates it; it enforces
+the job's wall-clock deadline and kills everything the submission started.
+
+Imports only the standard library, NumPy and ``protocol`` (the file beside it).
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
+import protocol  # noqa: E402
+
+STREAM_CAP = 32 * 1024 * 1024
+MAX_CALL_FAILURES = 2
+
+
+# ---------------------------------------------------------------- worker (trusted side)
+
+
+def main(argv: list[str]) -> None:
+    """Serve jobs from stdin until it closes."""
+    in_pid_namespace = "--pid-namespace" in argv
+    np.random.default_rng(0).standard_normal(4)  # warm NumPy's RNG before any fork
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    _send(stdout, {"t": "ready", "pid": os.getpid(), "numpy": np.__version__})
+    while True:
+        try:
+            frame = protocol.read_frame(stdin)
+        except protocol.ProtocolError:
+            return
+        if frame is None:
+            return
+        header, blobs = frame
+        if header.get("t") != "job":
+            continue
+        reply, data = run_job(header, blobs, in_pid_namespace)
+        _send(stdout, reply, [data])
+
+
+def _send(stream, header: dict, blobs: list[bytes] = ()) -> None:
+    stream.write(protocol.pack_frame(header, list(blobs)))
+    stream.flush()
+
+
+def run_job(job: dict, blobs: list[bytes], in_pid_namespace: bool) -> tuple[dict, bytes]:
+    """Fork a submission process for one job; return its exit summary and its raw record stream."""
+    workdir = tempfile.mkdtemp(prefix="sub-")
+    uid = job["limits"].get("uid")
+    if uid is not None:
+        os.chown(workdir, uid, job["limits"].get("gid", uid))
+    r, w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            os.close(r)
+            os.chdir(workdir)
+            submission_process(job, blobs, w)
+            code = 0
+        except BaseException:
+            pass
+        finally:
+            os._exit(code)
+    os.close(w)
+    deadline = started + float(job["limits"]["deadline_s"])
+    data, timed_out, truncated = _read_until(r, deadline, STREAM_CAP)
+    os.close(r)
+    _kill_submission(pid, in_pid_namespace)
+    status = _reap(pid)
+    shutil.rmtree(workdir, ignore_errors=True)
+    reply = {
+        "t": "outcome",
+        "timed_out": timed_out,
+        "truncated": truncated,
+        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "elapsed_s": round(time.monotonic() - started, 6),
+    }
+    return reply, data
+
+
+def _read_until(fd: int, deadline: float, cap: int) -> tuple[bytes, bool, bool]:
+    """Read ``fd`` to EOF, at most ``cap`` bytes, giving up at ``deadline``."""
+    chunks, size = [], 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b"".join(chunks), True, False
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks), False, False
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            return b"".join(chunks)[:cap], False, True
+
+
+def _kill_submission(pid: int, in_pid_namespace: bool) -> None:
+    """Kill the submission process and everything it started, whatever it did to its signals."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if in_pid_namespace and os.getpid() <= 2:
+        # Inside the sandbox's own PID namespace: every other process is the submission's.
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _reap(pid: int) -> int:
+    """Wait for the submission process; also reap any orphan that was re-parented to us."""
+    _, status = os.waitpid(pid, 0)
+    while True:
+        try:
+            other, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if other == 0:
+            break
+    return status
+
+
+# ---------------------------------------------------------------- submission process (untrusted)
+
+
+def submission_process(job: dict, blobs: list[bytes], out_fd: int) -> None:
+    """Load the student's code, then grade each requested function in its own call process."""
+    os.setsid()
+    _isolate_fds(out_fd)
+    _apply_limits(job["limits"])
+    calls = [(c, [[protocol.decode_value(a, blobs) for a in case] for case in c["cases"]]) for c in job["calls"]]
+    out = os.fdopen(out_fd, "wb", buffering=0)
+    namespace: dict = {"__name__": "__submission__", "__builtins__": builtins}
+    student_files = {chunk["name"] for chunk in job["chunks"]}
+    chunk_errors = []
+    for chunk in job["chunks"]:
+        try:
+            exec(compile(chunk["code"], chunk["name"], "exec", dont_inherit=True), namespace)
+        except BaseException as exc:  # noqa: BLE001 - a student's exception is a result
+            error = _error_summary(exc, student_files)
+            if job["mode"] == "module":
+                out.write(protocol.pack_frame({"t": "load_error", "chunk": chunk["name"], "error": error}))
+                return
+            chunk_errors.append({"chunk": chunk["name"], "error": error})
+    out.write(protocol.pack_frame({"t": "loaded", "chunk_errors": chunk_errors}))
+    for call, cases in calls:
+        fn = namespace.get(call["function"])
+        if not callable(fn):
+            kind = "absent" if fn is None else type(fn).__name__
+            out.write(protocol.pack_frame({"t": "missing", "function": call["function"], "found": kind}))
+            continue
+        _run_function(fn, call, cases, out, float(job["limits"]["call_s"]), student_files)
+    out.write(protocol.pack_frame({"t": "done"}))
+
+
+def _isolate_fds(keep: int) -> None:
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
+
+
+def _apply_limits(limits: dict) -> None:
+    mb = 1024 * 1024
+    cpu = int(limits["cpu_s"])
+    settings = [
+        (resource.RLIMIT_CPU, (cpu, cpu + 2)),
+        (resource.RLIMIT_AS, (int(limits["memory_mb"]) * mb,) * 2),
+        (resource.RLIMIT_FSIZE, (int(limits["file_mb"]) * mb,) * 2),
+        (resource.RLIMIT_NOFILE, (int(limits["open_files"]),) * 2),
+        (resource.RLIMIT_CORE, (0, 0)),
+        (resource.RLIMIT_NPROC, (int(limits["processes"]),) * 2),
+    ]
+    for which, value in settings:
+        try:
+            resource.setrlimit(which, value)
+        except (ValueError, OSError):
+            pass
+    uid = limits.get("uid")
+    if uid is not None and os.getuid() == 0:
+        gid = limits.get("gid", uid)
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+
+
+def _run_function(fn, call: dict, cases: list, out, call_s: float, student_files: set[str]) -> None:
+    """Run ``fn`` on every case in call processes; a crash or a hang costs only the case it hit."""
+    name = call["function"]
+    start, failures = 0, 0
+    while start < len(cases):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                _call_process(fn, call, cases, start, os.fdopen(w, "wb", buffering=0), student_files)
+            finally:
+                os._exit(0)
+        os.close(w)
+        state, case = _relay_calls(r, out, call_s, start)
+        os.close(r)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        _, status = os.waitpid(pid, 0)
+        if state == "finished" or case >= len(cases):
+            return
+        record = {"t": state, "function": name, "case": case}
+        if state == "crash":
+            record["signal"] = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+            record["exit_code"] = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        out.write(protocol.pack_frame(record))
+        failures += 1
+        start = case + 1
+        if failures >= MAX_CALL_FAILURES and start < len(cases):
+            out.write(protocol.pack_frame({"t": "skipped", "function": name, "from_case": start}))
+            return
+
+
+def _relay_calls(fd: int, out, call_s: float, first: int) -> tuple[str, int]:
+    """Relay a call process's records; return how it stopped and the case it was on."""
+    buffer = b""
+    running = first
+    deadline = time.monotonic() + call_s
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "timeout", running
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk or len(buffer) + len(chunk) > STREAM_CAP:
+            return "crash", running
+        try:
+            frames, buffer = protocol.unpack_frames(buffer + chunk)
+        except protocol.ProtocolError:
+            return "crash", running
+        for header, blobs in frames:
+            kind = header.get("t")
+            if kind == "start":
+                deadline = time.monotonic() + call_s
+            elif kind == "end":
+                return "finished", running
+            elif kind == "result":
+                out.write(protocol.pack_frame(header, blobs))
+                running = int(header.get("case", running)) + 1
+
+
+def _call_process(fn, call: dict, cases: list, start: int, out, student_files: set[str]) -> None:
+    """Call the student's function on cases[start:], one record per case."""
+    name, returns = call["function"], call["returns"]
+    for index in range(start, len(cases)):
+        args = [_fresh(a) for a in cases[index]]
+        before = [_fresh(a) for a in args]
+        out.write(protocol.pack_frame({"t": "start", "function": name, "case": index}))
+        t0 = time.perf_counter()
+        record = {"t": "result", "function": name, "case": index}
+        blobs: list[bytes] = []
+        try:
+            value = fn(*args)
+            record["value"] = encode_result(value, returns, blobs)
+            record["status"] = "ok"
+        except BaseException as exc:  # noqa: BLE001
+            record["status"] = "error"
+            record["error"] = _error_summary(exc, student_files)
+            blobs = []
+        record["duration_s"] = time.perf_counter() - t0
+        record["mutated"] = [call["params"][i] for i, (a, b) in enumerate(zip(args, before)) if not _same(a, b)]
+        out.write(protocol.pack_frame(record, blobs))
+    out.write(protocol.pack_frame({"t": "end", "function": name}))
+
+
+def _fresh(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    return value
+
+
+def _same(a, b) -> bool:
+    try:
+        if isinstance(b, np.ndarray):
+            return isinstance(a, np.ndarray) and a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+        if isinstance(b, dict):
+            return isinstance(a, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in b)
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+# ---------------------------------------------------------------- results as plain numbers
+
+
+def encode_result(value, returns: str, blobs: list[bytes]) -> dict:
+    """Turn whatever the student returned into plain float64 arrays (or say why it cannot be)."""
+    if value is None:
+        return {"t": "none"}
+    if returns in ("dict", "tuple"):
+        if isinstance(value, dict):
+            items = []
+            for key in list(value.keys())[:64]:
+                items.append([str(key)[:100], encode_array(value[key], blobs)])
+            return {"t": "dict", "items": items}
+        if isinstance(value, (tuple, list)) and not _is_numeric_sequence(value):
+            return {"t": "tuple", "items": [encode_array(v, blobs) for v in list(value)[:64]]}
+    return encode_array(value, blobs)
+
+
+def _is_numeric_sequence(value) -> bool:
+    return all(isinstance(v, (int, float, np.number)) for v in value)
+
+
+def encode_array(value, blobs: list[bytes]) -> dict:
+    """One returned value as a float64 array, or a description of why it is not numbers."""
+    type_name = type(value).__name__
+    if value is None:
+        return {"t": "none"}
+    try:
+        original = np.asarray(value)
+        if original.dtype.kind == "c":
+            return {"t": "unreadable", "type": type_name, "reason": "complex numbers"}
+        if original.dtype.kind in "USV":
+            return {"t": "unreadable", "type": type_name, "reason": f"{original.dtype.kind} data (text, not numbers)"}
+        array = np.array(np.asarray(value, dtype=np.float64), dtype="<f8", order="C", copy=True)
+    except BaseException as exc:  # noqa: BLE001
+        return {"t": "unreadable", "type": type_name, "reason": f"{exc.__class__.__name__}: {_safe_str(exc)}"}
+    if array.size > protocol.MAX_ELEMENTS:
+        return {"t": "unreadable", "type": type_name, "reason": f"{array.size} numbers, too many"}
+    blobs.append(array.tobytes())
+    return {
+        "t": "array",
+        "dtype": "<f8",
+        "shape": list(array.shape),
+        "blob": len(blobs) - 1,
+        "orig": original.dtype.name,
+        "type": type_name[:60],
+    }
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)[:300]
+    except BaseException:  # noqa: BLE001
+        return "(unprintable)"
+
+
+def _error_summary(exc: BaseException, student_files: set[str]) -> dict:
+    """The exception's type, message and the student's own frames (never the grader's)."""
+    frames = []
+    try:
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename in student_files:
+                frames.append({"file": frame.filename, "line": frame.lineno, "function": frame.name})
+        if isinstance(exc, SyntaxError) and exc.filename in student_files:
+            frames.append({"file": exc.filename, "line": exc.lineno or 0, "function": "<module>"})
+    except BaseException:  # noqa: BLE001
+        frames = []
+    return {"type": type(exc).__name__[:80], "message": _safe_str(exc), "frames": frames[-5:]}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,29 @@
+"""A submission as code: named chunks (the file, or one per notebook cell) and what was noticed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["py", "ipynb", "unknown"]
+
+
+@dataclass
+class Source:
+    """What the grader runs of a submission, or why it cannot run it."""
+
+    path: str
+    kind: Kind
+    sha256: str
+    chunks: list[tuple[str, str]] = field(default_factory=list)  # (file or cell name, code)
+    mode: Literal["module", "cells"] = "module"
+    notes: list[str] = field(default_factory=list)
+    defined: set[str] = field(default_factory=set)
+    error: str | None = None  # set when the submission cannot be run at all
+    error_code: str | None = None  # e.g. "generic.python2_syntax"
+    lines: dict[str, list[str]] = field(default_factory=dict)  # chunk name -> its lines, to quote errors
+
+    def quote(self, chunk: str, line: int) -> str:
+        """The student's line ``line`` of ``chunk``, stripped, or '' when unknown."""
+        lines = self.lines.get(chunk, [])
+        return lines[line - 1].strip()[:160] if 0 < line <= len(lines) else ""

@@ -1,0 +1,99 @@
+"""Notebooks to code cells: nbformat reads, nbconvert exports, IPython magics are dropped with a note."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import lru_cache
+
+import nbformat
+from nbconvert.preprocessors import Preprocessor
+
+MAGIC_LINE = re.compile(r"^(\s*)(%|!|\w+\s*=\s*[!%])")
+HELP_LINE = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")
+PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body of these cells is Python
+
+
+class NotebookError(Exception):
+    """The file is not a notebook that can be read."""
+
+
+class DropMagics(Preprocessor):
+    """Replace IPython magics and shell escapes with ``pass`` (keeping lines) and mark each code cell."""
+
+    def __init__(self, marker: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.marker = marker
+        self.notes: list[str] = []
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        lines = cell.source.splitlines()
+        name = f"cell {index + 1}"
+        if lines and lines[0].lstrip().startswith("%%"):
+            magic = lines[0].strip().split()[0]
+            if magic[2:] not in PYTHON_CELL_MAGICS:
+                self.notes.append(f"{name}: the cell magic {magic} is not Python; the cell was skipped")
+                lines = []
+            else:
+                self.notes.append(f"{name}: the cell magic {magic} was dropped; its body was run as Python")
+                lines[0] = "pass"
+        for i, line in enumerate(lines):
+            match = MAGIC_LINE.match(line)
+            if match or HELP_LINE.match(line):
+                indent = match.group(1) if match else ""
+                self.notes.append(f"{name}, line {i + 1}: IPython magic or shell command dropped: {line.strip()[:60]}")
+                lines[i] = f"{indent}pass"
+        cell.source = f"# {self.marker} {index + 1}\n" + "\n".join(lines)
+        return cell, resources
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    """One PythonExporter for the whole process (building its template is the slow part)."""
+    from nbconvert import PythonExporter
+
+    exporter = PythonExporter()
+    exporter.exclude_markdown = True
+    exporter.exclude_raw = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output = True
+    return exporter
+
+
+def read_cells(text: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """Code cells of a notebook as (name, code) chunks, plus notes on what was dropped."""
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises many kinds for bad input
+        raise NotebookError(_why_unreadable(exc)) from None
+    notes: list[str] = []
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError:
+        notes.append("the notebook does not follow the nbformat schema; its code cells were read anyway")
+    marker = "grader-cell-" + secrets.token_hex(8)
+    dropper = DropMagics(marker)
+    try:
+        nb, _ = dropper.preprocess(nb, {})
+        body, _ = _exporter().from_notebook_node(nb)
+    except Exception as exc:  # noqa: BLE001 - a malformed cell must not crash the grader
+        raise NotebookError(f"its cells could not be converted to code ({exc.__class__.__name__})") from None
+    return _split(body, marker), notes + dropper.notes
+
+
+def _split(body: str, marker: str) -> list[tuple[str, str]]:
+    chunks = []
+    parts = body.split(f"# {marker} ")
+    for part in parts[1:]:
+        number, _, code = part.partition("\n")
+        chunks.append((f"cell {number.strip()}", code.rstrip() + "\n"))
+    return chunks
+
+
+def _why_unreadable(exc: Exception) -> str:
+    name = exc.__class__.__name__
+    if "JSON" in name or isinstance(exc, ValueError):
+        return "it is not valid notebook JSON (the file may be truncated or edited by hand)"
+    return f"it could not be read as a Jupyter notebook ({name})"

@@ -1,0 +1,118 @@
+"""Read one submission file, whatever it holds, into a Source: never raises for bad student input."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+from grader.source.model import Source
+from grader.source.notebook import NotebookError, read_cells
+from grader.source.syntax import StudentSyntaxError, defined_names, parse
+
+MAX_BYTES = {"py": 2 * 1024 * 1024, "ipynb": 32 * 1024 * 1024}
+
+
+def read_submission(path: str | Path) -> Source:
+    """Read a ``.py`` or ``.ipynb`` file; problems become ``Source.error`` in the student's terms."""
+    path = Path(path)
+    kind = "ipynb" if path.suffix.lower() == ".ipynb" else "py" if path.suffix.lower() == ".py" else "unknown"
+    source = Source(path=str(path), kind=kind, sha256="")
+    data = _read_bytes(path, source)
+    if data is None:
+        return source
+    source.sha256 = hashlib.sha256(data).hexdigest()
+    text = _decode(data, source)
+    if text is None:
+        return source
+    if kind == "ipynb":
+        _load_notebook(text, source)
+    else:
+        _load_module(text, path.name, source)
+    return source
+
+
+def _fail(source: Source, message: str, code: str | None = None) -> None:
+    source.error, source.error_code = message, code
+
+
+def _read_bytes(path: Path, source: Source) -> bytes | None:
+    """The file's bytes, refusing links, non-regular files and oversized files."""
+    limit = MAX_BYTES["ipynb" if source.kind == "ipynb" else "py"]
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if path.is_symlink():
+            _fail(source, "the submission is a symbolic link, not a file; it was not followed")
+        else:
+            _fail(source, f"the file could not be opened ({exc.strerror or exc.__class__.__name__})")
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            _fail(source, "the submission is not a regular file")
+            return None
+        if info.st_size > limit:
+            _fail(source, f"the file is {info.st_size / 1e6:.1f} MB, larger than the {limit // (1024 * 1024)} MB allowed")
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            _fail(source, "the file is larger than allowed")
+            return None
+        return data
+    finally:
+        os.close(fd)
+
+
+def _decode(data: bytes, source: Source) -> str | None:
+    if not data.strip():
+        _fail(source, "the file is empty")
+        return None
+    if b"\x00" in data[:8192]:
+        _fail(source, "the file is binary, not Python code or a notebook")
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _fail(source, f"the file is not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8")
+        return None
+
+
+def _load_module(text: str, name: str, source: Source) -> None:
+    if source.kind == "unknown":
+        source.notes.append(f"{name} has neither a .py nor a .ipynb extension; it was read as Python")
+    try:
+        tree = parse(text, name)
+    except StudentSyntaxError as exc:
+        _fail(source, exc.message, "generic.python2_syntax" if exc.python2 else None)
+        return
+    source.chunks = [(name, text)]
+    source.lines[name] = text.splitlines()
+    source.defined = defined_names(tree)
+    source.mode = "module"
+
+
+def _load_notebook(text: str, source: Source) -> None:
+    try:
+        cells, notes = read_cells(text)
+    except NotebookError as exc:
+        _fail(source, f"the notebook cannot be graded: {exc}")
+        return
+    source.notes.extend(notes)
+    source.mode = "cells"
+    for name, code in cells:
+        if not code.strip():
+            continue
+        try:
+            tree = parse(code, name)
+        except StudentSyntaxError as exc:
+            kind = "Python 2 code" if exc.python2 else "a syntax error"
+            source.notes.append(f"{exc.message}; {name} has {kind} and was skipped")
+            continue
+        source.chunks.append((name, code))
+        source.lines[name] = code.splitlines()
+        source.defined |= defined_names(tree)
+    if not source.chunks:
+        _fail(source, "the notebook has no code cell that can be run")

@@ -1,0 +1,61 @@
+"""Parse student code without running it: syntax errors in the student's terms, and what it defines."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+PY2_PATTERNS = (
+    (re.compile(r"^\s*print\s+[^\s(=]"), "print without parentheses (print x)"),
+    (re.compile(r"\bxrange\s*\("), "xrange"),
+    (re.compile(r"^\s*except\s+[\w.]+\s*,\s*\w+\s*:"), "except E, e"),
+    (re.compile(r"^\s*exec\s+['\"]"), "exec as a statement"),
+    (re.compile(r"\bur['\"]"), "ur'' strings"),
+)
+
+
+class StudentSyntaxError(Exception):
+    """The code does not parse; ``message`` says why in the student's terms."""
+
+    def __init__(self, message: str, line: int, python2: bool) -> None:
+        super().__init__(message)
+        self.message, self.line, self.python2 = message, line, python2
+
+
+def parse(code: str, name: str) -> ast.Module:
+    """Parse ``code`` or raise StudentSyntaxError."""
+    try:
+        return ast.parse(code, filename=name)
+    except SyntaxError as exc:
+        line = exc.lineno or 0
+        python2 = _python2_reason(code)
+        where = f"{name}, line {line}"
+        text = (exc.text or "").strip()[:120]
+        if python2:
+            message = f"{where}: this is Python 2 code ({python2}); the grader runs Python 3"
+        else:
+            message = f"{where}: syntax error: {exc.msg}" + (f": {text}" if text else "")
+        raise StudentSyntaxError(message, line, bool(python2)) from None
+    except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        raise StudentSyntaxError(f"{name}: the code cannot be parsed ({exc.__class__.__name__})", 0, False) from None
+
+
+def _python2_reason(code: str) -> str:
+    for line in code.splitlines():
+        for pattern, reason in PY2_PATTERNS:
+            if pattern.search(line):
+                return reason
+    return ""
+
+
+def defined_names(tree: ast.Module) -> set[str]:
+    """Names bound at the top level: functions, classes, assignments and imports."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
