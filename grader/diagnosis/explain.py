@@ -70,6 +70,7 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
         f"max relative error {comp.max_rel:.3g}"
     )
     if expected is not None and c.actual is not None:
-        right = expected[result.cases.index(c)]
-        text += f" (got {float(c.actual[comp.worst]):.6g}, expected {float(right[comp.worst]):.6g})"
+        got, right = float(c.actual[comp.worst]), float(expected[result.cases.index(c)][comp.worst])
+        digits = 6 if f"{got:.6g}" != f"{right:.6g}" else 15
+        text += f" (got {got:.{digits}g}, expected {right:.{digits}g})"
     return text

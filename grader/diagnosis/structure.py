@@ -8,12 +8,18 @@ import numpy as np
 
 from grader.diagnosis.catalogue import generic_message
 from grader.evaluation.check import CheckResult
-from grader.evaluation.compare import close
+from grader.evaluation.compare import compare
 from grader.exercises.base import Tolerance
 from grader.report.model import Evidence, Hint
 
 NUMERICAL_BAND = 1e-4  # wrong by less than this (relative to scale): finite-difference precision
 FLOAT32_BAND = 1e-5
+
+
+def _exact(candidate: np.ndarray, expected: np.ndarray, tol: Tolerance, error: float = np.inf) -> bool:
+    """True when a transformed answer is right to float64 precision and far closer than ``error`` (untransformed)."""
+    c = compare(candidate, expected, tol, rel=10 * tol.rel)
+    return c.ok and c.scaled_error <= 0.01 * error
 
 
 def _hint(code: str, n: int, **fields) -> Hint:
@@ -36,13 +42,14 @@ def structural_hints(result: CheckResult, expected: list[np.ndarray], tol: Toler
         where = " (on scores of size 1e3: the small cases are fine)" if large and _right_where_finite(result) else ""
         return [_hint("generic.nan_or_inf", n, function=name, where=where)]
     actual = [c.actual for c in cases]
+    errors = [c.comparison.scaled_error for c in cases]
     if all(not np.any(a) for a in actual) and any(np.any(e) for e in expected):
         return [_hint("generic.zeros", n, function=name)]
-    if all(close(-a, e, tol) for a, e in zip(actual, expected)):
+    if all(_exact(-a, e, tol, err) for a, e, err in zip(actual, expected, errors)):
         return [_hint("generic.sign_flipped", n, function=name)]
-    if all(a.ndim == 2 and a.shape[0] == a.shape[1] and close(a.T, e, tol) for a, e in zip(actual, expected)):
+    if all(a.ndim == 2 and a.shape[0] == a.shape[1] and _exact(a.T, e, tol, err) for a, e, err in zip(actual, expected, errors)):
         return [_hint("generic.transposed", n, function=name)]
-    factor = _common_factor(actual, expected, tol, result)
+    factor = _common_factor(actual, expected, errors, tol, result)
     if factor:
         return [_hint("generic.scaled", n, function=name, factor=factor)]
     worst = max(c.comparison.scaled_error for c in cases)
@@ -59,22 +66,23 @@ def _target(result: CheckResult) -> str:
 
 
 def _is_transpose(actual: np.ndarray | None, expected: np.ndarray, tol: Tolerance) -> bool:
-    return actual is not None and actual.ndim == 2 and actual.T.shape == expected.shape and close(actual.T, expected, tol)
+    return actual is not None and actual.ndim == 2 and actual.T.shape == expected.shape and _exact(actual.T, expected, tol)
 
 
 def _right_where_finite(result: CheckResult) -> bool:
     return any(c.state == "right" for c in result.cases) or all(c.comparison.verdict == "nonfinite" for c in result.cases)
 
 
-def _common_factor(actual: list[np.ndarray], expected: list[np.ndarray], tol: Tolerance, result: CheckResult) -> str:
+def _common_factor(actual: list[np.ndarray], expected: list[np.ndarray], errors: list[float], tol: Tolerance,
+                   result: CheckResult) -> str:
     """The constant c with actual = c * expected on every case, named; '' when there is none."""
     factors = []
-    for a, e in zip(actual, expected):
+    for a, e, err in zip(actual, expected, errors):
         denom = float(np.vdot(e, e))
         if denom == 0.0:
             return ""
         c = float(np.vdot(a, e)) / denom
-        if not np.isfinite(c) or abs(c) < 1e-12 or abs(c - 1) < 1e-9 or not close(a, c * e, tol):
+        if not np.isfinite(c) or abs(c) < 1e-12 or abs(c - 1) < 1e-6 or not _exact(a, c * e, tol, err):
             return ""
         factors.append(c)
     if np.allclose(factors, factors[0], rtol=1e-8):

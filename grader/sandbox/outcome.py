@@ -102,9 +102,11 @@ def parse_run(stream: bytes, calls: dict[str, int], exit_info: dict[str, Any]) -
                 run.missing[fname] = _short(header.get("found"))
             elif kind == "skipped":
                 start = header.get("from_case")
+                after = "timeout" if header.get("after") == "timeout" else "crash"
+                detail = "not run: the calls before it " + ("ran past the time limit" if after == "timeout" else "crashed")
                 if isinstance(start, int):
                     for i in range(max(start, 0), calls[fname]):
-                        results[fname].setdefault(i, CallResult("not_run", detail="skipped after repeated failures"))
+                        results[fname].setdefault(i, CallResult(after, detail=detail))
             elif isinstance(case, int) and 0 <= case < calls[fname] and case not in results[fname]:
                 results[fname][case] = _call_result(kind, header, blobs)
     if run.status == "ok" and not done:

@@ -244,7 +244,7 @@ def _run_function(fn, call: dict, cases: list, out, call_s: float, student_files
         failures += 1
         start = case + 1
         if failures >= MAX_CALL_FAILURES and start < len(cases):
-            out.write(protocol.pack_frame({"t": "skipped", "function": name, "from_case": start}))
+            out.write(protocol.pack_frame({"t": "skipped", "function": name, "from_case": start, "after": state}))
             return
 
 

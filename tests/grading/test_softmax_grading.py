@@ -1,0 +1,159 @@
+"""Grading softmax_gradients end to end: right answers in every style, each catalogued mistake, the template."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.authoring.templates import to_notebook
+from tests.conftest import FIXTURES, SOLUTIONS, by_function, fixture_function, max_points, mistakes_of, points, remove_function
+
+BASE = (FIXTURES / "softmax_gradients" / "right" / "vectorised.py").read_text()
+RIGHT = sorted(p for p in (FIXTURES / "softmax_gradients" / "right").glob("*.py") if p.stem != "numerical")
+WARNING_FIXTURES = {"generic.mutates_input", "generic.extra_singleton_axis"}
+SOFTMAX_USERS = {"softmax_jacobian", "cross_entropy_grad", "cross_entropy_grad_batch", "squared_loss_grad"}
+
+
+def _mistakes(text: str) -> list[str]:
+    return [h.code for h in text if not h.warning]
+
+
+def test_reference_gets_full_marks_as_py_and_as_notebook(grade_text):
+    solution = (SOLUTIONS / "softmax_gradients.py").read_text()
+    for report in (grade_text(solution, "ref.py"), grade_text(to_notebook(solution), "ref.ipynb")):
+        assert report.status == "graded"
+        assert report.score == report.max_score == 100
+        assert report.hints == []
+        assert all(t.hints == [] for t in report.tests)
+    assert report.submission.kind == "ipynb"
+
+
+@pytest.mark.parametrize("name", ["softmax_gradients.py", "softmax_gradients.ipynb"])
+def test_untouched_template_scores_zero_with_not_implemented_everywhere(grade_text, name):
+    template = (FIXTURES.parents[1] / "assignments" / "softmax_gradients" / name).read_text()
+    report = grade_text(template, name)
+    assert report.status == "graded" and report.score == 0
+    for function, tests in by_function(report).items():
+        for test in tests:
+            assert test.status == "error"
+            assert test.hints[0].code == "generic.not_implemented", (function, test.hints)
+    assert [h.code for h in report.hints] == ["generic.not_implemented"]
+
+
+def test_syntax_error_is_an_error_report_naming_the_line(grade_text):
+    report = grade_text("import numpy as np\n\ndef softmax(z)\n    return z\n", "broken.py")
+    assert report.status == "error" and report.score == 0 and report.tests == []
+    assert "line 3" in report.message and "syntax error" in report.message
+
+
+def test_python2_code_is_named_as_such(grade_text):
+    report = grade_text((FIXTURES / "softmax_gradients" / "mistakes" / "python2.py").read_text(), "py2.py")
+    assert report.status == "error"
+    assert "Python 2" in report.message
+    assert [h.code for h in report.hints] == ["generic.python2_syntax"]
+
+
+def test_python3_syntax_error_is_not_called_python2(grade_text):
+    report = grade_text("def f(:\n    pass\n", "bad.py")
+    assert report.status == "error" and "Python 2" not in report.message and report.hints == []
+
+
+@pytest.mark.parametrize("path", RIGHT, ids=lambda p: p.stem)
+def test_right_answers_in_every_style_get_full_marks_and_no_hint(grade_text, path):
+    report = grade_text(path.read_text(), path.name)
+    assert report.score == 100, [(t.id, t.message, [h.code for h in t.hints]) for t in report.tests if t.status != "passed"]
+    assert [h.code for t in report.tests for h in t.hints if not h.warning] == []
+
+
+def test_column_vectors_are_right_with_the_singleton_axis_warning(grade_text):
+    report = grade_text((FIXTURES / "softmax_gradients" / "right" / "column_vector.py").read_text(), "col.py")
+    assert report.score == 100
+    warned = {t.function for t in report.tests for h in t.hints if h.code == "generic.extra_singleton_axis"}
+    assert "softmax" in warned and "softmax_jacobian" not in warned
+    assert all(h.warning for t in report.tests for h in t.hints)
+
+
+def test_a_right_answer_in_the_base_draws_no_warning_at_all(grade_text):
+    report = grade_text(BASE, "base.py")
+    assert report.score == 100 and report.hints == []
+
+
+def test_numerical_gradients_are_told_apart_from_exact_answers(grade_text):
+    report = grade_text((FIXTURES / "softmax_gradients" / "right" / "numerical.py").read_text(), "fd.py")
+    assert points(report)["softmax"] == 15  # softmax itself is exact
+    for function in SOFTMAX_USERS | {"softmax_backward"}:
+        failed = [t for t in by_function(report)[function] if t.status != "passed"]
+        assert failed, function
+        assert all(t.hints[0].code == "generic.numerical_gradient" for t in failed), function
+
+
+def _with_mistake(path) -> str:
+    text = path.read_text()
+    if path.stem == "generic.missing_function":
+        name = next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("# DELETE:"))
+        return remove_function(BASE, name)
+    return BASE + "\n\n" + text
+
+
+MISTAKES = [p for p in mistakes_of("softmax_gradients") if p.stem != "python2"]
+
+
+@pytest.mark.parametrize("path", MISTAKES, ids=lambda p: p.stem)
+def test_each_catalogued_mistake_loses_its_points_and_is_named_first(grade_text, path):
+    code, function = path.stem, fixture_function(path)
+    report = grade_text(_with_mistake(path), "student.py")
+    assert report.status == "graded"
+    tests = by_function(report)[function]
+    got, full = points(report), max_points(report)
+    if code in WARNING_FIXTURES:
+        assert got[function] == full[function]
+        assert all(any(h.code == code and h.warning for h in t.hints) for t in tests)
+        return
+    failing = [t for t in tests if t.status != "passed"]
+    assert failing, f"{function} should fail"
+    for test in failing:
+        assert test.hints and test.hints[0].code == code, (test.id, test.message, [h.code for h in test.hints])
+        assert test.score == 0
+    assert code in [h.code for h in report.hints]
+    others = set(full) - {function} - (SOFTMAX_USERS if function == "softmax" else set())
+    for other in others:
+        assert got[other] == full[other], f"{other} lost points for a mistake in {function}"
+
+
+def test_a_mutant_hint_carries_its_evidence(grade_text):
+    report = grade_text(_with_mistake(FIXTURES / "softmax_gradients" / "mistakes" / "jacobian.diagonal_only.py"))
+    test = next(t for t in report.tests if t.id == "softmax_jacobian/hidden-random")
+    hint = test.hints[0]
+    assert hint.evidence.matched_cases == hint.evidence.of == test.cases == 6
+    assert "sigmoid" in hint.message and "p_i(1 - p_i)" in hint.message
+
+
+def test_unstable_softmax_is_named_where_it_makes_a_later_gradient_nan(grade_text):
+    report = grade_text(_with_mistake(FIXTURES / "softmax_gradients" / "mistakes" / "softmax.unstable.py"))
+    large = next(t for t in report.tests if t.id == "cross_entropy_grad/hidden-large")
+    assert large.status == "failed" and large.hints[0].code == "softmax.unstable"
+    assert next(t for t in report.tests if t.id == "softmax/public").status == "passed"
+
+
+def test_two_mistakes_in_two_functions_each_get_their_hint(grade_text):
+    mistakes = FIXTURES / "softmax_gradients" / "mistakes"
+    text = BASE + "\n" + (mistakes / "ce.one_based_label.py").read_text() + "\n" + (mistakes / "sq.sigmoid_derivative.py").read_text()
+    report = grade_text(text)
+    first = {t.function: t.hints[0].code for t in report.tests if t.status != "passed"}
+    assert first == {"cross_entropy_grad": "ce.one_based_label", "squared_loss_grad": "sq.sigmoid_derivative"}
+    assert points(report)["softmax_jacobian"] == 20 and report.score == 100 - 15 - 20
+    assert [h.code for h in report.hints] == ["ce.one_based_label", "sq.sigmoid_derivative"]
+
+
+def test_grading_is_deterministic(grade_text):
+    text = _with_mistake(FIXTURES / "softmax_gradients" / "mistakes" / "backward.missing_y_factor.py")
+    a, b = grade_text(text), grade_text(text)
+    strip = lambda r: r.model_dump(exclude={"duration_s"})  # noqa: E731
+    assert strip(a) == strip(b)
+
+
+def test_hidden_test_messages_do_not_print_expected_values(grade_text):
+    report = grade_text(_with_mistake(FIXTURES / "softmax_gradients" / "mistakes" / "jacobian.diagonal_only.py"))
+    for test in report.tests:
+        if test.status == "failed":
+            assert ("expected" in test.message) == (test.visibility == "public"), test.message
+            assert "max abs error" in test.message and "index" in test.message
