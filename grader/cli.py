@@ -74,12 +74,17 @@ def schema_cmd() -> None:
 
 
 @cli.command("hints")
-def hints_cmd() -> None:
+@click.option("--markdown", is_flag=True, help="print the table of docs/hints.md")
+def hints_cmd(markdown: bool) -> None:
     """List every hint code with its message."""
     from grader import exercises
-    from grader.diagnosis.catalogue import all_hints
+    from grader.diagnosis.catalogue import all_hints, hints_markdown
 
-    for code, function, message in all_hints(list(exercises.EXERCISES.values())):
+    rows = all_hints(list(exercises.EXERCISES.values()))
+    if markdown:
+        click.echo(hints_markdown(rows), nl=False)
+        return
+    for code, function, message in rows:
         click.echo(f"{code}  [{function}]\n    {message}\n")
 
 

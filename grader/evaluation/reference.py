@@ -19,7 +19,11 @@ def find_solutions(explicit: str | Path | None = None) -> Path | None:
     """The solutions folder: the one given, ``$GRADER_SOLUTIONS``, ``./solutions``, or the source checkout's."""
     import os
 
-    candidates = [explicit, os.environ.get(SOLUTIONS_ENV), Path.cwd() / "solutions", Path(__file__).parents[2] / "solutions"]
+    if explicit is not None:
+        if not Path(explicit).is_dir():
+            raise GraderError(f"no reference solutions: {explicit} is not a folder")
+        return Path(explicit)
+    candidates = [os.environ.get(SOLUTIONS_ENV), Path.cwd() / "solutions", Path(__file__).parents[2] / "solutions"]
     for candidate in candidates:
         if candidate and Path(candidate).is_dir():
             return Path(candidate)

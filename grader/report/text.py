@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 
 from grader.report.model import Report
@@ -12,30 +13,41 @@ STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "
 
 
 def render_check(report: Report, console: Console) -> None:
-    """A student's check: one row per test, the hints under the failing ones."""
-    console.print(f"[bold]{escape(report.assignment)}[/bold]: {escape(report.submission.path)}")
+    """A student's check: one line per test, and under each failing test its hints, indented."""
+    console.print(f"[bold]{escape(report.assignment)}[/bold]  {escape(report.submission.path)}")
     for note in report.notes:
-        console.print(f"  [dim]note: {escape(note)}[/dim]")
+        console.print(Padding(f"[dim]note: {escape(note)}[/dim]", (0, 0, 0, 2)))
     if report.status == "error":
         console.print(f"[red]could not be graded:[/red] {escape(report.message or '')}")
         for hint in report.hints:
-            console.print(f"  [yellow]hint[/yellow] [{escape(hint.code)}] {escape(hint.message)}")
+            console.print(Padding(f"[yellow]hint[/yellow] [bold]{escape(hint.code)}[/bold]: {escape(hint.message)}", (0, 0, 0, 2)))
         return
-    table = Table(show_lines=False, expand=False)
-    table.add_column("test")
-    table.add_column("status")
-    table.add_column("score", justify="right")
+    table = Table(box=None, show_header=True, pad_edge=False, expand=False)
+    table.add_column("")
+    table.add_column("test", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
     table.add_column("message")
     for test in report.tests:
         style = STATUS_STYLE.get(test.status, "")
-        lines = [escape(test.message)]
-        for i, hint in enumerate(test.hints):
-            label = "warning" if hint.warning else ("hint" if i == 0 else "also")
-            evidence = f" (matched {hint.evidence.matched_cases}/{hint.evidence.of} cases)" if hint.evidence and not hint.warning else ""
-            lines.append(f"[yellow]{label}[/yellow] [bold]{escape(hint.code)}[/bold]{evidence}: {escape(hint.message)}")
-        table.add_row(escape(test.id), f"[{style}]{test.status}[/{style}]", f"{test.score:g}/{test.max_score:g}", "\n".join(lines))
+        mark = {"passed": "ok", "timeout": "TIME"}.get(test.status, "FAIL" if test.status == "failed" else "ERR")
+        table.add_row(f"[{style}]{mark}[/{style}]", escape(test.id), f"{test.score:g}/{test.max_score:g}", escape(test.message))
     console.print(table)
-    console.print(f"[bold]score {report.score:g} / {report.max_score:g}[/bold]  (sandbox: {escape(report.grader.sandbox)})")
+    for test in report.tests:
+        if not test.hints:
+            continue
+        console.print(f"\n[bold]{escape(test.id)}[/bold] [{STATUS_STYLE.get(test.status, '')}]{test.status}[/]")
+        for i, hint in enumerate(test.hints):
+            label = "warning" if hint.warning else ("hint" if i == 0 else "also possible")
+            evidence = ""
+            if hint.evidence and not hint.warning:
+                evidence = f" (your output matches it on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
+            console.print(Padding(f"[yellow]{label}[/yellow] [bold]{escape(hint.code)}[/bold]{evidence}", (0, 0, 0, 2)))
+            console.print(Padding(escape(hint.message), (0, 0, 0, 4)))
+    passed = sum(t.status == "passed" for t in report.tests)
+    console.print(
+        f"\n[bold]score {report.score:g} / {report.max_score:g}[/bold]: {passed} of {len(report.tests)} public tests "
+        f"pass (sandbox: {escape(report.grader.sandbox)})"
+    )
 
 
 def render_batch(stats: dict, out_dir: str, console: Console) -> None:

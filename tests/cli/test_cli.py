@@ -1,0 +1,140 @@
+"""The command line as a user runs it: exit codes, outputs, files written."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.report.model import Report
+from tests.conftest import FIXTURES, ROOT
+
+BASE = (FIXTURES / "softmax_gradients" / "right" / "vectorised.py").read_text()
+MISTAKE = (FIXTURES / "softmax_gradients" / "mistakes" / "jacobian.diagonal_only.py").read_text()
+
+
+def grader(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_check_passes_with_exit_0_on_the_reference():
+    run = grader("check", "solutions/softmax_gradients.py")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "softmax_jacobian/public" in run.stdout and "score 33 / 33" in run.stdout
+
+
+def test_check_shows_the_hint_under_the_failing_test_and_exits_1(tmp_path):
+    path = tmp_path / "me.py"
+    path.write_text(BASE + MISTAKE)
+    run = grader("check", str(path))
+    assert run.returncode == 1
+    assert "jacobian.diagonal_only" in run.stdout and "sigmoid" in run.stdout
+    assert "hidden" not in run.stdout  # check runs public tests only
+
+
+def test_check_json_prints_a_valid_report_of_public_tests(tmp_path):
+    path = tmp_path / "me.py"
+    path.write_text(BASE + MISTAKE)
+    run = grader("check", str(path), "--json")
+    report = Report.model_validate_json(run.stdout)
+    assert report.grader.answers == "public data"
+    assert {t.visibility for t in report.tests} == {"public"}
+    assert report.hints[0].code == "jacobian.diagonal_only"
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01binary", b"def f(:\n"])
+def test_check_exits_2_on_unreadable_input(tmp_path, content):
+    path = tmp_path / "bad.py"
+    path.write_bytes(content)
+    run = grader("check", str(path), "-a", "softmax_gradients")
+    assert run.returncode == 2, run.stdout
+
+
+def test_check_exits_2_on_bad_usage(tmp_path):
+    assert grader("check", str(tmp_path / "nope.py")).returncode == 2
+    assert grader("check", "solutions/softmax_gradients.py", "-a", "no_such_assignment").returncode == 2
+    empty = tmp_path / "x.py"
+    empty.write_text("x = 1\n")
+    run = grader("check", str(empty))
+    assert run.returncode == 2 and "-a NAME" in run.stderr
+
+
+def test_check_needs_no_reference_solutions(tmp_path):
+    path = tmp_path / "me.py"
+    path.write_text(BASE)
+    run = grader("check", str(path), "--json", cwd=tmp_path)  # no solutions/ folder here
+    assert run.returncode == 0 and Report.model_validate_json(run.stdout).score == 33
+
+
+def test_grade_writes_reports_and_summaries(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ann.py").write_text(BASE)
+    (subs / "bob.py").write_text(BASE + MISTAKE)
+    (subs / "cy.py").write_text("def softmax(z)\n")
+    (subs / "notes.txt").write_text("not a submission")
+    out = tmp_path / "out"
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out), "-j", "2")
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["ann.json", "bob.json", "cy.json", "summary.csv", "summary.json"]
+    bob = Report.model_validate_json((out / "bob.json").read_text())
+    assert bob.score == 80 and bob.hints[0].code == "jacobian.diagonal_only"
+    assert {t.visibility for t in bob.tests} == {"public", "hidden"}
+    rows = {r["student"]: r for r in csv.DictReader((out / "summary.csv").open())}
+    assert rows["bob"]["softmax_jacobian"] == "0" and rows["bob"]["softmax"] == "15" and rows["cy"]["status"] == "error"
+    stats = json.loads((out / "summary.json").read_text())
+    assert stats["graded"] == 2 and stats["errors"] == 1 and stats["score"]["mean"] == 60
+    assert stats["pass_rate"]["softmax_jacobian"] == 0.5
+    assert stats["hint_counts"] == {"jacobian.diagonal_only": 1}
+    assert "graded 2 of 3" in run.stdout and "jacobian.diagonal_only" in run.stdout
+
+
+def test_grade_reads_per_student_folders(tmp_path):
+    for student in ("dana", "eli"):
+        folder = tmp_path / "submitted" / student / "softmax_gradients"
+        folder.mkdir(parents=True)
+        (folder / "softmax_gradients.py").write_text(BASE)
+    (tmp_path / "submitted" / "eli" / "softmax_gradients" / "scratch.py").write_text("x = 1\n")
+    out = tmp_path / "out"
+    assert grader("grade", str(tmp_path / "submitted"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    eli = Report.model_validate_json((out / "eli.json").read_text())
+    assert eli.student == "eli" and eli.score == 100
+    assert "graded softmax_gradients.py, ignored scratch.py" in eli.notes[0]
+
+
+def test_grade_without_solutions_fails_clearly(tmp_path):
+    (tmp_path / "a.py").write_text(BASE)
+    run = grader("grade", str(tmp_path / "a.py"), "-a", "softmax_gradients", "-o", str(tmp_path / "o"),
+                 "--solutions", str(tmp_path / "none"), cwd=tmp_path)
+    assert run.returncode == 2 and "reference solutions" in run.stderr
+
+
+def test_schema_is_the_committed_one_and_reports_validate_against_it(tmp_path):
+    run = grader("schema")
+    schema = json.loads(run.stdout)
+    assert schema == json.loads((ROOT / "docs" / "report.schema.json").read_text()), "run: grader schema > docs/report.schema.json"
+    path = tmp_path / "me.py"
+    path.write_text(BASE + MISTAKE)
+    jsonschema.validate(json.loads(grader("check", str(path), "--json").stdout), schema)
+    for field in ("schema_version", "assignment", "student", "submission", "status", "score", "max_score", "tests", "hints", "grader", "duration_s"):
+        assert field in schema["properties"]
+
+
+def test_hints_lists_every_code_and_docs_are_up_to_date():
+    from grader import exercises
+
+    run = grader("hints")
+    for exercise in exercises.EXERCISES.values():
+        for mutant in exercise.mutants:
+            assert mutant.code in run.stdout
+    assert "generic.numerical_gradient" in run.stdout
+    assert grader("hints", "--markdown").stdout == (ROOT / "docs" / "hints.md").read_text(), "run: grader hints --markdown > docs/hints.md"
+
+
+def test_python_dash_m_and_console_script_agree():
+    assert "Usage" in grader("--help").stdout

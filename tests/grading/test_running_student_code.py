@@ -1,0 +1,105 @@
+"""Running student code: a raising, hanging, crashing or missing function costs only its own tests."""
+
+from __future__ import annotations
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from tests.conftest import FIXTURES, by_function, max_points, points
+
+BASE = (FIXTURES / "softmax_gradients" / "right" / "vectorised.py").read_text()
+
+
+def _only_lost(report, function):
+    got, full = points(report), max_points(report)
+    assert got[function] == 0
+    assert all(got[f] == full[f] for f in full if f != function), got
+
+
+def test_a_function_that_raises_costs_only_its_tests_and_the_message_quotes_the_students_line(grade_text):
+    report = grade_text(BASE + "\n\ndef softmax_backward(y, dL_dy):\n    s = y * dL_dy\n    return s / 0 + undefined_name\n")
+    _only_lost(report, "softmax_backward")
+    test = by_function(report)["softmax_backward"][0]
+    assert test.status == "error"
+    assert "NameError" in test.message and "student.py, line" in test.message and "undefined_name" in test.message
+    assert test.hints[0].code == "generic.exception"
+    assert "grader" not in test.message  # no frame of the grader's own code
+
+
+def test_a_function_that_hangs_times_out_and_costs_only_its_tests(grade_text):
+    report = grade_text(BASE + "\n\ndef squared_loss_grad(z, y):\n    while True:\n        pass\n")
+    _only_lost(report, "squared_loss_grad")
+    assert {t.status for t in by_function(report)["squared_loss_grad"]} == {"timeout"}
+    assert by_function(report)["squared_loss_grad"][0].hints[0].code == "generic.timeout"
+
+
+def test_a_segfault_costs_only_its_function(grade_text):
+    crash = "\n\ndef softmax_jacobian(z):\n    import ctypes\n    return ctypes.string_at(0)\n"
+    report = grade_text(BASE + crash)
+    _only_lost(report, "softmax_jacobian")
+    test = by_function(report)["softmax_jacobian"][0]
+    assert test.status == "error" and "signal 11" in test.message
+
+
+def test_sys_exit_inside_a_function_is_an_error_of_that_function(grade_text):
+    report = grade_text(BASE + "\n\ndef softmax(z):\n    import sys\n    sys.exit(0)\n")
+    assert all(t.status == "error" for t in by_function(report)["softmax"])
+    assert "SystemExit" in by_function(report)["softmax"][0].message
+
+
+def test_os_exit_inside_a_function_is_a_crash_not_a_pass(grade_text):
+    report = grade_text(BASE + "\n\ndef cross_entropy_grad(z, label):\n    import os\n    os._exit(0)\n")
+    _only_lost(report, "cross_entropy_grad")
+
+
+def test_a_mutated_global_stays_local_to_its_function(grade_text):
+    text = BASE + "\n\ndef softmax_backward(y, dL_dy):\n    global np\n    np = None\n    raise ValueError('boom')\n"
+    report = grade_text(text)
+    _only_lost(report, "softmax_backward")
+
+
+def test_a_missing_function_is_said_as_such(grade_text):
+    text = BASE.replace("def cross_entropy_grad_batch(", "def cross_entropy_grad_batch_v2(")
+    report = grade_text(text)
+    _only_lost(report, "cross_entropy_grad_batch")
+    test = by_function(report)["cross_entropy_grad_batch"][0]
+    assert test.hints[0].code == "generic.missing_function" and "not defined" in test.message
+
+
+def test_a_name_bound_to_a_non_function_is_missing(grade_text):
+    report = grade_text(BASE + "\nsoftmax_backward = 3\n")
+    assert by_function(report)["softmax_backward"][0].hints[0].code == "generic.missing_function"
+
+
+def test_results_that_are_not_numbers_are_wrong_type(grade_text):
+    report = grade_text(BASE + "\n\ndef softmax(z):\n    return 'p'\n")
+    test = by_function(report)["softmax"][0]
+    assert test.status == "failed" and test.hints[0].code == "generic.wrong_type"
+
+
+def test_top_level_code_that_raises_in_a_py_file_is_an_error_report(grade_text):
+    report = grade_text(BASE + "\nprint(softmax(np.array([1.0, 2.0])))\nraise RuntimeError('my own test failed')\n")
+    assert report.status == "error" and report.score == 0
+    assert "RuntimeError" in report.message and "line" in report.message
+
+
+def test_printing_a_fake_report_changes_nothing(grade_text):
+    fake = '{"score": 100, "status": "graded", "tests": []}'
+    report = grade_text(f"print('{fake}')\nimport sys\nsys.stdout.write('{fake}')\ndef softmax(z):\n    print('{fake}')\n    return None\n")
+    assert report.score == 0
+
+
+def test_a_failing_notebook_cell_does_not_stop_the_cells_after_it(grade_text):
+    cells = [BASE, "raise ValueError('scratch cell')", "def softmax_backward(y, g):\n    return g"]
+    report = grade_text(nbformat.writes(new_notebook(cells=[new_code_cell(c) for c in cells])), "nb.ipynb")
+    assert report.status == "graded"
+    assert any("cell 2" in n and "ValueError" in n for n in report.notes)
+    assert by_function(report)["softmax_backward"][0].hints[0].code == "backward.identity"
+    assert points(report)["softmax"] == 15
+
+
+def test_a_notebook_error_names_the_students_cell(grade_text):
+    cells = [BASE, "def softmax_jacobian(z):\n    p = softmax(z)\n    return p[len(p) + 3]"]
+    report = grade_text(nbformat.writes(new_notebook(cells=[new_code_cell(c) for c in cells])), "nb.ipynb")
+    test = by_function(report)["softmax_jacobian"][0]
+    assert "IndexError" in test.message and "cell 2, line 3" in test.message

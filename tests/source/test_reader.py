@@ -1,0 +1,112 @@
+"""Reading submissions: bad files get a plain message; notebooks become cells, magics dropped."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from grader.source import read_submission
+from grader.source.reader import MAX_BYTES
+
+
+def _nb(*cells) -> str:
+    return nbformat.writes(new_notebook(cells=[new_code_cell(c) if not c.startswith("#md") else new_markdown_cell(c[3:]) for c in cells]))
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("empty.py", b"", "empty"),
+        ("blank.py", b"   \n\n", "empty"),
+        ("binary.py", b"\x7fELF\x00\x01\x02" * 100, "binary"),
+        ("latin1.py", "x = 'caf\u00e9'\n".encode("latin-1"), "not UTF-8"),
+        ("corrupt.ipynb", b'{"cells": [', "not valid notebook JSON"),
+        ("notanotebook.ipynb", b'{"hello": 1}', "notebook"),
+    ],
+)
+def test_bad_files_get_a_plain_message(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    source = read_submission(path)
+    assert source.error and expected in source.error
+    assert source.chunks == []
+
+
+def test_a_symbolic_link_is_not_followed(tmp_path):
+    link = tmp_path / "alice.py"
+    link.symlink_to("/etc/passwd")
+    source = read_submission(link)
+    assert "symbolic link" in source.error
+    assert "root" not in source.error and source.sha256 == ""
+
+
+def test_a_huge_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "huge.py"
+    with open(path, "wb") as f:
+        f.truncate(MAX_BYTES["py"] + 1)
+    source = read_submission(path)
+    assert "larger than" in source.error
+
+
+def test_a_fifo_is_not_read(tmp_path):
+    path = tmp_path / "pipe.py"
+    os.mkfifo(path)
+    assert "not a regular file" in read_submission(path).error
+
+
+def test_a_utf8_bom_is_accepted(tmp_path):
+    path = tmp_path / "bom.py"
+    path.write_bytes("\ufeffdef softmax(z):\n    return z\n".encode("utf-8"))
+    source = read_submission(path)
+    assert source.error is None and "softmax" in source.defined
+
+
+def test_notebook_cells_become_chunks_named_after_the_cell(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    path.write_text(_nb("#md# Title", "import numpy as np", "def softmax(z):\n    return z"))
+    source = read_submission(path)
+    assert source.mode == "cells"
+    assert [name for name, _ in source.chunks] == ["cell 2", "cell 3"]
+    assert source.chunks[1][1].startswith("def softmax(z):")
+    assert source.quote("cell 3", 2) == "return z"
+
+
+def test_magics_and_shell_escapes_are_dropped_with_a_note(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    path.write_text(_nb("%matplotlib inline\n!pip install numpy\nx = !ls\nimport numpy as np", "np.exp?",
+                        "%%bash\necho hi", "%%time\ny = 1", "for i in range(2):\n    %time pass"))
+    source = read_submission(path)
+    assert source.error is None
+    code = "\n".join(c for _, c in source.chunks)
+    assert "%" not in code and "!" not in code and "echo" not in code
+    assert "y = 1" in code
+    notes = " ".join(source.notes)
+    assert "%matplotlib" in notes and "pip install" in notes and "%%bash" in notes
+
+
+def test_a_cell_with_a_syntax_error_is_skipped_with_a_note_and_the_rest_kept(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    path.write_text(_nb("def softmax(z):\n    return z", "def broken(:\n    pass", "def softmax_jacobian(z):\n    return z"))
+    source = read_submission(path)
+    assert source.error is None
+    assert {"softmax", "softmax_jacobian"} <= source.defined
+    assert any("cell 2" in n and "syntax error" in n for n in source.notes)
+
+
+def test_an_old_v3_notebook_is_read(tmp_path):
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [
+        {"cells": [{"cell_type": "code", "input": "def softmax(z):\n    return z", "language": "python", "outputs": []}]}]}
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(v3))
+    source = read_submission(path)
+    assert source.error is None and "softmax" in source.defined
+
+
+def test_a_notebook_of_markdown_only_cannot_be_graded(tmp_path):
+    path = tmp_path / "md.ipynb"
+    path.write_text(_nb("#md nothing here"))
+    assert "no code cell" in read_submission(path).error
