@@ -54,13 +54,14 @@ def compute_answers(exercise: Exercise, reference: ModuleType, checks: tuple[Che
     out = {}
     for check in checks:
         solve = getattr(reference, check.function)
-        expected = [np.asarray(extract(solve(*case.args), check.key), dtype=np.float64) for case in check.cases]
+        function = exercise.function(check.function)
+        expected = [np.asarray(extract(solve(*case.args), check.key, function), dtype=np.float64) for case in check.cases]
         mutants = {}
         for mutant in exercise.mutants_for(check.function, check.key):
             per_variant: list[list[np.ndarray | None]] = [[] for _ in mutant.variants]
             for case in check.cases:
                 for i, output in enumerate(mutant.outputs(reference, case)):
-                    per_variant[i].append(_as_array(extract(output, check.key)))
+                    per_variant[i].append(_as_array(extract(output, check.key, function)))
             mutants[mutant.code] = per_variant
         out[check.id] = CheckAnswers(expected, mutants)
     return Answers(exercise, out, "reference")

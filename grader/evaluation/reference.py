@@ -10,7 +10,7 @@ import numpy as np
 
 from grader.errors import GraderError
 from grader.evaluation.finite_diff import numerical_jacobian
-from grader.exercises.base import Exercise
+from grader.exercises.base import Exercise, Function
 
 SOLUTIONS_ENV = "GRADER_SOLUTIONS"
 
@@ -40,15 +40,23 @@ def load_reference(exercise: Exercise, solutions: Path | None) -> ModuleType:
     path = Path(solutions) / f"{exercise.name}.py"
     if not path.is_file():
         raise GraderError(f"the reference solution {path} does not exist")
-    spec = importlib.util.spec_from_file_location(f"grader_reference_{exercise.name}", path)
+    module = _import(path, f"grader_reference_{exercise.name}")
+    support = Path(solutions) / f"{exercise.name}_support.py"
+    if support.is_file():  # instructor-side helpers of the exercise's mutants (see solutions/rnn_bptt_support.py)
+        module.support = _import(support, f"grader_reference_{exercise.name}_support")
+    missing = [f.name for f in exercise.functions if not callable(getattr(module, f.name, None))]
+    if missing:
+        raise GraderError(f"the reference solution {path} does not define {', '.join(missing)}")
+    return module
+
+
+def _import(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001
         raise GraderError(f"the reference solution {path} failed to load: {exc!r}") from None
-    missing = [f.name for f in exercise.functions if not callable(getattr(module, f.name, None))]
-    if missing:
-        raise GraderError(f"the reference solution {path} does not define {', '.join(missing)}")
     return module
 
 
@@ -63,7 +71,7 @@ def verify_reference(exercise: Exercise, reference: ModuleType, rel: float = 1e-
         for case in check.cases:
             point, function = forward(reference, *case.args)
             numeric = numerical_jacobian(function, point)
-            analytic = np.asarray(extract(getattr(reference, check.function)(*case.args), check.key), dtype=float)
+            analytic = np.asarray(extract(getattr(reference, check.function)(*case.args), check.key, exercise.function(check.function)), dtype=float)
             scale = max(1.0, float(np.max(np.abs(numeric))))
             err = float(np.max(np.abs(analytic.reshape(numeric.shape) - numeric))) / scale
             if not err <= rel:
@@ -71,6 +79,10 @@ def verify_reference(exercise: Exercise, reference: ModuleType, rel: float = 1e-
     return problems
 
 
-def extract(value, key: str | None):
-    """The part of a result that a check grades."""
-    return value if key is None else value[key]
+def extract(value, key: str | None, function: Function):
+    """The part of a result that a check grades: all of it, one key of a dict, or one item of a tuple."""
+    if key is None:
+        return value
+    if function.returns == "tuple":
+        return value[function.keys.index(key)]
+    return value[key]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from grader.exercises import softmax_gradients
+from grader.exercises import rnn_bptt, softmax_gradients
 from grader.exercises.base import Exercise
 
-EXERCISES: dict[str, Exercise] = {e.name: e for e in (softmax_gradients.EXERCISE,)}
+EXERCISES: dict[str, Exercise] = {e.name: e for e in (softmax_gradients.EXERCISE, rnn_bptt.EXERCISE)}
 
 
 def get(name: str) -> Exercise:

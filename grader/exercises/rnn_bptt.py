@@ -99,7 +99,8 @@ def _cases(seed: int, specs: list[Spec], labels: bool) -> tuple[Case, ...]:
         y = _labels(rng, T, K, i, style.repeated)
         name = f"T{T}-D{D}-H{H}-K{K}" + ("" if style_name in ("small", "moderate") else f"-{style_name}")
         args = (x, y, h0, params) if labels else (x, h0, params)
-        cases.append(Case(name, args, frozenset({style_name})))
+        tags = {style_name, "large"} if style.shift else {style_name}  # "large": scores of size 1e3
+        cases.append(Case(name, args, frozenset(tags)))
     return tuple(cases)
 
 
@@ -153,194 +154,11 @@ CHECKS = tuple(
 )
 
 
-# ---------------------------------------------------------------- helpers (forward passes, right or wrong)
-
-
-def _f64(params: dict) -> tuple[np.ndarray, ...]:
-    return tuple(np.asarray(params[k], dtype=np.float64) for k in ("U", "W", "V", "b", "c"))
-
-
-def _softmax_rows(o: np.ndarray, axis: int = 1) -> np.ndarray:
-    e = np.exp(o - np.max(o, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def _run(x, h0, params, *, squash=np.tanh, h_offset=None, o_offset=None) -> tuple[np.ndarray, np.ndarray]:
-    """States h(1..T) and scores o(1..T), with optional additive offsets injected into h(t) and o(t)."""
-    U, W, V, b, c = _f64(params)
-    x = np.asarray(x, dtype=np.float64)
-    T, H = x.shape[0], W.shape[0]
-    h = np.empty((T, H))
-    prev = np.asarray(h0, dtype=np.float64)
-    for t in range(T):
-        prev = squash(b + W @ prev + U @ x[t])
-        if h_offset is not None:
-            prev = prev + h_offset[t]
-        h[t] = prev
-    o = h @ V.T + c
-    if o_offset is not None:
-        o = o + o_offset
-    return h, o
-
-
-def _loss(x, y, h0, params, **offsets) -> float:
-    """L = -sum_t log softmax(o(t))[y(t)], by log-sum-exp (eq. 10.14)."""
-    _, o = _run(x, h0, params, **offsets)
-    m = np.max(o, axis=1)
-    lse = m + np.log(np.sum(np.exp(o - m[:, None]), axis=1))
-    return float(np.sum(lse - o[np.arange(o.shape[0]), np.asarray(y)]))
-
-
-@dataclass
-class _Pass:
-    """What a (possibly wrong) BPTT computes on the way: the forward states and the backward deltas."""
-
-    x: np.ndarray
-    h: np.ndarray
-    h_prev: np.ndarray  # h(0), ..., h(T-1)
-    do: np.ndarray
-    dh: np.ndarray
-    da: np.ndarray
-    factor: np.ndarray  # what multiplies dh(t) to give da(t)
-
-
-def _backprop(
-    ref, x, y, h0, params, *, label_as_vector=False, recurrent=True, derivative="1-h^2", transpose_W=True
-) -> _Pass:
-    """BPTT with switches for the catalogue's mistakes; every switch at its default gives eq. 10.18-10.21."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y).astype(np.int64)
-    h0 = np.asarray(h0, dtype=np.float64)
-    U, W, V, b, c = _f64(params)
-    h, yhat = (np.asarray(v, dtype=np.float64) for v in ref.rnn_forward(x, h0, params))
-    T, H = h.shape
-    h_prev = np.vstack([h0[None, :], h[:-1]])
-    a = b + h_prev @ W.T + x @ U.T
-    factor = {
-        "1-h^2": 1.0 - h**2,
-        "none": np.ones_like(h),
-        "1-a^2": 1.0 - a**2,
-        "(1-h)^2": (1.0 - h) ** 2,
-    }[derivative]
-    do = yhat.copy()
-    if label_as_vector:
-        do -= y[:, None]
-    else:
-        do[np.arange(T), y] -= 1.0
-    back = W.T if transpose_W else W
-    dh, da = np.empty((T, H)), np.empty((T, H))
-    from_next = np.zeros(H)
-    for t in range(T - 1, -1, -1):
-        dh[t] = V.T @ do[t] + (from_next if recurrent else 0.0)
-        da[t] = factor[t] * dh[t]
-        from_next = back @ da[t]
-    return _Pass(x, h, h_prev, do, dh, da, factor)
-
-
-def _gradients(p: _Pass, steps=slice(None), W_with=None, W_steps=None) -> dict:
-    """The result dict from one pass: parameter gradients summed over ``steps`` (W's over ``W_steps``)."""
-    W_with = p.h_prev if W_with is None else W_with
-    W_steps = steps if W_steps is None else W_steps
-    return {
-        "o": p.do,
-        "h": p.dh,
-        "U": p.da[steps].T @ p.x[steps],
-        "W": p.da[W_steps].T @ W_with[W_steps],
-        "V": p.do[steps].T @ p.h[steps],
-        "b": p.da[steps].sum(axis=0),
-        "c": p.do[steps].sum(axis=0),
-    }
-
-
-# ---------------------------------------------------------------- the wrong implementations
-
-
-def _fwd_zero_h0(ref, x, h0, params):
-    return ref.rnn_forward(x, np.zeros_like(np.asarray(h0, dtype=np.float64)), params)
-
-
-def _fwd_softmax_over_time(ref, x, h0, params):
-    h, _ = ref.rnn_forward(x, h0, params)
-    h = np.asarray(h, dtype=np.float64)
-    _, _, V, _, c = _f64(params)
-    return h, _softmax_rows(h @ V.T + c, axis=0)
-
-
-def _fwd_no_tanh(ref, x, h0, params):
-    h, o = _run(x, h0, params, squash=lambda a: a)
-    return h, _softmax_rows(o)
-
-
-def _bptt_label_as_vector(ref, x, y, h0, params):
-    return _gradients(_backprop(ref, x, y, h0, params, label_as_vector=True))
-
-
-def _bptt_no_recurrence(ref, x, y, h0, params):
-    return _gradients(_backprop(ref, x, y, h0, params, recurrent=False))
-
-
-def _bptt_no_tanh_derivative(ref, x, y, h0, params):
-    return _gradients(_backprop(ref, x, y, h0, params, derivative="none"))
-
-
-def _bptt_tanh_derivative_of_a(ref, x, y, h0, params):
-    return _gradients(_backprop(ref, x, y, h0, params, derivative="1-a^2"))
-
-
-def _bptt_W_not_transposed(ref, x, y, h0, params):
-    return _gradients(_backprop(ref, x, y, h0, params, transpose_W=False))
-
-
-def _bptt_dW_current_h(ref, x, y, h0, params):
-    p = _backprop(ref, x, y, h0, params)
-    return _gradients(p, W_with=p.h)
-
-
-def _bptt_dW_skips_h0(ref, x, y, h0, params):
-    return _gradients(_backprop(ref, x, y, h0, params), W_steps=slice(1, None))
-
-
-def _bptt_last_step(ref, x, y, h0, params):
-    """``dW = ...`` instead of ``dW += ...``: only step T survives (a loop forwards in time)."""
-    return _gradients(_backprop(ref, x, y, h0, params), steps=slice(-1, None))
-
-
-def _bptt_first_step(ref, x, y, h0, params):
-    """The same in a loop backwards in time: only step 1, the last one visited, survives."""
-    return _gradients(_backprop(ref, x, y, h0, params), steps=slice(0, 1))
-
-
-def _bptt_mean_over_time(ref, x, y, h0, params):
-    T = np.asarray(x).shape[0]
-    return {k: v / T for k, v in _gradients(_backprop(ref, x, y, h0, params)).items()}
-
-
-def _bptt_clipped(ref, x, y, h0, params, limit=5.0):
-    out = _gradients(_backprop(ref, x, y, h0, params))
-    return {k: np.clip(v, -limit, limit) if k in PARAMETER_KEYS else v for k, v in out.items()}
-
-
-def _bptt_truncated(ref, x, y, h0, params, k: int):
-    """Each L(t) back-propagated from a(t) through at most k earlier steps, a(t-k) (bptt_truncate = k)."""
-    p = _backprop(ref, x, y, h0, params)
-    W, V = _f64(params)[1:3]
-    T, H = p.h.shape
-    dU, dW, db = np.zeros((H, p.x.shape[1])), np.zeros((H, H)), np.zeros(H)
-    for t in range(T):
-        delta = p.factor[t] * (V.T @ p.do[t])
-        for s in range(t, max(0, t - k) - 1, -1):
-            dU += np.outer(delta, p.x[s])
-            dW += np.outer(delta, p.h_prev[s])
-            db += delta
-            if s > 0:
-                delta = p.factor[s - 1] * (W.T @ delta)
-    out = _gradients(p)
-    out.update(U=dU, W=dW, b=db)
-    return out
-
-
-def _bptt_tanh_derivative_wrong_form(ref, x, y, h0, params):
-    return _gradients(_backprop(ref, x, y, h0, params, derivative="(1-h)^2"))
+def _via(name: str, *bound):
+    """A function of the reference that calls ``reference.support.<name>`` (solutions/rnn_bptt_support.py)."""
+    if bound:
+        return lambda ref, *args: getattr(ref.support, name)(*bound)(ref, *args)
+    return lambda ref, *args: getattr(ref.support, name)(ref, *args)
 
 
 def _mutants(code: str, function: str, keys: tuple[str, ...], message: str, *variants) -> tuple[Mutant, ...]:
@@ -354,21 +172,21 @@ MUTANTS = (
         "The recurrence starts from zeros instead of the given initial state h(0) = h0, so h(1) lacks the "
         "term W h(0) of eq. 10.8 and every later state inherits the difference. h0 is an input of the "
         "network, like x: use it as h(0) at t = 1.",
-        _fwd_zero_h0,
+        _via("fwd_zero_h0"),
     ),
     *_mutants(
         "rnn.forward_softmax_over_time", "rnn_forward", ("yhat",),
         "The softmax is taken down the time axis of o (axis 0, over the T steps) instead of across the K "
         "classes of each step, so the columns of yhat add up to 1 where each row yhat(t) should. Eq. 10.11 "
         "normalises the scores o(t) of one step over its classes.",
-        _fwd_softmax_over_time,
+        _via("fwd_softmax_over_time"),
     ),
     *_mutants(
         "rnn.forward_missing_tanh", "rnn_forward", ("h", "yhat"),
         "Your hidden states are the pre-activations a(t): the tanh of eq. 10.9 is missing, so h(t) is not "
         "squashed into (-1, 1), and o(t) and the next step's a(t+1) are built from the wrong state. Apply "
         "the nonlinearity before h(t) is used.",
-        _fwd_no_tanh,
+        _via("fwd_no_tanh"),
     ),
     *_mutants(
         "bptt.label_as_vector", "rnn_backward", BACKWARD_KEYS,
@@ -376,7 +194,7 @@ MUTANTS = (
         "y(t) is a class index: in eq. 10.18, yhat_i(t) - 1_{i=y(t)}, only the entry i = y(t) loses 1 (the "
         "book's 1_{i,y(t)} is a misprint of this indicator; see seed 000). Every other gradient is built on "
         "grad_{o(t)} L, so they are all off.",
-        _bptt_label_as_vector,
+        _via("bptt_label_as_vector"),
     ),
     *_mutants(
         "bptt.missing_recurrent_term", "rnn_backward", RECURRENT_KEYS,
@@ -384,56 +202,56 @@ MUTANTS = (
         "dropped. h(t) also feeds a(t+1) (eq. 10.8), so for t < T its gradient collects what comes back from "
         "step t + 1 as well (eq. 10.21; seed 001 works through it). Without it, W, U and b only see each "
         "loss term's own step.",
-        _bptt_no_recurrence,
+        _via("bptt_no_recurrence"),
     ),
     *_mutants(
         "bptt.missing_tanh_derivative", "rnn_backward", RECURRENT_KEYS,
         "tanh's derivative is missing: the gradient on h(t) is passed on to a(t) unchanged, as if h(t) were "
         "a(t). Between them stands the tanh of eq. 10.9, so every step back through it carries the factor "
         "tanh'(a(t)), written with h(t) in the book (eqs. 10.21, 10.23, 10.26, 10.28).",
-        _bptt_no_tanh_derivative,
+        _via("bptt_no_tanh_derivative"),
     ),
     *_mutants(
         "bptt.tanh_derivative_of_preactivation", "rnn_backward", RECURRENT_KEYS,
         "tanh's derivative is evaluated as 1 - a(t)^2, on the pre-activation, but 1 - u^2 is the derivative "
         "of tanh only when u is tanh's output: tanh'(a) is written with h(t) = tanh(a(t)), not with a(t) "
         "(eqs. 10.21-10.28). Where |a| > 1 your factor is even negative.",
-        _bptt_tanh_derivative_of_a,
+        _via("bptt_tanh_derivative_of_a"),
     ),
     *_mutants(
         "bptt.W_not_transposed", "rnn_backward", RECURRENT_KEYS,
         "The gradient coming back from step t + 1 is multiplied by W where its transpose belongs. In "
         "a(t+1) = b + W h(t) + U x(t+1), W_ij carries h_j(t) into a_i(t+1), so going backwards to h_j(t) "
         "sums over i: the recurrence of eq. 10.21 uses W^T. The shapes cannot warn you, since W is square.",
-        _bptt_W_not_transposed,
+        _via("bptt_W_not_transposed"),
     ),
     *_mutants(
         "bptt.dW_uses_current_h", "rnn_backward", ("W",),
         "Each term of grad_W L pairs the gradient on a(t) with h(t), but W multiplies the previous state: "
         "a(t) = b + W h(t-1) + U x(t) (eq. 10.8). Eq. 10.26 uses the state that went into step t, from h(0) "
         "at t = 1 to h(T-1) at t = T.",
-        _bptt_dW_current_h,
+        _via("bptt_dW_current_h"),
     ),
     *_mutants(
         "bptt.dW_skips_h0", "rnn_backward", ("W",),
         "grad_W L misses its t = 1 term. Step 1 uses W too, on the given initial state h(0) = h0 (eq. 10.8), "
         "so the sum of eq. 10.26 runs over every t = 1..T with h(t-1) = h(0) in the first term; a loop that "
         "skips the first step because it has no computed previous state drops it.",
-        _bptt_dW_skips_h0,
+        _via("bptt_dW_skips_h0"),
     ),
     *_mutants(
         "bptt.no_time_accumulation", "rnn_backward", PARAMETER_KEYS,
         "Your parameter gradients hold a single time step's contribution: the gradient is assigned in the "
         "loop (dW = ...) where it should be accumulated (dW += ...). U, V, W, b and c are shared by all "
         "steps, so each of eqs. 10.22-10.28 is a sum over t = 1..T.",
-        _bptt_last_step,
-        _bptt_first_step,
+        _via("bptt_last_step"),
+        _via("bptt_first_step"),
     ),
     *_mutants(
         "bptt.mean_over_time", "rnn_backward", BACKWARD_KEYS,
         "Every gradient is 1/T of the right one: the loss of eq. 10.14 is a sum over the time steps, not a "
         "mean, so dL/dL(t) = 1 (eq. 10.17) and nothing is divided by T.",
-        _bptt_mean_over_time,
+        _via("bptt_mean_over_time"),
     ),
     *_mutants(
         "bptt.gradient_clipped", "rnn_backward", PARAMETER_KEYS,
@@ -441,7 +259,7 @@ MUTANTS = (
         "(np.clip(dparam, -5, 5) in the widely copied char-RNN code), a safeguard of the training step that "
         "keeps updates small. It is not part of the gradient: return the exact sums of eqs. 10.22-10.28 and "
         "clip, if at all, where the parameters are updated.",
-        _bptt_clipped,
+        _via("bptt_clipped"),
     ),
     *_mutants(
         "bptt.truncated", "rnn_backward", ("U", "W", "b"),
@@ -449,41 +267,17 @@ MUTANTS = (
         "bptt_truncate = 4 in a widely copied tutorial), so grad_W L, grad_U L and grad_b L lose the "
         "contributions of the longer paths. Truncation approximates the gradient; the exact one follows the "
         "recurrence of eq. 10.21 all the way back to t = 1.",
-        lambda ref, x, y, h0, params: _bptt_truncated(ref, x, y, h0, params, k=4),
-        lambda ref, x, y, h0, params: _bptt_truncated(ref, x, y, h0, params, k=3),
+        lambda ref, x, y, h0, params: ref.support.bptt_truncated(ref, x, y, h0, params, k=4),
+        lambda ref, x, y, h0, params: ref.support.bptt_truncated(ref, x, y, h0, params, k=3),
     ),
     *_mutants(
         "bptt.tanh_derivative_wrong_form", "rnn_backward", RECURRENT_KEYS,
         "tanh's derivative is written (1 - h)^2: the square is on the wrong side. The derivative of tanh, "
         "from tanh' = 1 - tanh^2, subtracts the square of h(t) from 1; revisit the diag(...) factor of "
         "eqs. 10.21-10.28.",
-        _bptt_tanh_derivative_wrong_form,
+        _via("bptt_tanh_derivative_wrong_form"),
     ),
 )
-
-
-# ---------------------------------------------------------------- forward functions (for finite differences)
-# Each gives the point to differentiate at and the scalar loss as a function of it.
-
-
-def _fd_parameter(name: str):
-    def forward(ref, x, y, h0, params):
-        def f(value):
-            return _loss(x, y, h0, {**params, name: value})
-
-        return np.asarray(params[name], dtype=np.float64), f
-
-    return forward
-
-
-def _fd_scores(ref, x, y, h0, params):
-    T, K = np.asarray(x).shape[0], np.asarray(params["c"]).shape[0]
-    return np.zeros((T, K)), lambda offset: _loss(x, y, h0, params, o_offset=offset)
-
-
-def _fd_states(ref, x, y, h0, params):
-    T, H = np.asarray(x).shape[0], np.asarray(params["W"]).shape[0]
-    return np.zeros((T, H)), lambda offset: _loss(x, y, h0, params, h_offset=offset)
 
 
 EXERCISE = Exercise(
@@ -494,8 +288,8 @@ EXERCISE = Exercise(
     checks=CHECKS,
     mutants=MUTANTS,
     forward={
-        **{f"rnn_backward[{name}]": _fd_parameter(name) for name in PARAMETER_KEYS},
-        "rnn_backward[o]": _fd_scores,
-        "rnn_backward[h]": _fd_states,
+        **{f"rnn_backward[{name}]": _via("fd_parameter", name) for name in PARAMETER_KEYS},
+        "rnn_backward[o]": _via("fd_scores"),
+        "rnn_backward[h]": _via("fd_states"),
     },
 )

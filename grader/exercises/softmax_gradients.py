@@ -222,7 +222,7 @@ MUTANTS = (
     _m(
         "jacobian.from_logits", "softmax_jacobian",
         "Your J is built from the scores z instead of the probabilities p = softmax(z). The derivative of the "
-        "softmax is written in terms of its own output: compute p first (task 1), then use it.",
+        "softmax is written in terms of its own output yhat = softmax(o) (eq. 10.11): compute p first (task 1), then use it.",
         lambda ref, z: np.diag(z) - np.outer(z, z),
     ),
     _m(
@@ -312,8 +312,8 @@ MUTANTS = (
     ),
     _m(
         "ce_batch.missing_mean", "cross_entropy_grad_batch",
-        "Your gradient is N times too large: the loss is the mean over the N rows of the batch, so each row's "
-        "gradient is divided by N.",
+        "Your gradient is N times too large: the loss of task 5 is the mean over the N rows of the batch, not "
+        "their sum. Eq. 10.18 gives the gradient of one row's loss; the mean weighs each row by 1/N.",
         lambda ref, Z, labels: ref.cross_entropy_grad_batch(Z, labels) * Z.shape[0],
     ),
     _m(
@@ -347,7 +347,8 @@ MUTANTS = (
     ),
     _m(
         "sq.missing_factor_2", "squared_loss_grad",
-        "Your gradient is half the right one: the derivative of (p_i - y_i)^2 carries a factor 2.",
+        "Your gradient is half the right one: the derivative of the square (p_i - y_i)^2 in the loss of task 6 "
+        "carries a factor 2 through the chain rule.",
         lambda ref, z, y: ref.squared_loss_grad(z, y) / 2,
     ),
     _m(
@@ -360,7 +361,7 @@ MUTANTS = (
     _m(
         "sq.mean_over_classes", "squared_loss_grad",
         "Your gradient is 1/K of the right one: the loss here is a sum over the K classes, not a mean "
-        "(the common 2 (yhat - y) / y.size divides by the number of classes).",
+        "(the common 2 (yhat - y) / y.size divides by the number of classes). Reread the loss of task 6.",
         lambda ref, z, y: ref.squared_loss_grad(z, y) / len(z),
     ),
 )

@@ -3,9 +3,11 @@
 Started as ``python -I worker.py [--pid-namespace]`` by :mod:`grader.sandbox.pool`,
 it imports NumPy once, then serves jobs read from stdin, one at a time. For each
 job it forks a *submission process* that loads the student's code (a module, or
-notebook cells one by one) and, for each graded function, forks a *call process*
-that runs the function on every case and streams back plain numbers. A crash, a
-hang or a mutated global in one function therefore costs only that function.
+notebook cells one by one) and forks a *call process* that calls the graded
+functions on every case and streams back plain numbers. After a crash or a hang
+the submission process forks a fresh call process for the cases that remain, and
+globals are restored before each function: a crash, a hang or a rebound global
+costs only the case or the function it hit.
 
 The worker itself never runs student code. It relays the submission process's
 byte stream, capped and unparsed, to the grader, which validates it; it enforces
@@ -152,7 +154,7 @@ def _reap(pid: int) -> int:
 
 
 def submission_process(job: dict, blobs: list[bytes], out_fd: int) -> None:
-    """Load the student's code, then grade each requested function in its own call process."""
+    """Load the student's code, then call each requested function in a call process."""
     os.setsid()
     _isolate_fds(out_fd)
     _apply_limits(job["limits"])
@@ -171,13 +173,15 @@ def submission_process(job: dict, blobs: list[bytes], out_fd: int) -> None:
                 return
             chunk_errors.append({"chunk": chunk["name"], "error": error})
     out.write(protocol.pack_frame({"t": "loaded", "chunk_errors": chunk_errors}))
+    work = []
     for call, cases in calls:
         fn = namespace.get(call["function"])
-        if not callable(fn):
+        if callable(fn):
+            work.append((fn, call, cases))
+        else:
             kind = "absent" if fn is None else type(fn).__name__
             out.write(protocol.pack_frame({"t": "missing", "function": call["function"], "found": kind}))
-            continue
-        _run_function(fn, call, cases, out, float(job["limits"]["call_s"]), student_files)
+    _run_calls(work, namespace, out, float(job["limits"]["call_s"]), student_files)
     out.write(protocol.pack_frame({"t": "done"}))
 
 
@@ -213,93 +217,114 @@ def _apply_limits(limits: dict) -> None:
         os.setuid(uid)
 
 
-def _run_function(fn, call: dict, cases: list, out, call_s: float, student_files: set[str]) -> None:
-    """Run ``fn`` on every case in call processes; a crash or a hang costs only the case it hit."""
-    name = call["function"]
-    start, failures = 0, 0
-    while start < len(cases):
+def _run_calls(work: list, namespace: dict, out, call_s: float, student_files: set[str]) -> None:
+    """Run every call in a call process; after a crash or a hang, go on in a fresh one.
+
+    Forking costs milliseconds, so one call process serves the whole submission while it
+    behaves; its globals are restored before each function, so a rebound global stays local.
+    A case that crashes or hangs costs only itself; two such cases skip the rest of that function.
+    """
+    position = (0, 0)
+    failures = [0] * len(work)
+    while position[0] < len(work):
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             try:
                 os.close(r)
-                _call_process(fn, call, cases, start, os.fdopen(w, "wb", buffering=0), student_files)
+                _call_process(work, namespace, position, os.fdopen(w, "wb", buffering=0), student_files)
             finally:
                 os._exit(0)
         os.close(w)
-        state, case = _relay_calls(r, out, call_s, start)
+        state, position = _relay_calls(r, out, call_s, position)
         os.close(r)
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
         _, status = os.waitpid(pid, 0)
-        if state == "finished" or case >= len(cases):
+        if state == "finished":
             return
+        fi, case = position
+        if fi >= len(work):
+            return
+        name = work[fi][1]["function"]
         record = {"t": state, "function": name, "case": case}
         if state == "crash":
             record["signal"] = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
             record["exit_code"] = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         out.write(protocol.pack_frame(record))
-        failures += 1
-        start = case + 1
-        if failures >= MAX_CALL_FAILURES and start < len(cases):
-            out.write(protocol.pack_frame({"t": "skipped", "function": name, "from_case": start, "after": state}))
-            return
+        failures[fi] += 1
+        position = _advance(work, fi, case)
+        if failures[fi] >= MAX_CALL_FAILURES and position[0] == fi:
+            out.write(protocol.pack_frame({"t": "skipped", "function": name, "from_case": position[1], "after": state}))
+            position = (fi + 1, 0)
 
 
-def _relay_calls(fd: int, out, call_s: float, first: int) -> tuple[str, int]:
-    """Relay a call process's records; return how it stopped and the case it was on."""
+def _advance(work: list, fi: int, case: int) -> tuple[int, int]:
+    """The position after (function fi, case)."""
+    if case + 1 < len(work[fi][2]):
+        return fi, case + 1
+    return fi + 1, 0
+
+
+def _relay_calls(fd: int, out, call_s: float, position: tuple[int, int]) -> tuple[str, tuple[int, int]]:
+    """Relay a call process's records; return how it stopped and the (function, case) it was on."""
     buffer = b""
-    running = first
     deadline = time.monotonic() + call_s
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            return "timeout", running
+            return "timeout", position
         ready, _, _ = select.select([fd], [], [], left)
         if not ready:
             continue
         chunk = os.read(fd, 1 << 16)
         if not chunk or len(buffer) + len(chunk) > STREAM_CAP:
-            return "crash", running
+            return "crash", position
         try:
             frames, buffer = protocol.unpack_frames(buffer + chunk)
         except protocol.ProtocolError:
-            return "crash", running
+            return "crash", position
         for header, blobs in frames:
             kind = header.get("t")
             if kind == "start":
+                position = (int(header.get("index", 0)), int(header.get("case", 0)))
                 deadline = time.monotonic() + call_s
             elif kind == "end":
-                return "finished", running
+                return "finished", position
             elif kind == "result":
                 out.write(protocol.pack_frame(header, blobs))
-                running = int(header.get("case", running)) + 1
 
 
-def _call_process(fn, call: dict, cases: list, start: int, out, student_files: set[str]) -> None:
-    """Call the student's function on cases[start:], one record per case."""
-    name, returns = call["function"], call["returns"]
-    for index in range(start, len(cases)):
-        args = [_fresh(a) for a in cases[index]]
-        before = [_fresh(a) for a in args]
-        out.write(protocol.pack_frame({"t": "start", "function": name, "case": index}))
-        t0 = time.perf_counter()
-        record = {"t": "result", "function": name, "case": index}
-        blobs: list[bytes] = []
-        try:
-            value = fn(*args)
-            record["value"] = encode_result(value, returns, blobs)
-            record["status"] = "ok"
-        except BaseException as exc:  # noqa: BLE001
-            record["status"] = "error"
-            record["error"] = _error_summary(exc, student_files)
-            blobs = []
-        record["duration_s"] = time.perf_counter() - t0
-        record["mutated"] = [call["params"][i] for i, (a, b) in enumerate(zip(args, before)) if not _same(a, b)]
-        out.write(protocol.pack_frame(record, blobs))
-    out.write(protocol.pack_frame({"t": "end", "function": name}))
+def _call_process(work: list, namespace: dict, position: tuple[int, int], out, student_files: set[str]) -> None:
+    """Call each student function on its cases from ``position`` on, one record per case."""
+    snapshot = dict(namespace)
+    first_fi, first_case = position
+    for fi in range(first_fi, len(work)):
+        fn, call, cases = work[fi]
+        namespace.clear()
+        namespace.update(snapshot)
+        name, returns = call["function"], call["returns"]
+        for index in range(first_case if fi == first_fi else 0, len(cases)):
+            args = [_fresh(a) for a in cases[index]]
+            before = [_fresh(a) for a in args]
+            out.write(protocol.pack_frame({"t": "start", "function": name, "index": fi, "case": index}))
+            t0 = time.perf_counter()
+            record = {"t": "result", "function": name, "case": index}
+            blobs: list[bytes] = []
+            try:
+                value = fn(*args)
+                record["value"] = encode_result(value, returns, blobs)
+                record["status"] = "ok"
+            except BaseException as exc:  # noqa: BLE001
+                record["status"] = "error"
+                record["error"] = _error_summary(exc, student_files)
+                blobs = []
+            record["duration_s"] = time.perf_counter() - t0
+            record["mutated"] = [call["params"][i] for i, (a, b) in enumerate(zip(args, before)) if not _same(a, b)]
+            out.write(protocol.pack_frame(record, blobs))
+    out.write(protocol.pack_frame({"t": "end"}))
 
 
 def _fresh(value):
