@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from grader import __version__
 from grader.diagnosis.catalogue import generic_message
+from grader.diagnosis.consistency import check_consistency
 from grader.diagnosis.diagnose import diagnose, summary_order
 from grader.diagnosis.explain import describe_error, test_message
 from grader.evaluation.answers import Answers
-from grader.evaluation.check import judge_check
+from grader.evaluation.check import CheckResult, judge_check
 from grader.exercises.base import Check, Exercise
 from grader.report.model import GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult
 from grader.sandbox.limits import Limits
@@ -95,7 +96,9 @@ def grade_source(source: Source, student: str, grading: Grading, pool: WorkerPoo
     if run.status == "load_error" or not run.loaded:
         message = _load_failure(run, source)
         return Report(status="error", score=0.0, message=message, duration_s=_since(started), **base)
-    tests = [_grade_check(check, run, grading, source) for check in plan.checks]
+    graded = [_grade_check(check, run, grading, source) for check in plan.checks]
+    tests = [test for test, _ in graded]
+    check_consistency(plan.exercise, [result for _, result in graded], tests, source, pool)
     all_hints = [(h, t.function) for t in tests for h in t.hints]
     functions = {h.code: f for h, f in reversed(all_hints)}
     ordered = summary_order([h for h, _ in all_hints], plan.exercise)
@@ -109,7 +112,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: WorkerPoo
     )
 
 
-def _grade_check(check: Check, run: SubmissionRun, grading: Grading, source: Source) -> TestResult:
+def _grade_check(check: Check, run: SubmissionRun, grading: Grading, source: Source) -> tuple[TestResult, CheckResult]:
     exercise = grading.plan.exercise
     calls = run.calls.get(check.function)
     picked = None if calls is None else [calls[i] for i in grading.plan.positions[check.id]]
@@ -118,7 +121,7 @@ def _grade_check(check: Check, run: SubmissionRun, grading: Grading, source: Sou
     hints: list[Hint] = diagnose(result, answers, exercise, source, grading.limits.call_s)
     shown = answers.expected if check.visibility == "public" else None
     passed = result.status == "passed"
-    return TestResult(
+    test = TestResult(
         id=check.id,
         function=check.function,
         key=check.key,
@@ -126,10 +129,11 @@ def _grade_check(check: Check, run: SubmissionRun, grading: Grading, source: Sou
         status=result.status,
         score=float(check.points) if passed else 0.0,
         max_score=float(check.points),
-        message=test_message(result, source, grading.limits.call_s, shown),
+        message=test_message(result, source, grading.limits.call_s, shown, exercise.function(check.function).time_keys),
         hints=hints,
         cases=len(check.cases),
     )
+    return test, result
 
 
 def _load_failure(run: SubmissionRun, source: Source) -> str:

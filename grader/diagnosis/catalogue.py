@@ -55,7 +55,7 @@ def generic_message(code: str, **fields) -> str:
 
 def rank(code: str, exercise: Exercise) -> tuple[int, int]:
     """Sort key: an exercise's own codes first, in catalogue order, then the generic ones."""
-    own = [m.code for m in exercise.mutants]
+    own = exercise.codes()
     if code in own:
         return (0, own.index(code))
     return (1, GENERIC_RANK.get(code, len(GENERIC)))
@@ -70,6 +70,8 @@ def all_hints(exercises: list[Exercise]) -> list[tuple[str, str, str]]:
             if (mutant.code, mutant.function) not in seen:
                 seen.add((mutant.code, mutant.function))
                 rows.append((mutant.code, mutant.function, mutant.message))
+        for code, (function, message) in exercise.notes.items():
+            rows.append((code, function, message))
     for code in GENERIC:
         rows.append((code, "any", generic_message(code, function="the function", error="an exception", limit=5,
                                                    detail="…", expected="(K,)", got="(K, 1)", factor="c",

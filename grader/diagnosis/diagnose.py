@@ -16,7 +16,7 @@ from grader.source.model import Source
 def diagnose(result: CheckResult, answers: CheckAnswers, exercise: Exercise, source: Source | None, call_s: float) -> list[Hint]:
     """Hints for a test: a known mistake if one fits, else what its structure shows; then warnings."""
     hints = _failure_hints(result, answers, exercise, source, call_s) if result.status != "passed" else []
-    hints += [w for w in warning_hints(result) if w.code not in {h.code for h in hints}]
+    hints += [w for w in warning_hints(result, exercise) if w.code not in {h.code for h in hints}]
     return sorted(hints, key=lambda h: (h.warning, rank(h.code, exercise)))
 
 

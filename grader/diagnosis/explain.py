@@ -33,7 +33,20 @@ def _index(worst: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in worst) + "]"
 
 
-def test_message(result: CheckResult, source: Source | None, call_s: float, expected: list | None = None) -> str:
+def _first_wrong_step(comp) -> str:
+    """Where in time a (T, n) result first goes wrong, counting back from t = T (steps are 1-based)."""
+    T = comp.expected_shape[0]
+    wrong_rows = comp.wrong_rows
+    if not wrong_rows:
+        return ""
+    last = max(wrong_rows) + 1  # the book's t of the latest wrong row
+    if last == T:
+        return f"; already wrong at the last step t = T = {T}"
+    return f"; right at t = T = {T} back to t = {last + 1}, first wrong at t = {last} (counting back from T)"
+
+
+def test_message(result: CheckResult, source: Source | None, call_s: float, expected: list | None = None,
+                 time_keys: tuple[str, ...] = ()) -> str:
     """The message of a test: what is wrong on which case, how far off, and where.
 
     ``expected`` (public tests only) lets the message quote the right value at the worst index.
@@ -69,6 +82,8 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
         f"{count}: on case {c.case.name}, max abs error {comp.max_abs:.3g} at index {_index(comp.worst)}, "
         f"max relative error {comp.max_rel:.3g}"
     )
+    if comp.actual_shape and result.check.key in time_keys:
+        text += _first_wrong_step(comp)
     if expected is not None and c.actual is not None:
         got, right = float(c.actual[comp.worst]), float(expected[result.cases.index(c)][comp.worst])
         digits = 6 if f"{got:.6g}" != f"{right:.6g}" else 15

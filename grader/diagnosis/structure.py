@@ -9,7 +9,7 @@ import numpy as np
 from grader.diagnosis.catalogue import generic_message
 from grader.evaluation.check import CheckResult
 from grader.evaluation.compare import compare
-from grader.exercises.base import Tolerance
+from grader.exercises.base import Exercise, Tolerance
 from grader.report.model import Evidence, Hint
 
 NUMERICAL_BAND = 1e-4  # wrong by less than this (relative to scale): finite-difference precision
@@ -118,9 +118,11 @@ def _returned_float32(result: CheckResult) -> bool:
     return any(c.returned is not None and c.returned.orig_dtype == "float32" for c in result.cases)
 
 
-def warning_hints(result: CheckResult) -> list[Hint]:
+def warning_hints(result: CheckResult, exercise: Exercise) -> list[Hint]:
     """Remarks that cost no points: an input changed in place, an extra axis, float32 results, d-prefixed keys."""
     hints = []
+    if any(c.alias for c in result.cases) and "bptt.d_prefixed_keys" in exercise.notes:
+        hints.append(Hint(code="bptt.d_prefixed_keys", message=exercise.words("bptt.d_prefixed_keys"), warning=True))
     name = _target(result)
     mutated = sorted({m for c in result.cases if c.call for m in c.call.mutated})
     if mutated:

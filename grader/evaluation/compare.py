@@ -27,6 +27,7 @@ class Comparison:
     nonfinite: int = 0  # nan/inf entries of the actual array where the expected one is finite
     squeezed: bool = False  # extra axes of length 1 were removed to compare
     scaled_error: float = 0.0  # max_abs / max(|expected|, floor): what the tolerance bounds
+    wrong_rows: tuple[int, ...] = ()  # indices along the first axis holding a wrong entry
 
     @property
     def ok(self) -> bool:
@@ -78,6 +79,8 @@ def compare(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, rel: float
         nonfinite=int(np.count_nonzero(bad)),
         squeezed=squeezed,
         scaled_error=max_abs / scale,
+        wrong_rows=tuple(int(i) for i in np.flatnonzero(mismatched_mask.reshape(len(diff), -1).any(axis=1)))
+        if diff.ndim >= 1 and len(diff) else (),
     )
     if result["nonfinite"]:
         return Comparison("nonfinite", **result)

@@ -20,6 +20,7 @@ class Function:
     returns: Literal["array", "tuple", "dict"] = "array"
     keys: tuple[str, ...] = ()  # for dict results, each key graded on its own
     key_aliases: dict[str, str] = field(default_factory=dict)  # e.g. "dW" -> "W", read with a warning
+    time_keys: tuple[str, ...] = ()  # keys whose first axis is time t = 1..T (wrong steps are located)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,23 @@ class Tolerance:
 
 
 @dataclass(frozen=True)
+class Consistency:
+    """Is a wrong backward pass the exact gradient of the student's own (wrong) forward pass?
+
+    The sandbox differentiates ``loss`` (a loss the worker knows by name) of the student's
+    ``forward`` by central differences, on the first ``cases`` cases of the backward checks.
+    """
+
+    forward: str
+    backward: str
+    keys: tuple[str, ...]
+    loss: str
+    code: str
+    cases: int = 3
+    max_steps: int = 12
+
+
+@dataclass(frozen=True)
 class Exercise:
     """An assignment: contract, cases, mutants and points. Adding one is adding one module."""
 
@@ -93,7 +111,9 @@ class Exercise:
     checks: tuple[Check, ...]
     mutants: tuple[Mutant, ...]
     tolerance: Tolerance = Tolerance()
-    forward: dict[str, Compute] = field(default_factory=dict)  # losses for finite differences
+    forward: dict[str, Compute] = field(default_factory=dict)  # (ref, *args) -> (point, f): f's derivative is graded
+    notes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (function, words): codes that are not mutants
+    consistency: Consistency | None = None
 
     def function(self, name: str) -> Function:
         """The function called ``name``."""
@@ -105,6 +125,16 @@ class Exercise:
     def checks_for(self, visibility: set[str]) -> tuple[Check, ...]:
         """The checks of the given visibilities, in order."""
         return tuple(c for c in self.checks if c.visibility in visibility)
+
+    def codes(self) -> list[str]:
+        """The exercise's own hint codes, most specific first (mutants, then notes)."""
+        return list(dict.fromkeys([m.code for m in self.mutants] + list(self.notes)))
+
+    def words(self, code: str) -> str:
+        """The message of one of the exercise's own codes."""
+        if code in self.notes:
+            return self.notes[code][1]
+        return next(m.message for m in self.mutants if m.code == code)
 
     def mutants_for(self, function: str, key: str | None = None) -> tuple[Mutant, ...]:
         """The mutants that apply to a function (and key)."""

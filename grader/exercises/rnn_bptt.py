@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.exercises.base import Case, Check, Exercise, Function, Mutant
+from grader.exercises.base import Case, Check, Consistency, Exercise, Function, Mutant
 
 NAME = "rnn_bptt"
 VERSION = "1"
@@ -25,13 +25,14 @@ PARAMETER_KEYS = ("U", "W", "V", "b", "c")
 RECURRENT_KEYS = ("h", "U", "W", "b")  # what changes when the path back through a(t) is wrong
 
 FUNCTIONS = (
-    Function("rnn_forward", ("x", "h0", "params"), returns="tuple", keys=("h", "yhat")),
+    Function("rnn_forward", ("x", "h0", "params"), returns="tuple", keys=("h", "yhat"), time_keys=("h", "yhat")),
     Function(
         "rnn_backward",
         ("x", "y", "h0", "params"),
         returns="dict",
         keys=BACKWARD_KEYS,
         key_aliases={"do": "o", "dh": "h", "dU": "U", "dW": "W", "dV": "V", "db": "b", "dc": "c"},
+        time_keys=("o", "h"),
     ),
 )
 
@@ -287,6 +288,20 @@ EXERCISE = Exercise(
     functions=FUNCTIONS,
     checks=CHECKS,
     mutants=MUTANTS,
+    notes={
+        "bptt.d_prefixed_keys": ("rnn_backward", (
+            "Your dict uses the keys do, dh, dU, ... where the assignment asks for o, h, U, ... (the gradient "
+            "with respect to each quantity, named after the quantity). The values were read under the contract's "
+            "names and scored; rename the keys so that other code can use your result.")),
+        "bptt.consistent_with_wrong_forward": ("rnn_backward", (
+            "Your backward pass is consistent with your forward pass: its gradients match finite differences of "
+            "the loss computed with your own rnn_forward. The forward pass is what is wrong (see the rnn_forward "
+            "tests): fix eqs. 10.8-10.11 there, then derive the gradients 10.17-10.28 again for the right model.")),
+    },
+    consistency=Consistency(
+        forward="rnn_forward", backward="rnn_backward", keys=PARAMETER_KEYS, loss="rnn_nll",
+        code="bptt.consistent_with_wrong_forward",
+    ),
     forward={
         **{f"rnn_backward[{name}]": _via("fd_parameter", name) for name in PARAMETER_KEYS},
         "rnn_backward[o]": _via("fd_scores"),

@@ -314,8 +314,11 @@ def _call_process(work: list, namespace: dict, position: tuple[int, int], out, s
             record = {"t": "result", "function": name, "case": index}
             blobs: list[bytes] = []
             try:
-                value = fn(*args)
-                record["value"] = encode_result(value, returns, blobs)
+                if returns.startswith("numgrad:"):
+                    value, kind = numerical_gradient(fn, args, returns.split(":", 1)[1]), "dict"
+                else:
+                    value, kind = fn(*args), returns
+                record["value"] = encode_result(value, kind, blobs)
                 record["status"] = "ok"
             except BaseException as exc:  # noqa: BLE001
                 record["status"] = "error"
@@ -344,6 +347,41 @@ def _same(a, b) -> bool:
         return True
     except Exception:  # noqa: BLE001
         return False
+
+
+# ---------------------------------------------------------------- gradients of the student's own forward pass
+
+
+def _rnn_nll(fn, args):
+    """rnn_backward's arguments -> (params, the loss -sum_t log yhat(t)[y(t)] of the student's rnn_forward)."""
+    x, y, h0, params = args
+    rows = np.arange(len(y))
+
+    def loss(p):
+        _, yhat = fn(x, h0, p)
+        return -float(np.sum(np.log(np.asarray(yhat, dtype=np.float64)[rows, y])))
+
+    return params, loss
+
+
+LOSSES = {"rnn_nll": _rnn_nll}
+
+
+def numerical_gradient(fn, args, loss_name: str, h: float = 1e-6) -> dict:
+    """Central differences of a named loss of the student's function, for every entry of a dict argument."""
+    params, loss = LOSSES[loss_name](fn, args)
+    params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    out = {}
+    for key, value in params.items():
+        grad = np.empty_like(value)
+        for index in np.ndindex(value.shape):
+            step = h * max(1.0, abs(float(value[index])))
+            plus, minus = value.copy(), value.copy()
+            plus[index] += step
+            minus[index] -= step
+            grad[index] = (loss({**params, key: plus}) - loss({**params, key: minus})) / (2 * step)
+        out[key] = grad
+    return out
 
 
 # ---------------------------------------------------------------- results as plain numbers

@@ -1,0 +1,155 @@
+"""Grading rnn_bptt: per-key scores, each catalogued BPTT mistake, the consistency of backward with forward."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from grader import api, exercises
+from grader.authoring.templates import to_notebook
+from tests.conftest import FIXTURES, SOLUTIONS, TEST_LIMITS, fixture_function, mistakes_of
+
+BASE = (FIXTURES / "rnn_bptt" / "right" / "vectorised.py").read_text()
+KEYS = ("o", "h", "U", "W", "V", "b", "c")
+
+
+@pytest.fixture(scope="module")
+def rnn_grading():
+    return api.prepare(exercises.get("rnn_bptt"), SOLUTIONS, TEST_LIMITS, api.default_launcher())
+
+
+@pytest.fixture
+def grade_rnn(grade_text, rnn_grading):
+    return lambda text, name="student.py": grade_text(text, name, grading=rnn_grading)
+
+
+def _points_by_target(report):
+    out: dict[str, float] = {}
+    for t in report.tests:
+        target = f"{t.function}[{t.key}]"
+        out[target] = out.get(target, 0.0) + t.score
+    return out
+
+
+def _full(report):
+    out: dict[str, float] = {}
+    for t in report.tests:
+        target = f"{t.function}[{t.key}]"
+        out[target] = out.get(target, 0.0) + t.max_score
+    return out
+
+
+def test_reference_gets_full_marks_as_py_and_notebook(grade_rnn):
+    solution = (SOLUTIONS / "rnn_bptt.py").read_text()
+    for report in (grade_rnn(solution, "ref.py"), grade_rnn(to_notebook(solution), "ref.ipynb")):
+        assert report.score == report.max_score == 100 and report.hints == []
+
+
+def test_each_key_is_its_own_test():
+    ids = {c.id for c in exercises.get("rnn_bptt").checks}
+    for key in KEYS:
+        assert f"rnn_backward[{key}]/public" in ids and f"rnn_backward[{key}]/hidden-random" in ids
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "rnn_bptt" / "right").glob("*.py")), ids=lambda p: p.stem)
+def test_right_styles_get_full_marks_and_no_hint(grade_rnn, path):
+    report = grade_rnn(path.read_text(), path.name)
+    assert report.score == 100, [(t.id, t.message) for t in report.tests if t.status != "passed"]
+    assert [h.code for t in report.tests for h in t.hints] == []
+
+
+def test_untouched_template_scores_zero(grade_rnn):
+    report = grade_rnn((FIXTURES.parents[1] / "assignments" / "rnn_bptt" / "rnn_bptt.py").read_text())
+    assert report.score == 0 and [h.code for h in report.hints] == ["generic.not_implemented"]
+
+
+MISTAKES = [p for p in mistakes_of("rnn_bptt") if p.stem not in ("bptt.d_prefixed_keys", "bptt.consistent_with_wrong_forward")]
+
+
+@pytest.mark.parametrize("path", MISTAKES, ids=lambda p: p.stem)
+def test_each_mistake_costs_exactly_the_affected_keys_and_is_named_first(grade_rnn, rnn_grading, path):
+    code, function = path.stem, fixture_function(path)
+    report = grade_rnn(BASE + "\n\n" + path.read_text())
+    affected = {f"{m.function}[{m.key}]" for m in exercises.get("rnn_bptt").mutants if m.code == code}
+    got, full = _points_by_target(report), _full(report)
+    for target in full:
+        if target in affected:
+            assert got[target] < full[target], f"{target} should lose points"
+        else:
+            assert got[target] == full[target], f"{target} lost points for {code}"
+    failing = [t for t in report.tests if t.status != "passed"]
+    assert failing and all(t.function == function for t in failing)
+    for test in failing:
+        assert test.hints[0].code == code, (test.id, test.message, [h.code for h in test.hints])
+
+
+def test_d_prefixed_keys_are_read_and_scored_with_a_warning(grade_rnn):
+    report = grade_rnn(BASE + "\n\n" + (FIXTURES / "rnn_bptt" / "mistakes" / "bptt.d_prefixed_keys.py").read_text())
+    assert report.score == 100
+    warned = {t.key for t in report.tests if any(h.code == "bptt.d_prefixed_keys" and h.warning for h in t.hints)}
+    assert warned == set(KEYS)
+
+
+def test_a_backward_consistent_with_a_wrong_forward_is_told_so(grade_rnn):
+    report = grade_rnn((FIXTURES / "rnn_bptt" / "mistakes" / "bptt.consistent_with_wrong_forward.py").read_text())
+    forward = [t for t in report.tests if t.function == "rnn_forward" and t.status != "passed"]
+    assert forward and forward[0].hints[0].code == "rnn.forward_ignores_h0"
+    for key in ("U", "W", "V", "b", "c"):
+        tests = [t for t in report.tests if t.function == "rnn_backward" and t.key == key and t.status == "failed"]
+        assert tests and all(t.hints[0].code == "bptt.consistent_with_wrong_forward" for t in tests), key
+    backward = next(t for t in report.tests if t.id == "rnn_backward[W]/public")
+    assert "forward pass is what is wrong" in backward.hints[0].message
+    assert backward.hints[0].evidence.matched_cases == backward.hints[0].evidence.of >= 2
+
+
+def test_the_consistency_hint_does_not_fire_when_backward_is_wrong_on_its_own(grade_rnn):
+    wrong_forward = (FIXTURES / "rnn_bptt" / "mistakes" / "rnn.forward_ignores_h0.py").read_text()
+    doubled_W = "\n\n_right = rnn_backward\n\ndef rnn_backward(x, y, h0, params):\n    g = _right(x, y, h0, params)\n    g['W'] = 2 * g['W']\n    return g\n"
+    report = grade_rnn(BASE + "\n\n" + wrong_forward + doubled_W)
+    codes = {h.code for t in report.tests for h in t.hints}
+    assert "bptt.consistent_with_wrong_forward" not in codes
+    assert next(t for t in report.tests if t.id == "rnn_backward[W]/public").hints[0].code == "generic.scaled"
+
+
+def test_a_wrong_forward_costs_only_the_forward_when_backward_is_right(grade_rnn):
+    report = grade_rnn(BASE + "\n\n" + (FIXTURES / "rnn_bptt" / "mistakes" / "rnn.forward_missing_tanh.py").read_text())
+    assert all(t.status == "passed" for t in report.tests if t.function == "rnn_backward")
+    assert all(t.status == "failed" for t in report.tests if t.function == "rnn_forward")
+
+
+def test_a_hanging_backward_costs_only_the_backward(grade_rnn):
+    report = grade_rnn(BASE + "\n\ndef rnn_backward(x, y, h0, params):\n    while True:\n        pass\n")
+    assert all(t.status == "passed" for t in report.tests if t.function == "rnn_forward")
+    assert {t.status for t in report.tests if t.function == "rnn_backward"} == {"timeout"}
+
+
+def test_missing_recurrence_is_located_in_time(grade_rnn):
+    report = grade_rnn(BASE + "\n\n" + (FIXTURES / "rnn_bptt" / "mistakes" / "bptt.missing_recurrent_term.py").read_text())
+    test = next(t for t in report.tests if t.id == "rnn_backward[h]/public")
+    assert "right at t = T" in test.message and "first wrong at t =" in test.message
+
+
+def test_structure_errors_are_said_as_such(grade_rnn):
+    tuple_instead = BASE + "\n\n_right = rnn_backward\n\ndef rnn_backward(x, y, h0, params):\n    g = _right(x, y, h0, params)\n    return tuple(g[k] for k in 'ohUWVbc')\n"
+    report = grade_rnn(tuple_instead)
+    test = next(t for t in report.tests if t.id == "rnn_backward[W]/public")
+    assert "tuple" in test.message and "dict" in test.message
+    missing_key = BASE + "\n\n_right = rnn_backward\n\ndef rnn_backward(x, y, h0, params):\n    g = _right(x, y, h0, params)\n    del g['W']\n    return g\n"
+    report = grade_rnn(missing_key)
+    test = next(t for t in report.tests if t.id == "rnn_backward[W]/public")
+    assert "no key 'W'" in test.message and "'U'" in test.message
+    assert all(t.status == "passed" for t in report.tests if t.key != "W")
+    transposed = BASE + "\n\n_right = rnn_backward\n\ndef rnn_backward(x, y, h0, params):\n    g = _right(x, y, h0, params)\n    g['U'] = g['U'].T\n    return g\n"
+    report = grade_rnn(transposed)
+    test = next(t for t in report.tests if t.id == "rnn_backward[U]/public")
+    assert test.hints[0].code == "generic.transposed"
+
+
+def test_grading_one_rnn_submission_is_fast(grade_rnn):
+    grade_rnn(BASE)
+    started = time.perf_counter()
+    report = grade_rnn(BASE)
+    elapsed = time.perf_counter() - started
+    assert report.score == 100
+    print(f"one rnn_bptt submission graded in {elapsed * 1000:.0f} ms")  # measured, not asserted
