@@ -18,6 +18,7 @@ from grader.grading import Grading, Plan, grade_source
 from grader.report.model import Report
 from grader.report.summary import Summary
 from grader.report.write import write_atomic
+from grader.sandbox.isolation import choose_launcher
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Launcher, WorkerPool
 from grader.source import Source, read_submission
@@ -39,9 +40,9 @@ class BatchSummary:
         return self.summary.statistics()
 
 
-def default_launcher() -> Launcher:
-    """How submissions are isolated on this machine."""
-    return Launcher(name="process", note="a separate process with resource limits (no bubblewrap sandbox)")
+def default_launcher(limits: Limits | None = None, *, require_sandbox: bool = False) -> Launcher:
+    """How submissions are isolated on this machine (bubblewrap when it works)."""
+    return choose_launcher(limits or Limits(), require_sandbox=require_sandbox)
 
 
 def _read(path: Path) -> Source:
@@ -69,9 +70,8 @@ def check(path: str | Path, *, assignment: str | None = None, limits: Limits | N
     source = _read(path)
     exercise = _resolve(assignment, None if source.error else source)
     limits = limits or Limits()
-    launcher = launcher or default_launcher()
-    grading = Grading(Plan.build(exercise, exercise.checks_for({"public"})), load_public_answers(exercise), limits,
-                      launcher.name, launcher.note)
+    launcher = launcher or default_launcher(limits)
+    grading = Grading(Plan.build(exercise, exercise.checks_for({"public"})), load_public_answers(exercise), limits, launcher)
     with WorkerPool(1, launcher, limits) as pool:
         return grade_source(source, path.stem, grading, pool)
 
@@ -83,7 +83,7 @@ def prepare(exercise: Exercise, solutions: str | Path | None, limits: Limits, la
     if problems:
         raise GraderError("the reference solution disagrees with finite differences:\n" + "\n".join(problems[:10]))
     answers = compute_answers(exercise, reference, exercise.checks)
-    return Grading(Plan.build(exercise, exercise.checks), answers, limits, launcher.name, launcher.note)
+    return Grading(Plan.build(exercise, exercise.checks), answers, limits, launcher)
 
 
 def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Path, jobs: int | None = None,
@@ -97,7 +97,7 @@ def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Pat
     first = None if assignment else _read(found[0].path)
     exercise = _resolve(assignment, first)
     limits = limits or Limits()
-    launcher = launcher or default_launcher()
+    launcher = launcher or default_launcher(limits)
     grading = prepare(exercise, solutions, limits, launcher)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = Summary(exercise.name, [f.name for f in exercise.functions])

@@ -30,12 +30,15 @@ def cli() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("-a", "--assignment", help="assignment name (told from the functions defined when omitted)")
 @click.option("--json", "as_json", is_flag=True, help="print the JSON report instead of the table")
-def check_cmd(path: Path, assignment: str | None, as_json: bool) -> None:
+@click.option("--require-sandbox", is_flag=True, help="refuse to run without the bubblewrap sandbox")
+def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox: bool) -> None:
     """Run the public tests on your submission PATH (.py or .ipynb), with hints."""
     if not path.exists() and not path.is_symlink():
         _fail(f"{path} does not exist")
     try:
-        report = api.check(path, assignment=assignment)
+        launcher = api.default_launcher(require_sandbox=require_sandbox)
+        _warn_unsandboxed(launcher)
+        report = api.check(path, assignment=assignment, launcher=launcher)
     except GraderError as exc:
         _fail(str(exc))
     if as_json:
@@ -53,18 +56,26 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool) -> None:
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="folder for the reports")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="submissions graded at once (default: cores)")
 @click.option("--solutions", type=click.Path(path_type=Path), default=None, help="folder of reference solutions")
-def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jobs: int | None, solutions: Path | None) -> None:
+@click.option("--require-sandbox", is_flag=True, help="refuse to grade without the bubblewrap sandbox")
+def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jobs: int | None, solutions: Path | None,
+              require_sandbox: bool) -> None:
     """Grade every submission in PATHS into OUT: a JSON report each, summary.csv and summary.json."""
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         _fail(f"not found: {', '.join(missing)}")
-    console = Console(stderr=True, highlight=False)
     try:
-        batch = api.grade(list(paths), assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions)
+        launcher = api.default_launcher(require_sandbox=require_sandbox)
+        _warn_unsandboxed(launcher)
+        batch = api.grade(list(paths), assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
+                          launcher=launcher)
     except GraderError as exc:
         _fail(str(exc))
     render_batch(batch.statistics, str(out_dir), Console(highlight=False))
-    del console
+
+
+def _warn_unsandboxed(launcher) -> None:
+    if launcher.name != "bwrap":
+        Console(stderr=True, highlight=False).print(f"[yellow]warning:[/yellow] {launcher.note}")
 
 
 @cli.command("schema")

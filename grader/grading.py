@@ -16,7 +16,7 @@ from grader.exercises.base import Check, Exercise
 from grader.report.model import GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.outcome import SubmissionRun
-from grader.sandbox.pool import Call, Job, WorkerPool
+from grader.sandbox.pool import Call, Job, Launcher, WorkerPool
 from grader.source.model import Source
 
 
@@ -58,16 +58,15 @@ class Grading:
     plan: Plan
     answers: Answers
     limits: Limits
-    sandbox: str
-    sandbox_note: str = ""
+    launcher: Launcher
 
     def grader_info(self) -> GraderInfo:
         """The report's ``grader`` block."""
         return GraderInfo(
             version=__version__,
-            sandbox=self.sandbox,
-            sandbox_note=self.sandbox_note or None,
-            limits=self.limits.describe(),
+            sandbox=self.launcher.name,
+            sandbox_note=self.launcher.note or None,
+            limits={**self.limits.describe(), **self.launcher.describe()},
             assignment_version=self.plan.exercise.version,
             answers=self.answers.origin,
         )

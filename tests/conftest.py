@@ -22,7 +22,7 @@ TEST_LIMITS = Limits(call_s=2.0, load_s=5.0, submission_s=60.0)
 
 @pytest.fixture(scope="session")
 def pool():
-    with WorkerPool(2, api.default_launcher(), TEST_LIMITS) as p:
+    with WorkerPool(2, api.default_launcher(TEST_LIMITS), TEST_LIMITS) as p:
         yield p
 
 
@@ -37,7 +37,7 @@ def softmax_public_grading() -> Grading:
     """What `grader check` uses: public checks, answers from the shipped data."""
     exercise = exercises.get("softmax_gradients")
     launcher = api.default_launcher()
-    return Grading(Plan.build(exercise, exercise.checks_for({"public"})), load_public_answers(exercise), TEST_LIMITS, launcher.name)
+    return Grading(Plan.build(exercise, exercise.checks_for({"public"})), load_public_answers(exercise), TEST_LIMITS, launcher)
 
 
 @pytest.fixture

@@ -16,13 +16,35 @@ def where(error: StudentError, source: Source | None) -> str:
     return f"{chunk}, line {line}" + (f": `{text}`" if text else "")
 
 
+LIMIT_WORDS = (  # (exception type or message fragment, what the student is told)
+    ("MemoryError", "it hit the memory limit of the sandbox"),
+    ("[Errno 11]", "it hit the limit on the number of processes"),
+    ("[Errno 28]", "it filled the sandbox's private disk space"),
+    ("[Errno 27]", "it hit the file size limit"),
+    ("[Errno 30]", "files outside the sandbox's /tmp are read-only"),
+    ("[Errno 24]", "it hit the limit on open files"),
+    ("[Errno 101]", "the sandbox has no network"),
+    ("[Errno 13]", "the sandbox does not let it read or write there"),
+)
+
+
+def limit_hit(error: StudentError) -> str:
+    """Which sandbox limit an exception comes from, in plain words ('' when none)."""
+    for fragment, words in LIMIT_WORDS:
+        if error.type == fragment or fragment in error.message:
+            return words
+    return ""
+
+
 def describe_error(error: StudentError | None, source: Source | None) -> str:
-    """'ZeroDivisionError: division by zero (cell 3, line 5: `x = 1/0`)'."""
+    """'ZeroDivisionError: division by zero (cell 3, line 5: `x = 1/0`)', and the limit it hit, if any."""
     if error is None:
         return "an error"
     text = f"{error.type}: {error.message}" if error.message else error.type
     place = where(error, source)
-    return f"{text} ({place})" if place else text
+    text = f"{text} ({place})" if place else text
+    limit = limit_hit(error)
+    return f"{text}: {limit}" if limit else text
 
 
 def _first(result: CheckResult, states: set[str]) -> CaseResult | None:

@@ -22,12 +22,12 @@ class Limits:
         """The whole submission's wall-clock budget for a job of ``calls`` calls."""
         return min(self.submission_s, self.load_s + calls * self.call_s)
 
-    def as_job(self, calls: int, uid: int | None = None, gid: int | None = None) -> dict:
+    def as_job(self, calls: int, rlimit_processes: bool = True) -> dict:
         """The limits as the worker reads them from a job."""
         values = asdict(self)
         values["deadline_s"] = self.deadline_s(calls)
-        if uid is not None:
-            values["uid"], values["gid"] = uid, gid
+        if not rlimit_processes:
+            values["processes"] = None
         return values
 
     def describe(self) -> dict[str, float | int]:

@@ -134,13 +134,25 @@ def _why_incomplete(exit_info: dict[str, Any], loaded: bool, garbled: bool) -> t
     return "crashed", f"the submission's process exited (status {code}) before its functions were graded"
 
 
+SIGNAL_WORDS = {
+    "SIGKILL": "killed: the memory limit, or the grader stopping it",
+    "SIGXCPU": "it used up its CPU time limit",
+    "SIGXFSZ": "it wrote a file larger than the file size limit",
+    "SIGSEGV": "a segmentation fault: memory was accessed where it must not be",
+    "SIGBUS": "a bus error: memory was accessed where it must not be",
+    "SIGABRT": "it aborted",
+}
+
+
 def _signal_name(number: int) -> str:
     import signal
 
     try:
-        return signal.Signals(number).name
+        name = signal.Signals(number).name
     except ValueError:
         return "unknown"
+    words = SIGNAL_WORDS.get(name)
+    return f"{name}: {words}" if words else name
 
 
 def _unfinished_status(run: SubmissionRun) -> CallStatus:

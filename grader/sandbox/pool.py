@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import protocol
+from grader.sandbox import bwrap, protocol
+from grader.sandbox.bwrap import SandboxConfig
+from grader.sandbox.cgroups import WorkerCgroup
 from grader.sandbox.limits import Limits
 from grader.sandbox.outcome import SubmissionRun, parse_run
 
@@ -42,8 +44,8 @@ class Job:
     mode: str  # "module": one failure stops the load; "cells": each chunk on its own
     calls: tuple[Call, ...]
 
-    def frame(self, limits: Limits, uid: int | None, gid: int | None) -> bytes:
-        """The job as a protocol frame."""
+    def frame(self, limits: Limits, rlimit_processes: bool = True) -> bytes:
+        """The job as a protocol frame (without RLIMIT_NPROC when a pids cgroup bounds the worker)."""
         blobs: list[bytes] = []
         calls = [
             {
@@ -59,28 +61,43 @@ class Job:
             "mode": self.mode,
             "chunks": [{"name": n, "code": code} for n, code in self.chunks],
             "calls": calls,
-            "limits": limits.as_job(sum(len(c.cases) for c in self.calls), uid, gid),
+            "limits": limits.as_job(sum(len(c.cases) for c in self.calls), rlimit_processes),
         }
         return protocol.pack_frame(header, blobs)
 
 
 @dataclass(frozen=True)
 class Launcher:
-    """How worker processes are started: plainly, or wrapped in a sandbox."""
+    """How worker processes are started: in a bubblewrap sandbox, or as plain processes with rlimits."""
 
-    name: str = "process"
-    wrap: tuple[str, ...] = ()
-    in_pid_namespace: bool = False
-    uid: int | None = None
-    gid: int | None = None
+    name: str = "process"  # "bwrap" or "process"
+    sandbox: SandboxConfig | None = None  # set for "bwrap"
+    cgroups: tuple[int, int] | None = None  # (processes, memory MB) per worker, when cgroups are usable
     note: str = ""
 
-    def argv(self) -> list[str]:
-        """The command that starts one worker."""
+    @property
+    def in_pid_namespace(self) -> bool:
+        return self.name == "bwrap"
+
+    def command(self) -> tuple[list[str], WorkerCgroup | None]:
+        """The command that starts one worker, and the cgroup it will join (if any)."""
         inner = [sys.executable, "-I", str(WORKER_SCRIPT)]
         if self.in_pid_namespace:
             inner.append("--pid-namespace")
-        return [*self.wrap, *inner]
+        argv = bwrap.bwrap_argv(inner, self.sandbox, worker_dir=WORKER_SCRIPT.parent) if self.sandbox else inner
+        if self.cgroups is None:
+            return argv, None
+        group = WorkerCgroup.create(*self.cgroups)
+        return group.wrap(argv), group
+
+    def describe(self) -> dict[str, float]:
+        """The sandbox's own limits, for the report."""
+        out: dict[str, float] = {}
+        if self.sandbox:
+            out["tmp_mb"] = self.sandbox.tmp_size_mb
+        if self.cgroups:
+            out["worker_processes"], out["worker_memory_mb"] = self.cgroups
+        return out
 
 
 def worker_env(home: str) -> dict[str, str]:
@@ -107,8 +124,9 @@ class _Worker:
 
     def __init__(self, launcher: Launcher) -> None:
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
+        argv, self.cgroup = launcher.command()
         self.proc = subprocess.Popen(
-            launcher.argv(),
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -170,6 +188,8 @@ class _Worker:
                 stream.close()
             except OSError:
                 pass
+        if self.cgroup:
+            self.cgroup.remove()
         _remove_tree(self.home)
 
 
@@ -193,7 +213,7 @@ class WorkerPool:
     def run(self, job: Job) -> SubmissionRun:
         """Run one job; a worker that dies or hangs is replaced and the job reported as such."""
         calls = {c.function: len(c.cases) for c in job.calls}
-        frame = job.frame(self.limits, self.launcher.uid, self.launcher.gid)
+        frame = job.frame(self.limits, rlimit_processes=self.launcher.cgroups is None)
         timeout = self.limits.deadline_s(sum(calls.values())) + REPLY_MARGIN_S
         worker = self._idle.get()
         try:
@@ -206,6 +226,8 @@ class WorkerPool:
                 self._forget(worker)
             self._idle.put(None)
             return parse_run(b"", calls, {"timed_out": "in time" in str(exc), "exit_code": None, "signal": None})
+        if worker.cgroup and not self.launcher.in_pid_namespace:
+            worker.cgroup.kill_others({worker.proc.pid})  # outside a PID namespace, daemons can escape the session
         self._idle.put(worker)
         data = blobs[0] if blobs else b""
         return parse_run(data, calls, header)

@@ -69,9 +69,6 @@ def _send(stream, header: dict, blobs: list[bytes] = ()) -> None:
 def run_job(job: dict, blobs: list[bytes], in_pid_namespace: bool) -> tuple[dict, bytes]:
     """Fork a submission process for one job; return its exit summary and its raw record stream."""
     workdir = tempfile.mkdtemp(prefix="sub-")
-    uid = job["limits"].get("uid")
-    if uid is not None:
-        os.chown(workdir, uid, job["limits"].get("gid", uid))
     r, w = os.pipe()
     started = time.monotonic()
     pid = os.fork()
@@ -163,15 +160,20 @@ def submission_process(job: dict, blobs: list[bytes], out_fd: int) -> None:
     namespace: dict = {"__name__": "__submission__", "__builtins__": builtins}
     student_files = {chunk["name"] for chunk in job["chunks"]}
     chunk_errors = []
+    me = os.getpid()
     for chunk in job["chunks"]:
         try:
             exec(compile(chunk["code"], chunk["name"], "exec", dont_inherit=True), namespace)
         except BaseException as exc:  # noqa: BLE001 - a student's exception is a result
+            if os.getpid() != me:
+                os._exit(0)
             error = _error_summary(exc, student_files)
             if job["mode"] == "module":
                 out.write(protocol.pack_frame({"t": "load_error", "chunk": chunk["name"], "error": error}))
                 return
             chunk_errors.append({"chunk": chunk["name"], "error": error})
+    if os.getpid() != me:  # a process forked by the student's top-level code
+        os._exit(0)
     out.write(protocol.pack_frame({"t": "loaded", "chunk_errors": chunk_errors}))
     work = []
     for call, cases in calls:
@@ -202,19 +204,19 @@ def _apply_limits(limits: dict) -> None:
         (resource.RLIMIT_FSIZE, (int(limits["file_mb"]) * mb,) * 2),
         (resource.RLIMIT_NOFILE, (int(limits["open_files"]),) * 2),
         (resource.RLIMIT_CORE, (0, 0)),
-        (resource.RLIMIT_NPROC, (int(limits["processes"]),) * 2),
     ]
+    if limits.get("processes") is not None:  # else a pids cgroup bounds the whole worker
+        settings.append((resource.RLIMIT_NPROC, (int(limits["processes"]),) * 2))
     for which, value in settings:
         try:
             resource.setrlimit(which, value)
         except (ValueError, OSError):
             pass
-    uid = limits.get("uid")
-    if uid is not None and os.getuid() == 0:
-        gid = limits.get("gid", uid)
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
+    try:  # under memory pressure, the kernel kills the submission, not the worker
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
 
 
 def _run_calls(work: list, namespace: dict, out, call_s: float, student_files: set[str]) -> None:
@@ -232,16 +234,18 @@ def _run_calls(work: list, namespace: dict, out, call_s: float, student_files: s
         if pid == 0:
             try:
                 os.close(r)
+                os.setpgid(0, 0)  # its own group, so that what it forks dies with it
                 _call_process(work, namespace, position, os.fdopen(w, "wb", buffering=0), student_files)
             finally:
                 os._exit(0)
         os.close(w)
         state, position = _relay_calls(r, out, call_s, position)
         os.close(r)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         _, status = os.waitpid(pid, 0)
         if state == "finished":
             return
@@ -301,6 +305,7 @@ def _call_process(work: list, namespace: dict, position: tuple[int, int], out, s
     """Call each student function on its cases from ``position`` on, one record per case."""
     snapshot = dict(namespace)
     first_fi, first_case = position
+    me = os.getpid()
     for fi in range(first_fi, len(work)):
         fn, call, cases = work[fi]
         namespace.clear()
@@ -324,6 +329,8 @@ def _call_process(work: list, namespace: dict, position: tuple[int, int], out, s
                 record["status"] = "error"
                 record["error"] = _error_summary(exc, student_files)
                 blobs = []
+            if os.getpid() != me:  # a process the student forked came back here: it has no business on
+                os._exit(0)
             record["duration_s"] = time.perf_counter() - t0
             record["mutated"] = [call["params"][i] for i, (a, b) in enumerate(zip(args, before)) if not _same(a, b)]
             out.write(protocol.pack_frame(record, blobs))
