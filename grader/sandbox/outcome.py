@@ -120,6 +120,10 @@ def parse_run(stream: bytes, calls: dict[str, int], exit_info: dict[str, Any]) -
 
 
 def _why_incomplete(exit_info: dict[str, Any], loaded: bool, garbled: bool) -> tuple[RunStatus, str]:
+    if exit_info.get("lost"):
+        what = "stopped answering" if exit_info.get("timed_out") else "died"
+        return "crashed", (f"the grading process that ran this submission {what} ({exit_info['lost']}): the "
+                           "submission killed or stopped it, or exhausted its limits; nothing of it could be graded")
     if exit_info.get("timed_out"):
         stage = "while grading its functions" if loaded else "while running its top-level code"
         return "timeout", f"the submission ran past its time limit {stage}"

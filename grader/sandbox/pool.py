@@ -23,6 +23,7 @@ from grader.sandbox.outcome import SubmissionRun, parse_run
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 STARTUP_S = 60.0
 REPLY_MARGIN_S = 15.0
+SILENCE_S = 5.0  # a worker sends a heartbeat every second while it waits; silence this long means it is stuck
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
@@ -143,13 +144,17 @@ class _Worker:
             raise WorkerLost("the worker did not start")
 
     def request(self, frame: bytes, timeout: float) -> tuple[dict[str, Any], list[bytes]]:
-        """Send a job and wait for its outcome frame."""
+        """Send a job and wait for its outcome frame (heartbeats in between keep it waiting)."""
         try:
             self.proc.stdin.write(frame)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise WorkerLost(f"the worker stopped reading ({exc.__class__.__name__})") from None
-        return self._read_frame(time.monotonic() + timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            header, blobs = self._read_frame(min(deadline, time.monotonic() + SILENCE_S))
+            if header.get("t") != "alive":
+                return header, blobs
 
     def _read_frame(self, deadline: float) -> tuple[dict[str, Any], list[bytes]]:
         fd = self.proc.stdout.fileno()
@@ -159,9 +164,10 @@ class _Worker:
             except protocol.ProtocolError as exc:
                 raise WorkerLost(f"the worker's reply was garbled ({exc})") from None
             if frames:
-                if len(frames) > 1:
-                    raise WorkerLost("the worker sent more than one reply")
-                return frames[0]
+                header, blobs = frames[0]
+                rest = [protocol.pack_frame(h, b) for h, b in frames[1:]]
+                self.buffer = b"".join(rest) + self.buffer
+                return header, blobs
             left = deadline - time.monotonic()
             if left <= 0:
                 raise WorkerLost("the worker did not answer in time")
@@ -225,7 +231,7 @@ class WorkerPool:
                 worker.kill()
                 self._forget(worker)
             self._idle.put(None)
-            return parse_run(b"", calls, {"timed_out": "in time" in str(exc), "exit_code": None, "signal": None})
+            return parse_run(b"", calls, {"lost": str(exc), "timed_out": "in time" in str(exc)})
         if worker.cgroup and not self.launcher.in_pid_namespace:
             worker.cgroup.kill_others({worker.proc.pid})  # outside a PID namespace, daemons can escape the session
         self._idle.put(worker)
