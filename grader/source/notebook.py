@@ -70,6 +70,9 @@ def read_cells(text: str) -> tuple[list[tuple[str, str]], list[str]]:
     except Exception as exc:  # nbformat raises many kinds for bad input
         raise NotebookError(_why_unreadable(exc)) from None
     notes: list[str] = []
+    original = nb.metadata.get("orig_nbformat")
+    if original and original < 4:
+        notes.append(f"an old nbformat v{original} notebook: it was converted to v4 before grading")
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError:
