@@ -6,6 +6,7 @@ import os
 import queue
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from grader.sandbox.outcome import SubmissionRun, parse_run
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 STARTUP_S = 60.0
 REPLY_MARGIN_S = 15.0
+RESULTS_CAP = 32 * 1024 * 1024  # bytes of results a submission may send; beyond, its run is "garbled"
 SILENCE_S = 5.0  # a worker sends a heartbeat every second while it waits; silence this long means it is stuck
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
@@ -60,11 +62,14 @@ class Job:
         header = {
             "t": "job",
             "mode": self.mode,
-            "chunks": [{"name": n, "code": code} for n, code in self.chunks],
             "calls": calls,
             "limits": limits.as_job(sum(len(c.cases) for c in self.calls), rlimit_processes),
         }
         return protocol.pack_frame(header, blobs)
+
+    def code(self) -> bytes:
+        """The student's code, as the frame sent on the job's code pipe (never through the worker)."""
+        return protocol.pack_frame({"chunks": [{"name": n, "code": code} for n, code in self.chunks]})
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,9 @@ class Launcher:
     def in_pid_namespace(self) -> bool:
         return self.name == "bwrap"
 
-    def command(self) -> tuple[list[str], WorkerCgroup | None]:
-        """The command that starts one worker, and the cgroup it will join (if any)."""
-        inner = [sys.executable, "-I", str(WORKER_SCRIPT)]
+    def command(self, control_fd: int) -> tuple[list[str], WorkerCgroup | None]:
+        """The command that starts one worker (talking on ``control_fd``), and the cgroup it will join (if any)."""
+        inner = [sys.executable, "-I", str(WORKER_SCRIPT), "--control-fd", str(control_fd)]
         if self.in_pid_namespace:
             inner.append("--pid-namespace")
         argv = bwrap.bwrap_argv(inner, self.sandbox, worker_dir=WORKER_SCRIPT.parent) if self.sandbox else inner
@@ -125,78 +130,143 @@ class _Worker:
 
     def __init__(self, launcher: Launcher) -> None:
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
-        argv, self.cgroup = launcher.command()
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=worker_env(self.home),
-            cwd=self.home,
-            start_new_session=True,
-            close_fds=True,
-        )
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        argv, self.cgroup = launcher.command(theirs.fileno())
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=worker_env(self.home),
+                cwd=self.home,
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=(theirs.fileno(),),
+            )
+        finally:
+            theirs.close()
         self.buffer = b""
-        self.submission_pid: int | None = None
-        header, _ = self._read_frame(time.monotonic() + STARTUP_S)
+        header, _ = self._next_control(time.monotonic() + STARTUP_S)
         if header.get("t") != "ready":
             self.kill()
             raise WorkerLost("the worker did not start")
 
-    def request(self, frame: bytes, timeout: float) -> tuple[dict[str, Any], list[bytes]]:
-        """Send a job and wait for its outcome frame (heartbeats in between keep it waiting)."""
-        try:
-            self.proc.stdin.write(frame)
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise WorkerLost(f"the worker stopped reading ({exc.__class__.__name__})") from None
-        deadline = time.monotonic() + timeout
-        while True:
-            header, blobs = self._read_frame(min(deadline, time.monotonic() + SILENCE_S))
-            if header.get("t") != "alive":
-                return header, blobs
+    def request(self, job: bytes, code: bytes, timeout: float) -> tuple[dict[str, Any], bytes]:
+        """Run one job: send it with a code pipe and a results pipe; return the outcome and the results.
 
-    def _read_frame(self, deadline: float) -> tuple[dict[str, Any], list[bytes]]:
-        fd = self.proc.stdout.fileno()
-        while True:
+        Heartbeats keep the wait going; silence for SILENCE_S, or ``timeout`` in all, means the worker is lost.
+        """
+        results_r, results_w = os.pipe()
+        code_r, code_w = os.pipe()
+        os.set_blocking(code_w, False)
+        try:
             try:
-                frames, self.buffer = protocol.unpack_frames(self.buffer)
-            except protocol.ProtocolError as exc:
-                raise WorkerLost(f"the worker's reply was garbled ({exc})") from None
-            if frames:
-                header, blobs = frames[0]
-                rest = [protocol.pack_frame(h, b) for h, b in frames[1:]]
-                self.buffer = b"".join(rest) + self.buffer
-                return header, blobs
-            left = deadline - time.monotonic()
+                socket.send_fds(self.control, [job], [results_w, code_r])
+            except OSError as exc:
+                raise WorkerLost(f"the worker stopped listening ({exc.__class__.__name__})") from None
+            finally:
+                os.close(results_w)
+                os.close(code_r)
+            return self._collect(results_r, code_w, code, time.monotonic() + timeout)
+        finally:
+            os.close(results_r)
+
+    def _collect(self, results: int, code_w: int, code: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
+        """Write the code (then close its pipe), read results and control frames, until the outcome arrives."""
+        writing = [code_w]
+        try:
+            return self._exchange(results, writing, code, deadline)
+        finally:
+            if writing:
+                os.close(code_w)
+
+    def _exchange(self, results: int, writing: list[int], code: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
+        data = bytearray()
+        pending = memoryview(code)
+        silent_until = time.monotonic() + SILENCE_S
+        while True:
+            header = self._parsed_control()
+            if header is not None:
+                if header[0].get("t") == "alive":
+                    silent_until = time.monotonic() + SILENCE_S
+                    continue
+                _drain(results, data)
+                if len(data) > RESULTS_CAP:
+                    return {**header[0], "truncated": True}, b""
+                return header[0], bytes(data)
+            left = min(deadline, silent_until) - time.monotonic()
             if left <= 0:
                 raise WorkerLost("the worker did not answer in time")
-            ready, _, _ = select.select([fd], [], [], left)
+            readable, writable, _ = select.select([self.control, results], writing, [], left)
+            if writable:
+                try:
+                    pending = pending[os.write(writing[0], pending[: 1 << 16]) :]
+                except BlockingIOError:
+                    pass
+                except OSError:  # the submission process is gone: its outcome will say why
+                    pending = pending[:0]
+                if not pending:  # the whole code is sent: EOF tells the reader so
+                    os.close(writing.pop())
+            if results in readable:
+                chunk = os.read(results, 1 << 20)
+                if len(data) <= RESULTS_CAP:
+                    data += chunk
+            if self.control in readable:
+                chunk = self.control.recv(1 << 16)
+                if not chunk:
+                    raise WorkerLost("the worker exited")
+                self.buffer += chunk
+
+    def _parsed_control(self) -> tuple[dict[str, Any], list[bytes]] | None:
+        try:
+            frame, self.buffer = protocol.take_frame(self.buffer)
+        except protocol.ProtocolError as exc:
+            raise WorkerLost(f"the worker's reply was garbled ({exc})") from None
+        return frame
+
+    def _next_control(self, deadline: float) -> tuple[dict[str, Any], list[bytes]]:
+        while True:
+            frame = self._parsed_control()
+            if frame is not None:
+                return frame
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkerLost("the worker did not start in time")
+            ready, _, _ = select.select([self.control], [], [], left)
             if ready:
-                chunk = os.read(fd, 1 << 20)
+                chunk = self.control.recv(1 << 16)
                 if not chunk:
                     raise WorkerLost("the worker exited")
                 self.buffer += chunk
 
     def kill(self) -> None:
         """Kill the worker and its whole process group."""
-        for pid in (self.proc.pid,):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        self.control.close()
         if self.cgroup:
             self.cgroup.remove()
         _remove_tree(self.home)
+
+
+def _drain(fd: int, data: bytearray) -> None:
+    """Read what is left in a results pipe without waiting (its writers are dead by now)."""
+    os.set_blocking(fd, False)
+    while len(data) <= RESULTS_CAP:
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            return
+        if not chunk:
+            return
+        data += chunk
 
 
 def _remove_tree(path: str) -> None:
@@ -225,7 +295,7 @@ class WorkerPool:
         try:
             if worker is None:
                 worker = self._start()
-            header, blobs = worker.request(frame, timeout)
+            header, data = worker.request(frame, job.code(), timeout)
         except WorkerLost as exc:
             if worker is not None:
                 worker.kill()
@@ -235,7 +305,6 @@ class WorkerPool:
         if worker.cgroup and not self.launcher.in_pid_namespace:
             worker.cgroup.kill_others({worker.proc.pid})  # outside a PID namespace, daemons can escape the session
         self._idle.put(worker)
-        data = blobs[0] if blobs else b""
         return parse_run(data, calls, header)
 
     def _start(self) -> _Worker:

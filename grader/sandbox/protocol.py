@@ -57,6 +57,12 @@ def unpack_frames(data: bytes) -> tuple[list[tuple[dict[str, Any], list[bytes]]]
         pos = used
 
 
+def take_frame(data: bytes) -> tuple[tuple[dict[str, Any], list[bytes]] | None, bytes]:
+    """The first complete frame of ``data`` (or None) and the bytes after it."""
+    frame, used = _unpack_one(memoryview(data), 0)
+    return frame, data[used:]
+
+
 def unpack_all(data: bytes) -> tuple[list[tuple[dict[str, Any], list[bytes]]], bool]:
     """Parse frames until the data ends or stops following the protocol; say whether it all parsed."""
     frames = []

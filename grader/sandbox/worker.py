@@ -1,7 +1,9 @@
 """The sandboxed fork server: the only place where student code runs.
 
-Started as ``python -I worker.py [--pid-namespace]`` by :mod:`grader.sandbox.pool`,
-it imports NumPy once, then serves jobs read from stdin, one at a time. For each
+Started as ``python -I worker.py --control-fd N [--pid-namespace]`` by
+:mod:`grader.sandbox.pool`, it imports NumPy once, then serves jobs received on a
+Unix socket (fd N), one at a time; each job comes with two pipes, one carrying the
+student's code in, one carrying the results out, straight to the grader. For each
 job it forks a *submission process* that loads the student's code (a module, or
 notebook cells one by one) and forks a *call process* that calls the graded
 functions on every case and streams back plain numbers. After a crash or a hang
@@ -9,9 +11,9 @@ the submission process forks a fresh call process for the cases that remain, and
 globals are restored before each function: a crash, a hang or a rebound global
 costs only the case or the function it hit.
 
-The worker itself never runs student code. It relays the submission process's
-byte stream, capped and unparsed, to the grader, which validates it; it enforces
-the job's wall-clock deadline and kills everything the submission started.
+The worker itself never runs student code, and never holds it or its results (a
+later submission, a fork of this process, could read them in its own memory). It
+enforces the job's wall-clock deadline and kills everything the submission started.
 
 Imports only the standard library, NumPy and ``protocol`` (the file beside it).
 """
@@ -24,6 +26,7 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -34,7 +37,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
 import protocol  # noqa: E402
 
-STREAM_CAP = 32 * 1024 * 1024
+STREAM_CAP = 32 * 1024 * 1024  # what a call process may send back through its submission process
 MAX_CALL_FAILURES = 2
 HEARTBEAT_S = 1.0  # the grader replaces a worker that is silent for a few of these (stopped, say)
 
@@ -43,87 +46,116 @@ HEARTBEAT_S = 1.0  # the grader replaces a worker that is silent for a few of th
 
 
 def main(argv: list[str]) -> None:
-    """Serve jobs from stdin until it closes."""
+    """Serve jobs from the control socket until it closes."""
     in_pid_namespace = "--pid-namespace" in argv
+    control = socket.socket(fileno=int(argv[argv.index("--control-fd") + 1]))
     np.random.default_rng(0).standard_normal(4)  # warm NumPy's RNG before any fork
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    _send(stdout, {"t": "ready", "pid": os.getpid(), "numpy": np.__version__})
+    _send(control, {"t": "ready", "pid": os.getpid(), "numpy": np.__version__})
     while True:
         try:
-            frame = protocol.read_frame(stdin)
-        except protocol.ProtocolError:
+            message = _receive(control)
+        except (OSError, protocol.ProtocolError):
             return
-        if frame is None:
+        if message is None:
             return
-        header, blobs = frame
-        if header.get("t") != "job":
+        header, blobs, fds = message
+        if header.get("t") != "job" or len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
             continue
-        reply, data = run_job(header, blobs, in_pid_namespace)
-        _send(stdout, reply, [data])
+        _send(control, run_job(header, blobs, fds[0], fds[1], control, in_pid_namespace))
 
 
-def _send(stream, header: dict, blobs: list[bytes] = ()) -> None:
-    stream.write(protocol.pack_frame(header, list(blobs)))
-    stream.flush()
+def _send(control: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:
+    control.sendall(protocol.pack_frame(header, list(blobs)))
 
 
-def run_job(job: dict, blobs: list[bytes], in_pid_namespace: bool) -> tuple[dict, bytes]:
-    """Fork a submission process for one job; return its exit summary and its raw record stream."""
+def _receive(control: socket.socket) -> tuple[dict, list[bytes], list[int]] | None:
+    """One control frame and the file descriptors sent with it (None when the grader hung up)."""
+    data, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
+    if not data:
+        return None
+    while True:
+        frames, rest = protocol.unpack_frames(data)
+        if frames:
+            return frames[0][0], frames[0][1], list(fds)
+        more = control.recv(1 << 20)
+        if not more:
+            return None
+        data += more
+
+
+def run_job(job: dict, blobs: list[bytes], results_fd: int, code_fd: int, control, in_pid_namespace: bool) -> dict:
+    """Fork a submission process for one job and wait for it; return its exit summary.
+
+    The student's code (read from ``code_fd``) and its results (written to ``results_fd``)
+    go straight between the submission process and the grader: they never enter this
+    long-lived process's memory, where a later submission could look for them.
+    """
     workdir = tempfile.mkdtemp(prefix="sub-")
-    r, w = os.pipe()
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
         code = 70
         try:
-            os.close(r)
+            control.close()
             os.chdir(workdir)
-            submission_process(job, blobs, w)
+            submission_process(job, blobs, code_fd, results_fd)
             code = 0
         except BaseException:
             pass
         finally:
             os._exit(code)
-    os.close(w)
+    os.close(results_fd)
+    os.close(code_fd)
     deadline = started + float(job["limits"]["deadline_s"])
-    data, timed_out, truncated = _read_until(r, deadline, STREAM_CAP)
-    os.close(r)
+    timed_out = _wait(pid, deadline, control)
     _kill_submission(pid, in_pid_namespace)
     status = _reap(pid)
     shutil.rmtree(workdir, ignore_errors=True)
-    reply = {
+    if in_pid_namespace:  # the sandbox's /tmp and /dev/shm are this worker's own: empty them for the next one
+        _empty("/tmp")
+        _empty("/dev/shm")
+    return {
         "t": "outcome",
         "timed_out": timed_out,
-        "truncated": truncated,
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "elapsed_s": round(time.monotonic() - started, 6),
     }
-    return reply, data
 
 
-def _read_until(fd: int, deadline: float, cap: int) -> tuple[bytes, bool, bool]:
-    """Read ``fd`` to EOF, at most ``cap`` bytes, giving up at ``deadline``; tell the grader we are alive."""
-    chunks, size = [], 0
-    beat = time.monotonic()
-    while True:
-        now = time.monotonic()
-        left = deadline - now
-        if left <= 0:
-            return b"".join(chunks), True, False
-        if now - beat >= HEARTBEAT_S:
-            _send(sys.stdout.buffer, {"t": "alive"})
-            beat = now
-        ready, _, _ = select.select([fd], [], [], min(left, HEARTBEAT_S))
-        if not ready:
-            continue
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return b"".join(chunks), False, False
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > cap:
-            return b"".join(chunks)[:cap], False, True
+def _empty(folder: str) -> None:
+    """Remove everything in ``folder`` (links are removed, never followed)."""
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for name in entries:
+        path = os.path.join(folder, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def _wait(pid: int, deadline: float, control) -> bool:
+    """Wait for the submission process to end, at most until ``deadline``; say whether it timed out."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            ready, _, _ = select.select([pidfd], [], [], min(left, HEARTBEAT_S))
+            if ready:
+                return False
+            _send(control, {"t": "alive"})
+    finally:
+        os.close(pidfd)
 
 
 def _kill_submission(pid: int, in_pid_namespace: bool) -> None:
@@ -156,9 +188,10 @@ def _reap(pid: int) -> int:
 # ---------------------------------------------------------------- submission process (untrusted)
 
 
-def submission_process(job: dict, blobs: list[bytes], out_fd: int) -> None:
+def submission_process(job: dict, blobs: list[bytes], code_fd: int, out_fd: int) -> None:
     """Load the student's code, then call each requested function in a call process."""
     os.setsid()
+    job["chunks"] = _read_code(code_fd)
     _isolate_fds(out_fd)
     _apply_limits(job["limits"])
     calls = [(c, [[protocol.decode_value(a, blobs) for a in case] for case in c["cases"]]) for c in job["calls"]]
@@ -191,6 +224,17 @@ def submission_process(job: dict, blobs: list[bytes], out_fd: int) -> None:
             out.write(protocol.pack_frame({"t": "missing", "function": call["function"], "found": kind}))
     _run_calls(work, namespace, out, float(job["limits"]["call_s"]), student_files)
     out.write(protocol.pack_frame({"t": "done"}))
+
+
+def _read_code(fd: int) -> list[dict]:
+    """The student's code chunks, sent by the grader on their own pipe (read to its end, then closed)."""
+    chunks = []
+    with os.fdopen(fd, "rb") as stream:
+        data = stream.read(protocol.MAX_HEADER * 8)
+    frames, _ = protocol.unpack_frames(data)
+    if frames:
+        chunks = [c for c in frames[0][0].get("chunks", []) if isinstance(c, dict)]
+    return chunks
 
 
 def _isolate_fds(keep: int) -> None:
