@@ -63,6 +63,19 @@ def _resolve(assignment: str | None, source: Source | None) -> Exercise:
     return guessed
 
 
+def _reusable(path: Path, source: Source, exercise: Exercise) -> Report | None:
+    """The report already written for this very file by this grader, if any."""
+    from grader import __version__
+
+    try:
+        report = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = (report.submission.sha256 == source.sha256 and report.grader.version == __version__
+            and report.assignment == exercise.name and report.grader.assignment_version == exercise.version)
+    return report if same and source.sha256 else None
+
+
 def check(path: str | Path, *, assignment: str | None = None, limits: Limits | None = None,
           launcher: Launcher | None = None) -> Report:
     """A student's local check: the public tests, answers from the shipped public data."""
@@ -88,8 +101,13 @@ def prepare(exercise: Exercise, solutions: str | Path | None, limits: Limits, la
 
 def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Path, jobs: int | None = None,
           solutions: str | Path | None = None, limits: Limits | None = None, launcher: Launcher | None = None,
-          on_report: Callable[[Report], None] | None = None) -> BatchSummary:
-    """Grade every submission under ``paths`` into ``out_dir``: one JSON report each, plus the summaries."""
+          force: bool = False, on_start: Callable[[int], None] | None = None,
+          on_report: Callable[[Report, bool], None] | None = None) -> BatchSummary:
+    """Grade every submission under ``paths`` into ``out_dir``: one JSON report each, plus the summaries.
+
+    A submission whose report is already there, for the same file, grader and assignment version,
+    is not graded again unless ``force``; ``on_report(report, reused)`` follows the batch.
+    """
     out_dir = Path(out_dir)
     found = collect([Path(p) for p in paths], assignment)
     if not found:
@@ -106,21 +124,38 @@ def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Pat
     lock = threading.Lock()
     jobs = jobs or os.cpu_count() or 1
 
-    with WorkerPool(jobs, launcher, limits) as pool:
+    stop = threading.Event()
+    if on_start:
+        on_start(len(found))
 
-        def one(submission) -> None:
-            source = _read(submission.path)
+    def one(submission, pool: WorkerPool) -> None:
+        if stop.is_set():
+            return
+        source = _read(submission.path)
+        path = out_dir / f"{names[submission.student]}.json"
+        report = None if force else _reusable(path, source, exercise)
+        reused = report is not None
+        if report is None:
             if submission.note:
                 source.notes.insert(0, submission.note)
             report = grade_source(source, submission.student, grading, pool)
-            write_atomic(out_dir / f"{names[submission.student]}.json", report.model_dump_json(indent=2) + "\n")
-            with lock:
-                summary.add(report)
-                if on_report:
-                    on_report(report)
+            if stop.is_set():  # interrupted while grading: no report, so the next run grades it again
+                return
+            write_atomic(path, report.model_dump_json(indent=2) + "\n")
+        with lock:
+            summary.add(report)
+            if on_report:
+                on_report(report, reused)
 
-        with ThreadPoolExecutor(max_workers=jobs) as executor:
-            for future in [executor.submit(one, s) for s in found]:
+    with WorkerPool(jobs, launcher, limits) as pool, ThreadPoolExecutor(max_workers=jobs) as executor:
+        futures = [executor.submit(one, s, pool) for s in found]
+        try:
+            for future in futures:
                 future.result()
+        except BaseException:  # Ctrl-C, SIGTERM: stop cleanly, leaving only whole reports behind
+            stop.set()
+            executor.shutdown(wait=False, cancel_futures=True)
+            pool.close()
+            raise
     summary.write(out_dir)
     return BatchSummary(summary, out_dir, launcher.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from rich.console import Console
 from grader import __version__, api
 from grader.errors import ExitCode, GraderError
 from grader.report.model import Report
+from grader.report.progress import BatchProgress
 from grader.report.text import render_batch, render_check
 
 
@@ -57,8 +59,9 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="submissions graded at once (default: cores)")
 @click.option("--solutions", type=click.Path(path_type=Path), default=None, help="folder of reference solutions")
 @click.option("--require-sandbox", is_flag=True, help="refuse to grade without the bubblewrap sandbox")
+@click.option("--force", is_flag=True, help="regrade submissions whose report is already up to date")
 def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jobs: int | None, solutions: Path | None,
-              require_sandbox: bool) -> None:
+              require_sandbox: bool, force: bool) -> None:
     """Grade every submission in PATHS into OUT: a JSON report each, summary.csv and summary.json."""
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
@@ -66,11 +69,21 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
     try:
         launcher = api.default_launcher(require_sandbox=require_sandbox)
         _warn_unsandboxed(launcher)
-        batch = api.grade(list(paths), assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
-                          launcher=launcher)
+        signal.signal(signal.SIGTERM, _interrupt)
+        with BatchProgress(Console(stderr=True, highlight=False)) as progress:
+            batch = api.grade(list(paths), assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
+                              launcher=launcher, force=force, on_start=progress.start, on_report=progress.advance)
     except GraderError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        Console(stderr=True).print("[yellow]interrupted:[/yellow] the reports written so far are whole; "
+                                   "run the same command again to finish the batch")
+        sys.exit(130)
     render_batch(batch.statistics, str(out_dir), Console(highlight=False))
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _warn_unsandboxed(launcher) -> None:

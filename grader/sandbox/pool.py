@@ -283,13 +283,15 @@ class WorkerPool:
         self.limits = limits
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         self._all: list[_Worker] = []
+        self._closed = False
+        self._frames: dict[int, tuple[tuple, bytes]] = {}
         for _ in range(max(1, size)):
             self._idle.put(None)  # started lazily, in the thread that first needs it
 
     def run(self, job: Job) -> SubmissionRun:
         """Run one job; a worker that dies or hangs is replaced and the job reported as such."""
         calls = {c.function: len(c.cases) for c in job.calls}
-        frame = job.frame(self.limits, rlimit_processes=self.launcher.cgroups is None)
+        frame = self._frame(job)
         timeout = self.limits.deadline_s(sum(calls.values())) + REPLY_MARGIN_S
         worker = self._idle.get()
         try:
@@ -307,7 +309,17 @@ class WorkerPool:
         self._idle.put(worker)
         return parse_run(data, calls, header)
 
+    def _frame(self, job: Job) -> bytes:
+        """The job's frame: the same cases for every submission of a batch, so encoded once."""
+        cached = self._frames.get(id(job.calls))
+        if cached is None or cached[0] is not job.calls:
+            cached = (job.calls, job.frame(self.limits, rlimit_processes=self.launcher.cgroups is None))
+            self._frames[id(job.calls)] = cached
+        return cached[1]
+
     def _start(self) -> _Worker:
+        if self._closed:
+            raise WorkerLost("the pool is closed")
         worker = _Worker(self.launcher)
         self._all.append(worker)
         return worker
@@ -317,7 +329,8 @@ class WorkerPool:
             self._all.remove(worker)
 
     def close(self) -> None:
-        """Stop every worker."""
+        """Stop every worker (a request in flight then fails at once)."""
+        self._closed = True
         for worker in list(self._all):
             worker.kill()
         self._all.clear()

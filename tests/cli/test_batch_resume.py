@@ -1,0 +1,77 @@
+"""Batches that are rerun, forced, or interrupted: whole reports only, no stray processes, resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from pathlib import Path
+
+from grader.report.model import Report
+from grader.sandbox import cgroups
+from tests.cli.test_cli import BASE, MISTAKE, grader
+from tests.conftest import ROOT
+
+SLOW = BASE + "\n\nimport time\n_right = softmax_backward\n\ndef softmax_backward(y, g):\n    time.sleep(0.2)\n    return _right(y, g)\n"
+
+
+def _batch(folder, n, text=BASE):
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"s{i:02d}.py").write_text(f"# {i}\n" + text)
+    return folder
+
+
+def test_a_rerun_skips_up_to_date_reports_and_force_regrades(tmp_path):
+    subs, out = _batch(tmp_path / "subs", 3), tmp_path / "out"
+    assert grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("s[0-9]*.json")}
+    (subs / "s01.py").write_text(BASE + MISTAKE)  # one student resubmits
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0 and "2 up to date" in run.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in out.glob("s[0-9]*.json")}
+    assert after["s00.json"] == stamps["s00.json"] and after["s02.json"] == stamps["s02.json"]
+    assert after["s01.json"] != stamps["s01.json"]
+    assert Report.model_validate_json((out / "s01.json").read_text()).score == 80
+    assert json.loads((out / "summary.json").read_text())["score"]["mean"] == round((100 + 80 + 100) / 3, 4)
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out), "--force")
+    assert "0 up to date" in run.stderr
+    assert all(p.stat().st_mtime_ns != after[p.name] for p in out.glob("s[0-9]*.json"))
+
+
+def _left_behind(grader_pid: int) -> list[str]:
+    """Processes still in the per-worker cgroups of a grader process (which are named after it)."""
+    left = []
+    for group in Path("/sys/fs/cgroup/pids").glob(f"grader-{grader_pid}-*"):
+        procs = (group / "cgroup.procs").read_text().split() if (group / "cgroup.procs").exists() else []
+        left += [f"{group.name}: {pid}" for pid in procs] or [f"{group.name} (empty, not removed)"]
+    return left
+
+
+def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(tmp_path):
+    subs, out = _batch(tmp_path / "subs", 12, SLOW), tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(subs), "-a", "softmax_gradients",
+                             "-o", str(out), "-j", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(out.glob("s[0-9]*.json"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    written = list(out.glob("s[0-9]*.json"))
+    assert 2 <= len(written) < 12
+    assert not list(out.glob(".*tmp")), "a half-written report was left behind"
+    for path in written:
+        Report.model_validate_json(path.read_text())
+    if cgroups.available():
+        time.sleep(0.5)
+        assert _left_behind(proc.pid) == [], "a worker outlived the batch"
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out), "-j", "2")
+    assert run.returncode == 0 and f"{len(written)} up to date" in run.stderr
+    assert len(list(out.glob("s[0-9]*.json"))) == 12
+    assert all(Report.model_validate_json(p.read_text()).score == 100 for p in out.glob("s[0-9]*.json"))
