@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -33,13 +34,14 @@ def cli() -> None:
 @click.option("-a", "--assignment", help="assignment name (told from the functions defined when omitted)")
 @click.option("--json", "as_json", is_flag=True, help="print the JSON report instead of the table")
 @click.option("--require-sandbox", is_flag=True, help="refuse to run without the bubblewrap sandbox")
-def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox: bool) -> None:
+@click.option("--unsafe-no-sandbox", is_flag=True, help="as root, run without the sandbox anyway")
+def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox: bool, unsafe_no_sandbox: bool) -> None:
     """Run the public tests on your submission PATH (.py or .ipynb), with hints."""
     if not path.exists() and not path.is_symlink():
         _fail(f"{path} does not exist")
     try:
         launcher = api.default_launcher(require_sandbox=require_sandbox)
-        _warn_unsandboxed(launcher)
+        _warn_unsandboxed(launcher, unsafe_no_sandbox)
         report = api.check(path, assignment=assignment, launcher=launcher)
     except GraderError as exc:
         _fail(str(exc))
@@ -59,16 +61,17 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="submissions graded at once (default: cores)")
 @click.option("--solutions", type=click.Path(path_type=Path), default=None, help="folder of reference solutions")
 @click.option("--require-sandbox", is_flag=True, help="refuse to grade without the bubblewrap sandbox")
+@click.option("--unsafe-no-sandbox", is_flag=True, help="as root, grade without the sandbox anyway")
 @click.option("--force", is_flag=True, help="regrade submissions whose report is already up to date")
 def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jobs: int | None, solutions: Path | None,
-              require_sandbox: bool, force: bool) -> None:
+              require_sandbox: bool, unsafe_no_sandbox: bool, force: bool) -> None:
     """Grade every submission in PATHS into OUT: a JSON report each, summary.csv and summary.json."""
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         _fail(f"not found: {', '.join(missing)}")
     try:
         launcher = api.default_launcher(require_sandbox=require_sandbox)
-        _warn_unsandboxed(launcher)
+        _warn_unsandboxed(launcher, unsafe_no_sandbox)
         signal.signal(signal.SIGTERM, _interrupt)
         with BatchProgress(Console(stderr=True, highlight=False)) as progress:
             batch = api.grade(list(paths), assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
@@ -86,9 +89,17 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _warn_unsandboxed(launcher) -> None:
-    if launcher.name != "bwrap":
-        Console(stderr=True, highlight=False).print(f"[yellow]warning:[/yellow] {launcher.note}")
+def _warn_unsandboxed(launcher, unsafe_ok: bool = False) -> None:
+    """Say on the terminal that there is no sandbox; as root, refuse unless told it is fine."""
+    if launcher.name == "bwrap":
+        return
+    if os.geteuid() == 0 and not unsafe_ok:
+        raise GraderError(
+            f"{launcher.note}. Running student code as root without the sandbox could harm this machine "
+            "(kill(-1) alone would stop every process): install bubblewrap, run as an unprivileged user, "
+            "or pass --unsafe-no-sandbox"
+        )
+    Console(stderr=True, highlight=False).print(f"[yellow]warning:[/yellow] {launcher.note}")
 
 
 @cli.command("schema")

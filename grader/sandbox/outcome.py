@@ -139,7 +139,7 @@ def _why_incomplete(exit_info: dict[str, Any], loaded: bool, garbled: bool) -> t
 
 
 SIGNAL_WORDS = {
-    "SIGKILL": "killed: the memory limit, or the grader stopping it",
+    "SIGKILL": "killed, by the memory limit, by the grader at a time limit, or by the submission itself",
     "SIGXCPU": "it used up its CPU time limit",
     "SIGXFSZ": "it wrote a file larger than the file size limit",
     "SIGSEGV": "a segmentation fault: memory was accessed where it must not be",
@@ -178,7 +178,8 @@ def _call_result(kind: str, header: dict[str, Any], blobs: list[bytes]) -> CallR
     if kind == "crash":
         sig, code = header.get("signal"), header.get("exit_code")
         detail = f"killed by signal {sig} ({_signal_name(sig)})" if isinstance(sig, int) else f"exited with status {code}"
-        return CallResult("crash", detail=f"the process running this call {detail}")
+        return CallResult("crash", detail=f"the process running this call was {detail}" if isinstance(sig, int)
+                          else f"the process running this call {detail}")
     if kind != "result":
         return CallResult("crash", detail="unexpected record")
     if header.get("status") == "error":

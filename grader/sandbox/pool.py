@@ -48,7 +48,10 @@ class Job:
     calls: tuple[Call, ...]
 
     def frame(self, limits: Limits, rlimit_processes: bool = True) -> bytes:
-        """The job as a protocol frame (without RLIMIT_NPROC when a pids cgroup bounds the worker)."""
+        """The job's control frame: the calls and the limits, the same for a whole batch (the code goes apart).
+
+        Without RLIMIT_NPROC when a pids cgroup bounds the worker.
+        """
         blobs: list[bytes] = []
         calls = [
             {
@@ -61,7 +64,6 @@ class Job:
         ]
         header = {
             "t": "job",
-            "mode": self.mode,
             "calls": calls,
             "limits": limits.as_job(sum(len(c.cases) for c in self.calls), rlimit_processes),
         }
@@ -69,7 +71,7 @@ class Job:
 
     def code(self) -> bytes:
         """The student's code, as the frame sent on the job's code pipe (never through the worker)."""
-        return protocol.pack_frame({"chunks": [{"name": n, "code": code} for n, code in self.chunks]})
+        return protocol.pack_frame({"mode": self.mode, "chunks": [{"name": n, "code": code} for n, code in self.chunks]})
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ def main(argv: list[str]) -> None:
     """Serve jobs from the control socket until it closes."""
     in_pid_namespace = "--pid-namespace" in argv
     control = socket.socket(fileno=int(argv[argv.index("--control-fd") + 1]))
+    _set_dumpable(False)  # no process of the same user may read or trace this one's memory
     np.random.default_rng(0).standard_normal(4)  # warm NumPy's RNG before any fork
     _send(control, {"t": "ready", "pid": os.getpid(), "numpy": np.__version__})
     while True:
@@ -64,6 +65,16 @@ def main(argv: list[str]) -> None:
                 os.close(fd)
             continue
         _send(control, run_job(header, blobs, fds[0], fds[1], control, in_pid_namespace))
+
+
+def _set_dumpable(flag: bool) -> None:
+    """prctl(PR_SET_DUMPABLE): whether processes of the same user may ptrace this one or open its /proc/PID/mem."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, int(flag), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _send(control: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:
@@ -191,7 +202,8 @@ def _reap(pid: int) -> int:
 def submission_process(job: dict, blobs: list[bytes], code_fd: int, out_fd: int) -> None:
     """Load the student's code, then call each requested function in a call process."""
     os.setsid()
-    job["chunks"] = _read_code(code_fd)
+    _set_dumpable(True)  # its own memory holds nothing but its own code and the shared inputs
+    job["chunks"], job["mode"] = _read_code(code_fd)
     _isolate_fds(out_fd)
     _apply_limits(job["limits"])
     calls = [(c, [[protocol.decode_value(a, blobs) for a in case] for case in c["cases"]]) for c in job["calls"]]
@@ -226,15 +238,15 @@ def submission_process(job: dict, blobs: list[bytes], code_fd: int, out_fd: int)
     out.write(protocol.pack_frame({"t": "done"}))
 
 
-def _read_code(fd: int) -> list[dict]:
-    """The student's code chunks, sent by the grader on their own pipe (read to its end, then closed)."""
-    chunks = []
+def _read_code(fd: int) -> tuple[list[dict], str]:
+    """The student's code chunks and how to run them, sent on their own pipe (read to its end, then closed)."""
     with os.fdopen(fd, "rb") as stream:
         data = stream.read(protocol.MAX_HEADER * 8)
     frames, _ = protocol.unpack_frames(data)
-    if frames:
-        chunks = [c for c in frames[0][0].get("chunks", []) if isinstance(c, dict)]
-    return chunks
+    if not frames:
+        return [], "module"
+    header = frames[0][0]
+    return [c for c in header.get("chunks", []) if isinstance(c, dict)], str(header.get("mode", "module"))
 
 
 def _isolate_fds(keep: int) -> None:

@@ -12,6 +12,7 @@ from nbconvert.preprocessors import Preprocessor
 
 MAGIC_LINE = re.compile(r"^(\s*)(%|!|\w+\s*=\s*[!%])")
 HELP_LINE = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")
+MAX_CELLS = 2000  # converting is done in the grader's process: bound its cost
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body of these cells is Python
 
 
@@ -69,6 +70,8 @@ def read_cells(text: str) -> tuple[list[tuple[str, str]], list[str]]:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises many kinds for bad input
         raise NotebookError(_why_unreadable(exc)) from None
+    if len(nb.cells) > MAX_CELLS:
+        raise NotebookError(f"it has {len(nb.cells)} cells, more than the {MAX_CELLS} a submission may have")
     notes: list[str] = []
     original = nb.metadata.get("orig_nbformat")
     if original and original < 4:

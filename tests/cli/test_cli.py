@@ -138,3 +138,38 @@ def test_hints_lists_every_code_and_docs_are_up_to_date():
 
 def test_python_dash_m_and_console_script_agree():
     assert "Usage" in grader("--help").stdout
+
+
+def _without_sandbox(*args: str) -> subprocess.CompletedProcess:
+    import os
+
+    env = {**os.environ, "GRADER_SANDBOX": "off"}
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+
+
+def test_without_the_sandbox_the_grader_says_so_refuses_on_demand_and_as_root(tmp_path):
+    import os
+
+    path = tmp_path / "me.py"
+    path.write_text(BASE)
+    refused = _without_sandbox("check", str(path), "--require-sandbox")
+    assert refused.returncode == 2 and "required" in refused.stderr
+    plain = _without_sandbox("check", str(path), "--json")
+    if os.geteuid() == 0:
+        assert plain.returncode == 2 and "--unsafe-no-sandbox" in plain.stderr
+        plain = _without_sandbox("check", str(path), "--json", "--unsafe-no-sandbox")
+    assert plain.returncode == 0 and "bubblewrap is not usable" in plain.stderr
+    report = Report.model_validate_json(plain.stdout)
+    assert report.grader.sandbox == "process" and "bubblewrap" in report.grader.sandbox_note
+    assert report.score == 33
+
+
+def test_reports_name_the_sandbox_and_its_limits(tmp_path):
+    path = tmp_path / "me.py"
+    path.write_text(BASE)
+    report = Report.model_validate_json(grader("check", str(path), "--json").stdout)
+    assert report.grader.sandbox in {"bwrap", "process"}
+    for limit in ("call_s", "cpu_s", "memory_mb", "file_mb", "open_files", "processes"):
+        assert limit in report.grader.limits
+    if report.grader.sandbox == "bwrap":
+        assert report.grader.limits["tmp_mb"] == 64

@@ -92,7 +92,7 @@ def test_printing_a_fake_report_changes_nothing(grade_text):
 def test_a_failing_notebook_cell_does_not_stop_the_cells_after_it(grade_text):
     cells = [BASE, "raise ValueError('scratch cell')", "def softmax_backward(y, g):\n    return g"]
     report = grade_text(nbformat.writes(new_notebook(cells=[new_code_cell(c) for c in cells])), "nb.ipynb")
-    assert report.status == "graded"
+    assert report.status == "graded", report.message
     assert any("cell 2" in n and "ValueError" in n for n in report.notes)
     assert by_function(report)["softmax_backward"][0].hints[0].code == "backward.identity"
     assert points(report)["softmax"] == 15
