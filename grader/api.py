@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,7 +57,10 @@ def _resolve(assignment: str | None, source: Source | None) -> Exercise:
             return exercises.get(assignment)
         except KeyError as exc:
             raise GraderError(str(exc.args[0])) from None
-    guessed = exercises.guess(source.defined) if source else None
+    guessed = exercises.guess(source.defined) if source and not source.error else None
+    if guessed is None and source is not None:  # the code does not say: its file or folder name may
+        guessed = next((exercises.EXERCISES[p] for p in reversed(Path(source.path).with_suffix("").parts)
+                        if p in exercises.EXERCISES), None)
     if guessed is None:
         raise GraderError("cannot tell the assignment from the submission; pass -a NAME "
                           f"(one of {', '.join(sorted(exercises.EXERCISES))})")
@@ -76,12 +80,22 @@ def _reusable(path: Path, source: Source, exercise: Exercise) -> Report | None:
     return report if same and source.sha256 else None
 
 
+def _guess_batch(found) -> Exercise:
+    """The assignment of a batch given without -a: told by the first submissions that say it."""
+    for submission in found[:20]:
+        try:
+            return _resolve(None, _read(submission.path))
+        except GraderError:
+            continue
+    return _resolve(None, None)
+
+
 def check(path: str | Path, *, assignment: str | None = None, limits: Limits | None = None,
           launcher: Launcher | None = None) -> Report:
     """A student's local check: the public tests, answers from the shipped public data."""
     path = Path(path)
     source = _read(path)
-    exercise = _resolve(assignment, None if source.error else source)
+    exercise = _resolve(assignment, source)
     limits = limits or Limits()
     launcher = launcher or default_launcher(limits)
     grading = Grading(Plan.build(exercise, exercise.checks_for({"public"})), load_public_answers(exercise), limits, launcher)
@@ -109,11 +123,17 @@ def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Pat
     is not graded again unless ``force``; ``on_report(report, reused)`` follows the batch.
     """
     out_dir = Path(out_dir)
-    found = collect([Path(p) for p in paths], assignment)
+    with tempfile.TemporaryDirectory(prefix="grader-archives-") as scratch:
+        found = collect([Path(p) for p in paths], assignment, Path(scratch))
+        return _grade_all(found, paths, assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
+                          limits=limits, launcher=launcher, force=force, on_start=on_start, on_report=on_report)
+
+
+def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, launcher, force, on_start,
+               on_report) -> BatchSummary:
     if not found:
         raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths))
-    first = None if assignment else _read(found[0].path)
-    exercise = _resolve(assignment, first)
+    exercise = _resolve(assignment, None) if assignment else _guess_batch(found)
     limits = limits or Limits()
     launcher = launcher or default_launcher(limits)
     grading = prepare(exercise, solutions, limits, launcher)
@@ -132,6 +152,8 @@ def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Pat
         if stop.is_set():
             return
         source = _read(submission.path)
+        if submission.display:
+            source.path = submission.display
         path = out_dir / f"{names[submission.student]}.json"
         report = None if force else _reusable(path, source, exercise)
         reused = report is not None
@@ -139,6 +161,7 @@ def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Pat
             if submission.note:
                 source.notes.insert(0, submission.note)
             report = grade_source(source, submission.student, grading, pool)
+            report.submission.lms_id, report.submission.late = submission.lms_id, submission.late
             if stop.is_set():  # interrupted while grading: no report, so the next run grades it again
                 return
             write_atomic(path, report.model_dump_json(indent=2) + "\n")

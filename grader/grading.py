@@ -88,7 +88,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: WorkerPoo
     if source.error:
         hints = []
         if source.error_code:
-            hints = [HintSummary(code=source.error_code, function="*", message=generic_message(source.error_code, detail=source.error))]
+            hints = [HintSummary(code=source.error_code, function="*", message=generic_message(source.error_code, detail=source.error_detail))]
         return Report(status="error", score=0.0, message=source.error, hints=hints, duration_s=_since(started), **base)
     run = pool.run(Job(tuple(source.chunks), source.mode, plan.calls))
     base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
@@ -97,6 +97,8 @@ def grade_source(source: Source, student: str, grading: Grading, pool: WorkerPoo
         return Report(status="error", score=0.0, message=message, duration_s=_since(started), **base)
     graded = [_grade_check(check, run, grading, source) for check in plan.checks]
     tests = [test for test, _ in graded]
+    if tests and all(r.cases and r.cases[0].state == "missing" for _, r in graded):
+        base["notes"].append(f"none of the functions of {plan.exercise.name} is defined: is this the right assignment?")
     check_consistency(plan.exercise, [result for _, result in graded], tests, source, pool)
     all_hints = [(h, t.function) for t in tests for h in t.hints]
     functions = {h.code: f for h, f in reversed(all_hints)}

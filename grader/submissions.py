@@ -16,18 +16,24 @@ class Submission:
 
     student: str
     path: Path
-    ignored: list[Path] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # names of the student's other files
+    display: str = ""  # what the report calls the file (an archive entry, say); its path when empty
+    lms_id: str | None = None  # the LMS's id of the student (Canvas's user id, from the archive)
+    late: bool | None = None
+
+    @property
+    def name(self) -> str:
+        return self.display.rsplit(":", 1)[-1] if self.display else self.path.name
 
     @property
     def note(self) -> str:
         """What the report says about the choice, when there was one."""
         if not self.ignored:
             return ""
-        others = ", ".join(p.name for p in self.ignored)
-        return f"{len(self.ignored) + 1} files were found for this student; graded {self.path.name}, ignored {others}"
+        return f"{len(self.ignored) + 1} files were found for this student; graded {self.name}, ignored {', '.join(self.ignored)}"
 
 
-def collect(paths: list[Path], assignment: str | None) -> list[Submission]:
+def collect(paths: list[Path], assignment: str | None, scratch: Path | None = None) -> list[Submission]:
     """Every submission under ``paths``, one per student, in a stable order.
 
     A file is a submission (its stem is the student id); a folder holds submission
@@ -35,11 +41,20 @@ def collect(paths: list[Path], assignment: str | None) -> list[Submission]:
     are searched at any depth, as in nbgrader's ``submitted/<student>/<assignment>/``).
     When a student has several files, the one named after the assignment wins, then
     the newest notebook, then the newest ``.py``; the others are listed in the report.
+    A ``.zip`` is read as Canvas's "Download Submissions" archive (see ``canvas_zip``),
+    extracted into ``scratch``.
     """
     found: dict[str, list[Path]] = {}
-    for path in paths:
+    archived: list[Submission] = []
+    for number, path in enumerate(paths):
         path = Path(path)
-        if path.is_dir() and not path.is_symlink():
+        if path.suffix.lower() == ".zip" and path.is_file():
+            if scratch is None:
+                raise ValueError("a folder to extract archives into is needed")
+            folder = scratch / f"archive-{number}"
+            folder.mkdir(parents=True)
+            archived += _from_canvas(path, folder, assignment)
+        elif path.is_dir() and not path.is_symlink():
             for entry in sorted(path.iterdir()):
                 if entry.is_dir() and not entry.is_symlink():
                     if entry.name not in SKIPPED_DIRS:
@@ -54,8 +69,38 @@ def collect(paths: list[Path], assignment: str | None) -> list[Submission]:
         if not files:
             continue
         chosen = choose(files, assignment)
-        out.append(Submission(student, chosen, [f for f in files if f != chosen]))
+        out.append(Submission(student, chosen, [f.name for f in files if f != chosen]))
+    return out + archived
+
+
+def _from_canvas(archive: Path, folder: Path, assignment: str | None) -> list[Submission]:
+    """One submission per Canvas user in the archive (the rule of ``choose`` applied to original names)."""
+    from grader.canvas_zip import extract
+
+    entries, _notes = extract(archive, folder)
+    by_user: dict[str, list] = {}
+    for entry in entries:
+        by_user.setdefault(entry.user_id, []).append(entry)
+    names = [e[0].student for e in by_user.values()]
+    out = []
+    for user, group in sorted(by_user.items()):
+        chosen = _choose_entry(group, assignment)
+        student = group[0].student if names.count(group[0].student) == 1 else f"{group[0].student}_{user}"
+        out.append(Submission(student, chosen.path, [e.original for e in group if e is not chosen],
+                              display=f"{archive.name}:{chosen.entry}", lms_id=user, late=chosen.late))
     return out
+
+
+def _choose_entry(group: list, assignment: str | None):
+    """Named after the assignment first, then notebooks, then the latest upload (largest attachment id)."""
+    def stem(entry) -> str:
+        return re.sub(r"-\d+$", "", Path(entry.original).stem)
+
+    def key(entry):
+        attachment = int(entry.path.stem.split("_", 1)[1])
+        return (stem(entry) == assignment, entry.path.suffix == ".ipynb", attachment)
+
+    return max(group, key=key)
 
 
 def _files_under(folder: Path) -> list[Path]:

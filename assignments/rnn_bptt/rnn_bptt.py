@@ -28,8 +28,8 @@
 #
 # where 1_{i=y(t)} is the indicator: 1 when i is the label y(t), 0 otherwise.
 # (Early printings of the book write 1_{i,y(t)}, which is not a condition; the
-# erratum is 1_{i,y(t)} -> 1_{i=y(t)}. The forum thread in seed 000 works it
-# out.) The book numbers the classes 1..n; here, as in NumPy, the labels run
+# erratum is 1_{i,y(t)} -> 1_{i=y(t)}: the gradient loses 1 only at the
+# label.) The book numbers the classes 1..n; here, as in NumPy, the labels run
 # from 0 to K - 1, and y(t) is an integer, not a vector.
 #
 # The hidden state h(t) feeds two things: the output o(t) and, for t < T, the

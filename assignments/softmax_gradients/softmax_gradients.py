@@ -105,7 +105,7 @@ def cross_entropy_grad_batch(Z, labels):
 # %% [markdown]
 # ## 6. squared_loss_grad(z, y)
 #
-# A squared loss on the probabilities, as in the thread on chapter 6:
+# A squared loss on the probabilities (as discussed for chapter 6 of the book):
 # L = sum_i (p_i - y_i)^2 with p = softmax(z) and y a one-hot target vector of
 # shape (K,). Return dL/dz, shape (K,).
 #

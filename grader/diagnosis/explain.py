@@ -59,7 +59,7 @@ def _first_wrong_step(comp) -> str:
     """Where in time a (T, n) result first goes wrong, counting back from t = T (steps are 1-based)."""
     T = comp.expected_shape[0]
     wrong_rows = comp.wrong_rows
-    if not wrong_rows:
+    if not wrong_rows or T == 1:
         return ""
     last = max(wrong_rows) + 1  # the book's t of the latest wrong row
     if last == T:

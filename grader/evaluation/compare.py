@@ -69,7 +69,7 @@ def compare(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, rel: float
         scale = max(float(np.max(np.abs(expected[finite_expected]), initial=0.0)), tol.floor)
         bound = rel * scale
         mismatched_mask = diff > bound
-        rel_err = np.where(mismatched_mask, diff / np.maximum(np.abs(expected), np.finfo(float).tiny), 0.0)
+        rel_err = np.where(mismatched_mask, diff / np.maximum(np.abs(expected), 1e-6 * scale), 0.0)
     total = expected.size
     if total == 0:
         return Comparison("match", expected.shape, actual.shape, squeezed=squeezed)

@@ -193,7 +193,7 @@ MUTANTS = (
         "bptt.label_as_vector", "rnn_backward", BACKWARD_KEYS,
         "The integer label y(t) is subtracted from every entry of yhat(t), as if it were the target vector. "
         "y(t) is a class index: in eq. 10.18, yhat_i(t) - 1_{i=y(t)}, only the entry i = y(t) loses 1 (the "
-        "book's 1_{i,y(t)} is a misprint of this indicator; see seed 000). Every other gradient is built on "
+        "book's 1_{i,y(t)} is a misprint of this indicator). Every other gradient is built on "
         "grad_{o(t)} L, so they are all off.",
         _via("bptt_label_as_vector"),
     ),
@@ -201,7 +201,7 @@ MUTANTS = (
         "bptt.missing_recurrent_term", "rnn_backward", RECURRENT_KEYS,
         "grad_{h(t)} L holds only the path through the output o(t): the path through the next state is "
         "dropped. h(t) also feeds a(t+1) (eq. 10.8), so for t < T its gradient collects what comes back from "
-        "step t + 1 as well (eq. 10.21; seed 001 works through it). Without it, W, U and b only see each "
+        "step t + 1 as well (eq. 10.21). Without it, W, U and b only see each "
         "loss term's own step.",
         _via("bptt_no_recurrence"),
     ),
@@ -296,7 +296,8 @@ EXERCISE = Exercise(
         "bptt.consistent_with_wrong_forward": ("rnn_backward", (
             "Your backward pass is consistent with your forward pass: its gradients match finite differences of "
             "the loss computed with your own rnn_forward. The forward pass is what is wrong (see the rnn_forward "
-            "tests): fix eqs. 10.8-10.11 there, then derive the gradients 10.17-10.28 again for the right model.")),
+            "tests): fix rnn_forward first (eqs. 10.8-10.11). If your backward pass reuses rnn_forward, that may be "
+            "all it takes; if it repeats the same mistake, fix it there too.")),
     },
     consistency=Consistency(
         forward="rnn_forward", backward="rnn_backward", keys=PARAMETER_KEYS, loss="rnn_nll",

@@ -208,8 +208,8 @@ MUTANTS = (
     _m(
         "jacobian.missing_yi_factor", "softmax_jacobian",
         "Row i of J is missing its factor p_i: you have delta_ij - p_j where d p_i / d z_j is asked. This is "
-        "d log p_i / d z_j, the derivative of the log-probability, not of the probability (compare seed "
-        "threads on eq. 10.18). Multiply back by the output you differentiated.",
+        "d log p_i / d z_j, the derivative of the log-probability, not of the probability (the two are easy "
+        "to mix up when working from eq. 10.18). Multiply back by the output you differentiated.",
         lambda ref, z: np.eye(len(z)) - _p(ref, z)[None, :],
     ),
     _m(
@@ -227,9 +227,9 @@ MUTANTS = (
     ),
     _m(
         "backward.missing_y_factor", "softmax_backward",
-        "The scalar 1^T s is subtracted from every entry of s, as a literal reading of the slide's formula "
+        "The scalar 1^T s is subtracted from every entry of s, as a literal reading of s - sum_j s_j "
         "suggests; it should be multiplied by the softmax output y first (entry i loses (1^T s) y_i). Expand "
-        "the chain rule sum_j (dL/dy_j)(dy_j/dz_i) with the Jacobian of task 2 (seed 002).",
+        "the chain rule sum_j (dL/dy_j)(dy_j/dz_i) with the Jacobian of task 2.",
         lambda ref, y, g: y * g - np.sum(y * g),
     ),
     _m(
@@ -294,14 +294,14 @@ MUTANTS = (
         "ce.mse_derivative", "cross_entropy_grad",
         "The extra factor p * (1 - p) comes from a squared-error (Gaussian) loss and a sigmoid, not from "
         "the cross-entropy of a softmax: with L = -log softmax(z)[y] those factors cancel. Revisit eq. 10.14 "
-        "(the loss) and eq. 10.18 (seed 000).",
+        "(the loss) and eq. 10.18.",
         lambda ref, z, label: (_p(ref, z) - _onehot(len(z), label)) * _p(ref, z) * (1 - _p(ref, z)),
     ),
     _m(
         "ce.extra_yhat_factor", "cross_entropy_grad",
         "Your gradient is p_y times the right one: the factor 1 / yhat_y from d log yhat_y = d yhat_y / yhat_y "
         "was forgotten. In the chain rule through the Jacobian it cancels the p_y of the Jacobian's row "
-        "(seed 001 works through this).",
+        "(write d L / d z_i as (1 / yhat_y) d yhat_y / d z_i and simplify).",
         lambda ref, z, label: _p(ref, z)[label] * ref.cross_entropy_grad(z, label),
     ),
     _m(
@@ -341,7 +341,7 @@ MUTANTS = (
     _m(
         "sq.sigmoid_derivative", "squared_loss_grad",
         "You multiplied 2(p - y) by p(1 - p) elementwise: that is the formula for a sigmoid output, printed "
-        "by mistake in a draft of the book (Yoshua Bengio confirms it in seed 003). A softmax couples every "
+        "by mistake in a draft of the book and since corrected by its authors. A softmax couples every "
         "output to every input, so dL/dz goes through the full Jacobian of task 2.",
         lambda ref, z, y: 2 * (_p(ref, z) - y) * _p(ref, z) * (1 - _p(ref, z)),
     ),

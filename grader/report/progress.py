@@ -30,7 +30,7 @@ class BatchProgress:
         self.total = total
         if self.console.is_terminal:
             self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[errors]} errors, {task.fields[reused]} up to date"),
+                                TextColumn("{task.fields[errors]} could not be graded, {task.fields[reused]} up to date"),
                                 TimeRemainingColumn(), console=self.console, transient=True)
             self.task = self.bar.add_task("grading", total=total, errors=0, reused=0)
             self.bar.start()
@@ -44,4 +44,5 @@ class BatchProgress:
         if self.bar is not None:
             self.bar.update(self.task, advance=1, errors=self.errors, reused=self.reused)
         elif self.done % PLAIN_EVERY == 0 or self.done == self.total:
-            self.console.print(f"graded {self.done}/{self.total} ({self.errors} errors, {self.reused} up to date)")
+            self.console.print(f"{self.done}/{self.total} done: {self.errors} could not be graded, "
+                               f"{self.reused} up to date from an earlier run")

@@ -68,7 +68,7 @@ class Summary:
             "errors": len(self.rows) - len(graded),
             "max_score": max((r.max_score for r in self.rows), default=0.0),
             "score": _stats(scores),
-            "pass_rate": {f: _rate([r.functions_passed.get(f, False) for r in graded]) for f in self.functions},
+            "pass_rate": {f: _rate([r.functions_passed.get(f, False) for r in self.rows]) for f in self.functions},
             "hint_counts": _ranked(counts),
             "hint_counts_by_function": {f: _ranked(c) for f, c in by_function.items() if c},
         }

@@ -32,8 +32,12 @@ def render_check(report: Report, console: Console) -> None:
         mark = {"passed": "ok", "timeout": "TIME"}.get(test.status, "FAIL" if test.status == "failed" else "ERR")
         table.add_row(f"[{style}]{mark}[/{style}]", escape(test.id), f"{test.score:g}/{test.max_score:g}", escape(test.message))
     console.print(table)
+    stubs = [t for t in report.tests if [h.code for h in t.hints] == ["generic.not_implemented"]]
+    if stubs:
+        names = ", ".join(dict.fromkeys(t.function for t in stubs))
+        console.print(f"\n[bold]not implemented yet[/bold] (still the template's stub): {escape(names)}")
     for test in report.tests:
-        if not test.hints:
+        if not test.hints or test in stubs:
             continue
         console.print(f"\n[bold]{escape(test.id)}[/bold] [{STATUS_STYLE.get(test.status, '')}]{test.status}[/]")
         for i, hint in enumerate(test.hints):
@@ -56,7 +60,8 @@ def render_batch(stats: dict, out_dir: str, console: Console) -> None:
     mean = "n/a" if score["mean"] is None else f"{score['mean']:.1f}"
     top = ", ".join(f"{code} ({n})" for code, n in list(stats["hint_counts"].items())[:3]) or "none"
     console.print(
-        f"graded {stats['graded']} of {stats['students']} submissions, {stats['errors']} could not be graded; "
-        f"mean score {mean} / {stats['max_score']:g}; commonest hints: {escape(top)}"
+        f"{stats['students']} submissions: {stats['graded']} graded, {stats['errors']} could not be graded "
+        f"(scored 0); mean score {mean} / {stats['max_score']:g} over all {stats['students']}; "
+        f"commonest hints: {escape(top)}"
     )
     console.print(f"reports in {escape(out_dir)} (summary.csv, summary.json)")

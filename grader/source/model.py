@@ -21,6 +21,7 @@ class Source:
     defined: set[str] = field(default_factory=set)
     error: str | None = None  # set when the submission cannot be run at all
     error_code: str | None = None  # e.g. "generic.python2_syntax"
+    error_detail: str = ""  # what the hint of error_code fills in
     lines: dict[str, list[str]] = field(default_factory=dict)  # chunk name -> its lines, to quote errors
 
     def quote(self, chunk: str, line: int) -> str:

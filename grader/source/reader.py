@@ -33,8 +33,8 @@ def read_submission(path: str | Path) -> Source:
     return source
 
 
-def _fail(source: Source, message: str, code: str | None = None) -> None:
-    source.error, source.error_code = message, code
+def _fail(source: Source, message: str, code: str | None = None, detail: str = "") -> None:
+    source.error, source.error_code, source.error_detail = message, code, detail
 
 
 def _read_bytes(path: Path, source: Source) -> bytes | None:
@@ -86,7 +86,7 @@ def _load_module(text: str, name: str, source: Source) -> None:
     try:
         tree = parse(text, name)
     except StudentSyntaxError as exc:
-        _fail(source, exc.message, "generic.python2_syntax" if exc.python2 else None)
+        _fail(source, exc.message, "generic.python2_syntax" if exc.python2 else None, exc.python2)
         return
     source.chunks = [(name, text)]
     source.lines[name] = text.splitlines()

@@ -17,9 +17,9 @@ PY2_PATTERNS = (
 class StudentSyntaxError(Exception):
     """The code does not parse; ``message`` says why in the student's terms."""
 
-    def __init__(self, message: str, line: int, python2: bool) -> None:
+    def __init__(self, message: str, line: int, python2: str) -> None:
         super().__init__(message)
-        self.message, self.line, self.python2 = message, line, python2
+        self.message, self.line, self.python2 = message, line, python2  # python2: what gives it away, or 
 
 
 def parse(code: str, name: str) -> ast.Module:
@@ -35,9 +35,9 @@ def parse(code: str, name: str) -> ast.Module:
             message = f"{where}: this is Python 2 code ({python2}); the grader runs Python 3"
         else:
             message = f"{where}: syntax error: {exc.msg}" + (f": {text}" if text else "")
-        raise StudentSyntaxError(message, line, bool(python2)) from None
+        raise StudentSyntaxError(message, line, python2) from None
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
-        raise StudentSyntaxError(f"{name}: the code cannot be parsed ({exc.__class__.__name__})", 0, False) from None
+        raise StudentSyntaxError(f"{name}: the code cannot be parsed ({exc.__class__.__name__})", 0, "") from None
 
 
 def _python2_reason(code: str) -> str:

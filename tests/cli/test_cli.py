@@ -89,9 +89,9 @@ def test_grade_writes_reports_and_summaries(tmp_path):
     assert rows["bob"]["softmax_jacobian"] == "0" and rows["bob"]["softmax"] == "15" and rows["cy"]["status"] == "error"
     stats = json.loads((out / "summary.json").read_text())
     assert stats["graded"] == 2 and stats["errors"] == 1 and stats["score"]["mean"] == 60
-    assert stats["pass_rate"]["softmax_jacobian"] == 0.5
+    assert stats["pass_rate"]["softmax_jacobian"] == 0.3333  # cy, who could not be graded, did not pass
     assert stats["hint_counts"] == {"jacobian.diagonal_only": 1}
-    assert "graded 2 of 3" in run.stdout and "jacobian.diagonal_only" in run.stdout
+    assert "3 submissions: 2 graded, 1 could not be graded" in run.stdout and "jacobian.diagonal_only" in run.stdout
 
 
 def test_grade_reads_per_student_folders(tmp_path):
@@ -173,3 +173,22 @@ def test_reports_name_the_sandbox_and_its_limits(tmp_path):
         assert limit in report.grader.limits
     if report.grader.sandbox == "bwrap":
         assert report.grader.limits["tmp_mb"] == 64
+
+
+def test_a_file_that_does_not_parse_is_told_by_its_name_and_gets_its_syntax_error(tmp_path):
+    path = tmp_path / "softmax_gradients.py"
+    path.write_text("def softmax(z)\n    return z\n")
+    run = grader("check", str(path))
+    assert run.returncode == 2 and "line 1: syntax error" in run.stdout and "cannot tell" not in run.stderr
+
+
+def test_a_batch_without_a_name_is_told_by_the_first_submission_that_parses(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "aaa.py").write_text("def softmax(z)\n")  # first in order, broken
+    (subs / "bbb.py").write_text(BASE)
+    out = tmp_path / "out"
+    run = grader("grade", str(subs), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert Report.model_validate_json((out / "bbb.json").read_text()).assignment == "softmax_gradients"
+    assert Report.model_validate_json((out / "aaa.json").read_text()).status == "error"

@@ -1,0 +1,104 @@
+"""Canvas's "Download Submissions" archive: read it safely, and tell each file's student from its name.
+
+Canvas names each entry ``{sortablename}[_LATE]_{userid}_{attachmentid}_{original name}``:
+the name lower-cased with non-word characters removed, ``anon_{id}`` in place of the user id
+under anonymous grading, and ``-1``, ``-2`` before the extension of repeated file names.
+Only ``.py`` and ``.ipynb`` entries are extracted, each under a name of our own inside a
+temporary folder, with caps on the number and the sizes of the entries (no zip-slip, no zip bomb).
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import GraderError
+from grader.source.reader import MAX_BYTES
+
+SUFFIXES = (".py", ".ipynb")
+MAX_ENTRIES = 20_000
+MAX_TOTAL = 2 * 1024**3
+NAME = re.compile(
+    r"^(?:(?P<name>[a-z0-9]+?)(?P<late>_late)?_(?P<user>\d+|anon_[a-z0-9]+)"
+    r"|(?P<anon>anon_[a-z0-9]+)(?P<alate>_late)?)_(?P<attachment>\d+)_(?P<original>.+)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class CanvasEntry:
+    """One submitted file of the archive, extracted."""
+
+    student: str  # the sortable name (or the anonymous id)
+    user_id: str
+    late: bool
+    original: str  # the file name the student uploaded (Canvas's -1, -2 suffix kept)
+    entry: str  # the entry's name in the archive
+    path: Path  # where it was extracted
+
+
+def parse_name(entry: str) -> dict | None:
+    """The parts of a Canvas entry name, or None when it does not follow Canvas's pattern."""
+    match = NAME.match(entry)
+    if not match:
+        return None
+    parts = match.groupdict()
+    user = parts["user"] or parts["anon"]
+    return {
+        "student": parts["name"] or user,
+        "user_id": user,
+        "late": bool(parts["late"] or parts["alate"]),
+        "attachment": parts["attachment"],
+        "original": parts["original"],
+    }
+
+
+def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[str]]:
+    """Extract the archive's submissions into ``into``; return them and notes on what was skipped."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise GraderError(f"{archive} is not a readable zip archive ({exc})") from None
+    entries, notes, total = [], [], 0
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise GraderError(f"{archive} has {len(infos)} entries, more than the {MAX_ENTRIES} allowed")
+        for n, info in enumerate(infos):
+            name = info.filename
+            if info.is_dir():
+                continue
+            if "/" in name or "\\" in name or name.startswith(".") or stat.S_ISLNK(info.external_attr >> 16):
+                notes.append(f"{name}: skipped (a folder path or a link, not a submitted file)")
+                continue
+            if not name.lower().endswith(SUFFIXES):
+                continue
+            parts = parse_name(name)
+            if parts is None:
+                notes.append(f"{name}: skipped (not named as Canvas names submissions)")
+                continue
+            limit = MAX_BYTES["ipynb" if name.lower().endswith(".ipynb") else "py"]
+            data = _read_capped(zf, info, limit)
+            if data is None:
+                notes.append(f"{name}: skipped (larger than {limit // 2**20} MB once unpacked)")
+                continue
+            total += len(data)
+            if total > MAX_TOTAL:
+                raise GraderError(f"{archive} unpacks to more than {MAX_TOTAL // 2**30} GB")
+            suffix = ".ipynb" if name.lower().endswith(".ipynb") else ".py"
+            path = into / f"{n:05d}_{parts['attachment']}{suffix}"
+            path.write_bytes(data)
+            entries.append(CanvasEntry(parts["student"], parts["user_id"], parts["late"], parts["original"], name, path))
+    return entries, notes
+
+
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    """The entry's bytes, or None past ``limit`` (the declared size is not trusted)."""
+    if info.file_size > limit:
+        return None
+    with zf.open(info) as f:
+        data = f.read(limit + 1)
+    return None if len(data) > limit else data
