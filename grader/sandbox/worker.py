@@ -15,14 +15,12 @@ The worker itself never runs student code, and never holds it or its results (a
 later submission, a fork of this process, could read them in its own memory). It
 enforces the job's wall-clock deadline and kills everything the submission started.
 
-Imports only the standard library, NumPy and ``protocol`` (the file beside it).
+Imports only the standard library, NumPy, and ``protocol`` and ``submission`` (the files beside it).
 """
 
 from __future__ import annotations
 
-import builtins
 import os
-import resource
 import select
 import shutil
 import signal
@@ -30,15 +28,13 @@ import socket
 import sys
 import tempfile
 import time
-import traceback
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
 import protocol  # noqa: E402
+from submission import set_dumpable, submission_process  # noqa: E402
 
-STREAM_CAP = 32 * 1024 * 1024  # what a call process may send back through its submission process
-MAX_CALL_FAILURES = 2
 HEARTBEAT_S = 1.0  # the grader replaces a worker that is silent for a few of these (stopped, say)
 
 
@@ -49,7 +45,7 @@ def main(argv: list[str]) -> None:
     """Serve jobs from the control socket until it closes."""
     in_pid_namespace = "--pid-namespace" in argv
     control = socket.socket(fileno=int(argv[argv.index("--control-fd") + 1]))
-    _set_dumpable(False)  # no process of the same user may read or trace this one's memory
+    set_dumpable(False)  # no process of the same user may read or trace this one's memory
     np.random.default_rng(0).standard_normal(4)  # warm NumPy's RNG before any fork
     _send(control, {"t": "ready", "pid": os.getpid(), "numpy": np.__version__})
     while True:
@@ -65,16 +61,6 @@ def main(argv: list[str]) -> None:
                 os.close(fd)
             continue
         _send(control, run_job(header, blobs, fds[0], fds[1], control, in_pid_namespace))
-
-
-def _set_dumpable(flag: bool) -> None:
-    """prctl(PR_SET_DUMPABLE): whether processes of the same user may ptrace this one or open its /proc/PID/mem."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(4, int(flag), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _send(control: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:
@@ -194,335 +180,6 @@ def _reap(pid: int) -> int:
         if other == 0:
             break
     return status
-
-
-# ---------------------------------------------------------------- submission process (untrusted)
-
-
-def submission_process(job: dict, blobs: list[bytes], code_fd: int, out_fd: int) -> None:
-    """Load the student's code, then call each requested function in a call process."""
-    os.setsid()
-    _set_dumpable(True)  # its own memory holds nothing but its own code and the shared inputs
-    job["chunks"], job["mode"] = _read_code(code_fd)
-    _isolate_fds(out_fd)
-    _apply_limits(job["limits"])
-    calls = [(c, [[protocol.decode_value(a, blobs) for a in case] for case in c["cases"]]) for c in job["calls"]]
-    out = os.fdopen(out_fd, "wb", buffering=0)
-    namespace: dict = {"__name__": "__submission__", "__builtins__": builtins}
-    student_files = {chunk["name"] for chunk in job["chunks"]}
-    chunk_errors = []
-    me = os.getpid()
-    for chunk in job["chunks"]:
-        try:
-            exec(compile(chunk["code"], chunk["name"], "exec", dont_inherit=True), namespace)
-        except BaseException as exc:  # noqa: BLE001 - a student's exception is a result
-            if os.getpid() != me:
-                os._exit(0)
-            error = _error_summary(exc, student_files)
-            if job["mode"] == "module":
-                out.write(protocol.pack_frame({"t": "load_error", "chunk": chunk["name"], "error": error}))
-                return
-            chunk_errors.append({"chunk": chunk["name"], "error": error})
-    if os.getpid() != me:  # a process forked by the student's top-level code
-        os._exit(0)
-    out.write(protocol.pack_frame({"t": "loaded", "chunk_errors": chunk_errors}))
-    work = []
-    for call, cases in calls:
-        fn = namespace.get(call["function"])
-        if callable(fn):
-            work.append((fn, call, cases))
-        else:
-            kind = "absent" if fn is None else type(fn).__name__
-            out.write(protocol.pack_frame({"t": "missing", "function": call["function"], "found": kind}))
-    _run_calls(work, namespace, out, float(job["limits"]["call_s"]), student_files)
-    out.write(protocol.pack_frame({"t": "done"}))
-
-
-def _read_code(fd: int) -> tuple[list[dict], str]:
-    """The student's code chunks and how to run them, sent on their own pipe (read to its end, then closed)."""
-    with os.fdopen(fd, "rb") as stream:
-        data = stream.read(protocol.MAX_HEADER * 8)
-    frames, _ = protocol.unpack_frames(data)
-    if not frames:
-        return [], "module"
-    header = frames[0][0]
-    return [c for c in header.get("chunks", []) if isinstance(c, dict)], str(header.get("mode", "module"))
-
-
-def _isolate_fds(keep: int) -> None:
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.closerange(3, keep)
-    os.closerange(keep + 1, 1 << 16)
-
-
-def _apply_limits(limits: dict) -> None:
-    mb = 1024 * 1024
-    cpu = int(limits["cpu_s"])
-    settings = [
-        (resource.RLIMIT_CPU, (cpu, cpu + 2)),
-        (resource.RLIMIT_AS, (int(limits["memory_mb"]) * mb,) * 2),
-        (resource.RLIMIT_FSIZE, (int(limits["file_mb"]) * mb,) * 2),
-        (resource.RLIMIT_NOFILE, (int(limits["open_files"]),) * 2),
-        (resource.RLIMIT_CORE, (0, 0)),
-    ]
-    if limits.get("processes") is not None:  # else a pids cgroup bounds the whole worker
-        settings.append((resource.RLIMIT_NPROC, (int(limits["processes"]),) * 2))
-    for which, value in settings:
-        try:
-            resource.setrlimit(which, value)
-        except (ValueError, OSError):
-            pass
-    try:  # under memory pressure, the kernel kills the submission, not the worker
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")
-    except OSError:
-        pass
-
-
-def _run_calls(work: list, namespace: dict, out, call_s: float, student_files: set[str]) -> None:
-    """Run every call in a call process; after a crash or a hang, go on in a fresh one.
-
-    Forking costs milliseconds, so one call process serves the whole submission while it
-    behaves; its globals are restored before each function, so a rebound global stays local.
-    A case that crashes or hangs costs only itself; two such cases skip the rest of that function.
-    """
-    position = (0, 0)
-    failures = [0] * len(work)
-    while position[0] < len(work):
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(r)
-                os.setpgid(0, 0)  # its own group, so that what it forks dies with it
-                _call_process(work, namespace, position, os.fdopen(w, "wb", buffering=0), student_files)
-            finally:
-                os._exit(0)
-        os.close(w)
-        state, position = _relay_calls(r, out, call_s, position, work)
-        os.close(r)
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        _, status = os.waitpid(pid, 0)
-        if state == "finished":
-            return
-        fi, case = position
-        if fi >= len(work):
-            return
-        name = work[fi][1]["function"]
-        record = {"t": state, "function": name, "case": case}
-        if state == "crash":
-            record["signal"] = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-            record["exit_code"] = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-        out.write(protocol.pack_frame(record))
-        failures[fi] += 1
-        position = _advance(work, fi, case)
-        if failures[fi] >= MAX_CALL_FAILURES and position[0] == fi:
-            out.write(protocol.pack_frame({"t": "skipped", "function": name, "from_case": position[1], "after": state}))
-            position = (fi + 1, 0)
-
-
-def _advance(work: list, fi: int, case: int) -> tuple[int, int]:
-    """The position after (function fi, case)."""
-    if case + 1 < len(work[fi][2]):
-        return fi, case + 1
-    return fi + 1, 0
-
-
-def _relay_calls(fd: int, out, call_s: float, position: tuple[int, int], work: list) -> tuple[str, tuple[int, int]]:
-    """Relay a call process's result frames as they are; return how it stopped and the case it was on.
-
-    Each result restarts the clock of the next call; the stream ending with every case answered
-    is a finish, ending before is a crash.
-    """
-    buffer = b""
-    deadline = time.monotonic() + call_s
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return "timeout", position
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            continue
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return ("finished" if position[0] >= len(work) else "crash"), position
-        if len(buffer) + len(chunk) > STREAM_CAP:
-            return "crash", position
-        buffer += chunk
-        try:
-            frames, rest = protocol.unpack_frames(buffer)
-        except protocol.ProtocolError:
-            return "crash", position
-        if frames:
-            out.write(buffer[: len(buffer) - len(rest)])
-            buffer = rest
-            header = frames[-1][0]
-            position = _advance(work, int(header.get("index", 0)), int(header.get("case", 0)))
-            deadline = time.monotonic() + call_s
-
-
-def _call_process(work: list, namespace: dict, position: tuple[int, int], out, student_files: set[str]) -> None:
-    """Call each student function on its cases from ``position`` on, one record per case."""
-    snapshot = dict(namespace)
-    first_fi, first_case = position
-    me = os.getpid()
-    for fi in range(first_fi, len(work)):
-        fn, call, cases = work[fi]
-        namespace.clear()
-        namespace.update(snapshot)
-        name, returns = call["function"], call["returns"]
-        for index in range(first_case if fi == first_fi else 0, len(cases)):
-            args = [_fresh(a) for a in cases[index]]
-            before = [_fresh(a) for a in args]
-            t0 = time.perf_counter()
-            record = {"t": "result", "function": name, "index": fi, "case": index}
-            blobs: list[bytes] = []
-            try:
-                if returns.startswith("numgrad:"):
-                    value, kind = numerical_gradient(fn, args, returns.split(":", 1)[1]), "dict"
-                else:
-                    value, kind = fn(*args), returns
-                record["value"] = encode_result(value, kind, blobs)
-                record["status"] = "ok"
-            except BaseException as exc:  # noqa: BLE001
-                record["status"] = "error"
-                record["error"] = _error_summary(exc, student_files)
-                blobs = []
-            if os.getpid() != me:  # a process the student forked came back here: it has no business on
-                os._exit(0)
-            record["duration_s"] = time.perf_counter() - t0
-            record["mutated"] = [call["params"][i] for i, (a, b) in enumerate(zip(args, before)) if not _same(a, b)]
-            out.write(protocol.pack_frame(record, blobs))
-
-
-def _fresh(value):
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, dict):
-        return {k: _fresh(v) for k, v in value.items()}
-    return value
-
-
-def _same(a, b) -> bool:
-    try:
-        if isinstance(b, np.ndarray):
-            return type(a) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
-        if isinstance(b, dict):
-            return isinstance(a, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in b)
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
-# ---------------------------------------------------------------- gradients of the student's own forward pass
-
-
-def _rnn_nll(fn, args):
-    """rnn_backward's arguments -> (params, the loss -sum_t log yhat(t)[y(t)] of the student's rnn_forward)."""
-    x, y, h0, params = args
-    rows = np.arange(len(y))
-
-    def loss(p):
-        _, yhat = fn(x, h0, p)
-        return -float(np.sum(np.log(np.asarray(yhat, dtype=np.float64)[rows, y])))
-
-    return params, loss
-
-
-LOSSES = {"rnn_nll": _rnn_nll}
-
-
-def numerical_gradient(fn, args, loss_name: str, h: float = 1e-6) -> dict:
-    """Central differences of a named loss of the student's function, for every entry of a dict argument."""
-    params, loss = LOSSES[loss_name](fn, args)
-    params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
-    out = {}
-    for key, value in params.items():
-        grad = np.empty_like(value)
-        for index in np.ndindex(value.shape):
-            step = h * max(1.0, abs(float(value[index])))
-            plus, minus = value.copy(), value.copy()
-            plus[index] += step
-            minus[index] -= step
-            grad[index] = (loss({**params, key: plus}) - loss({**params, key: minus})) / (2 * step)
-        out[key] = grad
-    return out
-
-
-# ---------------------------------------------------------------- results as plain numbers
-
-
-def encode_result(value, returns: str, blobs: list[bytes]) -> dict:
-    """Turn whatever the student returned into plain float64 arrays (or say why it cannot be)."""
-    if value is None:
-        return {"t": "none"}
-    if returns in ("dict", "tuple"):
-        if isinstance(value, dict):
-            items = []
-            for key in list(value.keys())[:64]:
-                items.append([str(key)[:100], encode_array(value[key], blobs)])
-            return {"t": "dict", "items": items}
-        if isinstance(value, (tuple, list)) and not _is_numeric_sequence(value):
-            return {"t": "tuple", "items": [encode_array(v, blobs) for v in list(value)[:64]]}
-    return encode_array(value, blobs)
-
-
-def _is_numeric_sequence(value) -> bool:
-    return all(isinstance(v, (int, float, np.number)) for v in value)
-
-
-def encode_array(value, blobs: list[bytes]) -> dict:
-    """One returned value as a float64 array, or a description of why it is not numbers."""
-    type_name = type(value).__name__
-    if value is None:
-        return {"t": "none"}
-    try:
-        original = np.asarray(value)
-        if original.dtype.kind == "c":
-            return {"t": "unreadable", "type": type_name, "reason": "complex numbers"}
-        if original.dtype.kind in "USV":
-            return {"t": "unreadable", "type": type_name, "reason": f"{original.dtype.kind} data (text, not numbers)"}
-        array = np.array(np.asarray(value, dtype=np.float64), dtype="<f8", order="C", copy=True)
-    except BaseException as exc:  # noqa: BLE001
-        return {"t": "unreadable", "type": type_name, "reason": f"{exc.__class__.__name__}: {_safe_str(exc)}"}
-    if array.size > protocol.MAX_ELEMENTS:
-        return {"t": "unreadable", "type": type_name, "reason": f"{array.size} numbers, too many"}
-    blobs.append(array.tobytes())
-    return {
-        "t": "array",
-        "dtype": "<f8",
-        "shape": list(array.shape),
-        "blob": len(blobs) - 1,
-        "orig": original.dtype.name,
-        "type": type_name[:60],
-    }
-
-
-def _safe_str(exc: BaseException) -> str:
-    try:
-        return str(exc)[:300]
-    except BaseException:  # noqa: BLE001
-        return "(unprintable)"
-
-
-def _error_summary(exc: BaseException, student_files: set[str]) -> dict:
-    """The exception's type, message and the student's own frames (never the grader's)."""
-    frames = []
-    try:
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if frame.filename in student_files:
-                frames.append({"file": frame.filename, "line": frame.lineno, "function": frame.name})
-        if isinstance(exc, SyntaxError) and exc.filename in student_files:
-            frames.append({"file": exc.filename, "line": exc.lineno or 0, "function": "<module>"})
-    except BaseException:  # noqa: BLE001
-        frames = []
-    return {"type": type(exc).__name__[:80], "message": _safe_str(exc), "frames": frames[-5:]}
 
 
 if __name__ == "__main__":
