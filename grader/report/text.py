@@ -60,8 +60,9 @@ def render_batch(stats: dict, out_dir: str, console: Console) -> None:
     mean = "n/a" if score["mean"] is None else f"{score['mean']:.1f}"
     top = ", ".join(f"{code} ({n})" for code, n in list(stats["hint_counts"].items())[:3]) or "none"
     console.print(
-        f"{stats['students']} submissions: {stats['graded']} graded, {stats['errors']} could not be graded "
-        f"(scored 0); mean score {mean} / {stats['max_score']:g} over all {stats['students']}; "
+        f"{stats['students']} submissions: {stats['graded']} graded, {stats['errors']} could not be graded"
+        f"{' (scored 0)' if stats['errors'] else ''}; mean score {mean} / {stats['max_score']:g} over all "
+        f"{stats['students']}; "
         f"commonest hints: {escape(top)}"
     )
     console.print(f"reports in {escape(out_dir)} (summary.csv, summary.json)")
