@@ -15,7 +15,7 @@ from grader.errors import GraderError
 from grader.evaluation.answers import compute_answers, load_public_answers
 from grader.evaluation.reference import find_solutions, load_reference, verify_reference
 from grader.exercises.base import Exercise
-from grader.grading import Grading, Plan, grade_source
+from grader.grading import GRADER_FAILED, Grading, Plan, grade_source, grader_failure
 from grader.report.model import Report
 from grader.report.summary import Summary
 from grader.report.write import write_atomic
@@ -77,7 +77,8 @@ def _reusable(path: Path, source: Source, exercise: Exercise) -> Report | None:
         return None
     same = (report.submission.sha256 == source.sha256 and report.grader.version == __version__
             and report.assignment == exercise.name and report.grader.assignment_version == exercise.version)
-    return report if same and source.sha256 else None
+    failed = (report.message or "").startswith(GRADER_FAILED)
+    return report if same and source.sha256 and not failed else None
 
 
 def _guess_batch(found) -> Exercise:
@@ -140,7 +141,7 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = Summary(exercise.name, [f.name for f in exercise.functions])
     taken: set[str] = set()
-    names = {s.student: safe_name(s.student, taken) for s in found}
+    names = [safe_name(s.student, taken) for s in found]  # one file name per submission, even for equal ids
     lock = threading.Lock()
     jobs = jobs or os.cpu_count() or 1
 
@@ -148,19 +149,22 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
     if on_start:
         on_start(len(found))
 
-    def one(submission, pool: WorkerPool) -> None:
+    def one(submission, name: str, pool: WorkerPool) -> None:
         if stop.is_set():
             return
         source = _read(submission.path)
         if submission.display:
             source.path = submission.display
-        path = out_dir / f"{names[submission.student]}.json"
+        path = out_dir / f"{name}.json"
         report = None if force else _reusable(path, source, exercise)
         reused = report is not None
         if report is None:
             if submission.note:
                 source.notes.insert(0, submission.note)
-            report = grade_source(source, submission.student, grading, pool)
+            try:
+                report = grade_source(source, submission.student, grading, pool)
+            except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
+                report = grader_failure(source, submission.student, grading, exc)
             report.submission.lms_id, report.submission.late = submission.lms_id, submission.late
             if stop.is_set():  # interrupted while grading: no report, so the next run grades it again
                 return
@@ -171,7 +175,7 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
                 on_report(report, reused)
 
     with WorkerPool(jobs, launcher, limits) as pool, ThreadPoolExecutor(max_workers=jobs) as executor:
-        futures = [executor.submit(one, s, pool) for s in found]
+        futures = [executor.submit(one, s, name, pool) for s, name in zip(found, names)]
         try:
             for future in futures:
                 future.result()

@@ -137,6 +137,23 @@ def _grade_check(check: Check, run: SubmissionRun, grading: Grading, source: Sou
     return test, result
 
 
+def grader_failure(source: Source, student: str, grading: Grading, exc: BaseException) -> Report:
+    """The report of a submission on which the grader itself failed (a bug): the batch goes on."""
+    return Report(
+        assignment=grading.plan.exercise.name,
+        student=student,
+        submission=SubmissionInfo(path=source.path, sha256=source.sha256, kind=source.kind),
+        status="error",
+        score=0.0,
+        max_score=float(sum(c.points for c in grading.plan.checks)),
+        message=f"{GRADER_FAILED}: {type(exc).__name__}: {str(exc)[:300]}",
+        grader=grading.grader_info(),
+    )
+
+
+GRADER_FAILED = "the grader itself failed on this submission (a bug in the grader; it is graded again next run)"
+
+
 def _load_failure(run: SubmissionRun, source: Source) -> str:
     if run.status == "load_error":
         return f"the submission's top-level code raised {describe_error(run.load_error, source)}"

@@ -39,12 +39,13 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     A file is a submission (its stem is the student id); a folder holds submission
     files and/or per-student folders (the folder's name is the student id; its files
     are searched at any depth, as in nbgrader's ``submitted/<student>/<assignment>/``).
+    Each PATH is its own namespace: the same id under two PATHs is two students.
     When a student has several files, the one named after the assignment wins, then
     the newest notebook, then the newest ``.py``; the others are listed in the report.
     A ``.zip`` is read as Canvas's "Download Submissions" archive (see ``canvas_zip``),
     extracted into ``scratch``.
     """
-    found: dict[str, list[Path]] = {}
+    found: dict[tuple[str, int], list[Path]] = {}  # (student, which PATH): each PATH its own namespace
     archived: list[Submission] = []
     for number, path in enumerate(paths):
         path = Path(path)
@@ -58,14 +59,14 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
             for entry in sorted(path.iterdir()):
                 if entry.is_dir() and not entry.is_symlink():
                     if entry.name not in SKIPPED_DIRS:
-                        found.setdefault(entry.name, []).extend(_files_under(entry))
+                        found.setdefault((entry.name, number), []).extend(_files_under(entry))
                 elif entry.suffix.lower() in SUFFIXES:
-                    found.setdefault(entry.stem, []).append(entry)
+                    found.setdefault((entry.stem, number), []).append(entry)
         else:
-            found.setdefault(path.stem, []).append(path)
+            found.setdefault((path.stem, number), []).append(path)
     out = []
-    for student in sorted(found):
-        files = found[student]
+    for student, number in sorted(found):
+        files = found[(student, number)]
         if not files:
             continue
         chosen = choose(files, assignment)

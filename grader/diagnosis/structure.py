@@ -85,11 +85,11 @@ def _common_factor(actual: list[np.ndarray], expected: list[np.ndarray], errors:
         if not np.isfinite(c) or abs(c) < 1e-12 or abs(c - 1) < 1e-6 or not _exact(a, c * e, tol, err):
             return ""
         factors.append(c)
-    if np.allclose(factors, factors[0], rtol=1e-8):
+    if np.allclose(factors, factors[0], rtol=1e-8, atol=0.0):
         return _name_number(factors[0])
     for label, sizes in _case_sizes(result).items():
         for power, word in ((1, label), (-1, f"1/{label}")):
-            if np.allclose(factors, np.asarray(sizes, dtype=float) ** power, rtol=1e-8):
+            if np.allclose(factors, np.asarray(sizes, dtype=float) ** power, rtol=1e-8, atol=0.0):
                 return f"{word} ({label} the number of {'classes' if label == 'K' else 'rows'})"
     return ""
 

@@ -22,12 +22,11 @@ class Limits:
         """The whole submission's wall-clock budget for a job of ``calls`` calls."""
         return min(self.submission_s, self.load_s + calls * self.call_s)
 
-    def as_job(self, calls: int, rlimit_processes: bool = True) -> dict:
-        """The limits as the worker reads them from a job."""
+    def as_job(self, calls: int, processes: int | None) -> dict:
+        """The limits as the worker reads them from a job; ``processes`` is its RLIMIT_NPROC (None: unset)."""
         values = asdict(self)
         values["deadline_s"] = self.deadline_s(calls)
-        if not rlimit_processes:
-            values["processes"] = None
+        values["processes"] = processes
         return values
 
     def describe(self) -> dict[str, float | int]:

@@ -85,6 +85,7 @@ def parse_run(stream: bytes, calls: dict[str, int], exit_info: dict[str, Any]) -
     for header, blobs in frames:
         kind = header.get("t")
         fname = header.get("function")
+        fname = fname if isinstance(fname, str) else None
         if kind == "loaded":
             loaded = run.loaded = True
             for item in _as_list(header.get("chunk_errors"))[:100]:
@@ -172,7 +173,7 @@ def _not_run_reason(run: SubmissionRun) -> str:
 def _call_result(kind: str, header: dict[str, Any], blobs: list[bytes]) -> CallResult:
     mutated = tuple(_short(m) for m in _as_list(header.get("mutated"))[:10])
     duration = header.get("duration_s")
-    duration = float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else 0.0
+    duration = _number(duration)
     if kind == "timeout":
         return CallResult("timeout", detail="the call ran past its time limit")
     if kind == "crash":
@@ -186,7 +187,7 @@ def _call_result(kind: str, header: dict[str, Any], blobs: list[bytes]) -> CallR
         return CallResult("error", error=_error(header.get("error")), mutated=mutated, duration_s=duration)
     try:
         value = _decode_returned(header.get("value"), blobs, 0)
-    except protocol.ProtocolError as exc:
+    except ValueError as exc:  # ProtocolError, or anything else a forged value provokes
         return CallResult("crash", detail=f"its result could not be read ({exc})")
     return CallResult("ok", value=value, mutated=mutated, duration_s=duration)
 
@@ -195,6 +196,8 @@ def _decode_returned(tag: Any, blobs: list[bytes], depth: int) -> Value:
     if not isinstance(tag, dict) or depth > 1:
         raise protocol.ProtocolError("malformed result")
     kind = tag.get("t")
+    if depth > 0 and kind in ("dict", "tuple"):
+        raise protocol.ProtocolError("malformed result")
     if kind == "none":
         return None
     if kind == "unreadable":
@@ -210,7 +213,7 @@ def _decode_returned(tag: Any, blobs: list[bytes], depth: int) -> Value:
         for item in items:
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
                 raise protocol.ProtocolError("malformed result")
-            out[item[0][:100]] = _decode_returned(item[1], blobs, depth + 1)
+            out[_short(item[0], 100)] = _decode_returned(item[1], blobs, depth + 1)
         return out
     if kind == "tuple":
         return tuple(_decode_returned(v, blobs, depth + 1) for v in items)
@@ -231,5 +234,19 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
+def _number(value: Any) -> float:
+    """A duration or similar from the stream: a finite float, or 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    try:
+        number = float(value)
+    except OverflowError:
+        return 0.0
+    return number if number == number and abs(number) < 1e9 else 0.0
+
+
 def _short(value: Any, limit: int = 120) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    """A string from the stream, cut to ``limit`` and made valid UTF-8 (lone surrogates replaced)."""
+    if not isinstance(value, str):
+        return ""
+    return value[:limit].encode("utf-8", "replace").decode("utf-8")

@@ -47,10 +47,10 @@ class Job:
     mode: str  # "module": one failure stops the load; "cells": each chunk on its own
     calls: tuple[Call, ...]
 
-    def frame(self, limits: Limits, rlimit_processes: bool = True) -> bytes:
+    def frame(self, limits: Limits, processes: int | None = None) -> bytes:
         """The job's control frame: the calls and the limits, the same for a whole batch (the code goes apart).
 
-        Without RLIMIT_NPROC when a pids cgroup bounds the worker.
+        ``processes`` is the RLIMIT_NPROC to set (None when a pids cgroup bounds the worker instead).
         """
         blobs: list[bytes] = []
         calls = [
@@ -65,7 +65,7 @@ class Job:
         header = {
             "t": "job",
             "calls": calls,
-            "limits": limits.as_job(sum(len(c.cases) for c in self.calls), rlimit_processes),
+            "limits": limits.as_job(sum(len(c.cases) for c in self.calls), processes),
         }
         return protocol.pack_frame(header, blobs)
 
@@ -187,6 +187,7 @@ class _Worker:
         data = bytearray()
         pending = memoryview(code)
         silent_until = time.monotonic() + SILENCE_S
+        reading = [results]
         while True:
             header = self._parsed_control()
             if header is not None:
@@ -200,7 +201,7 @@ class _Worker:
             left = min(deadline, silent_until) - time.monotonic()
             if left <= 0:
                 raise WorkerLost("the worker did not answer in time")
-            readable, writable, _ = select.select([self.control, results], writing, [], left)
+            readable, writable, _ = select.select([self.control, *reading], writing, [], left)
             if writable:
                 try:
                     pending = pending[os.write(writing[0], pending[: 1 << 16]) :]
@@ -212,7 +213,9 @@ class _Worker:
                     os.close(writing.pop())
             if results in readable:
                 chunk = os.read(results, 1 << 20)
-                if len(data) <= RESULTS_CAP:
+                if not chunk:  # every writer is gone: wait for the outcome alone
+                    reading = []
+                elif len(data) <= RESULTS_CAP:
                     data += chunk
             if self.control in readable:
                 chunk = self.control.recv(1 << 16)
@@ -283,6 +286,7 @@ class WorkerPool:
     def __init__(self, size: int, launcher: Launcher, limits: Limits) -> None:
         self.launcher = launcher
         self.limits = limits
+        self.size = max(1, size)
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         self._all: list[_Worker] = []
         self._closed = False
@@ -300,7 +304,7 @@ class WorkerPool:
             if worker is None:
                 worker = self._start()
             header, data = worker.request(frame, job.code(), timeout)
-        except WorkerLost as exc:
+        except (WorkerLost, OSError, ValueError) as exc:  # whatever went wrong, this worker is done for
             if worker is not None:
                 worker.kill()
                 self._forget(worker)
@@ -315,9 +319,15 @@ class WorkerPool:
         """The job's frame: the same cases for every submission of a batch, so encoded once."""
         cached = self._frames.get(id(job.calls))
         if cached is None or cached[0] is not job.calls:
-            cached = (job.calls, job.frame(self.limits, rlimit_processes=self.launcher.cgroups is None))
+            cached = (job.calls, job.frame(self.limits, self._nproc()))
             self._frames[id(job.calls)] = cached
         return cached[1]
+
+    def _nproc(self) -> int | None:
+        """RLIMIT_NPROC counts every process of the user, so without cgroups it must leave room for every worker."""
+        if self.launcher.cgroups is not None:
+            return None
+        return (self.limits.processes + 8) * self.size
 
     def _start(self) -> _Worker:
         if self._closed:

@@ -36,7 +36,7 @@ class ProtocolError(ValueError):
 
 def pack_frame(header: dict[str, Any], blobs: list[bytes] = ()) -> bytes:
     """Serialise one frame."""
-    head = json.dumps(header, allow_nan=True, separators=(",", ":")).encode("utf-8")
+    head = json.dumps(header, allow_nan=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "replace")
     parts = [MAGIC, struct.pack("<I", len(head)), head, struct.pack("<I", len(blobs))]
     for blob in blobs:
         parts.append(struct.pack("<Q", len(blob)))
@@ -231,7 +231,9 @@ def _decode_array(tag: dict[str, Any], blobs: list[bytes]) -> np.ndarray:
         raise ProtocolError("malformed array shape")
     if not isinstance(index, int) or not 0 <= index < len(blobs):
         raise ProtocolError("array refers to a missing blob")
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = 1
+    for n in shape:  # Python ints: no wrap-around
+        count *= n
     blob = blobs[index]
     if count > MAX_ELEMENTS or len(blob) != count * 8:
         raise ProtocolError("array size does not match its shape")

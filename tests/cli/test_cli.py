@@ -192,3 +192,15 @@ def test_a_batch_without_a_name_is_told_by_the_first_submission_that_parses(tmp_
     assert run.returncode == 0, run.stderr
     assert Report.model_validate_json((out / "bbb.json").read_text()).assignment == "softmax_gradients"
     assert Report.model_validate_json((out / "aaa.json").read_text()).status == "error"
+
+
+def test_two_students_with_the_same_id_get_two_reports(tmp_path):
+    for section in ("sec1", "sec2"):
+        (tmp_path / section).mkdir()
+    (tmp_path / "sec1" / "ada.py").write_text(BASE)
+    (tmp_path / "sec2" / "ada.py").write_text(BASE + MISTAKE)
+    out = tmp_path / "out"
+    run = grader("grade", str(tmp_path / "sec1"), str(tmp_path / "sec2"), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    scores = sorted(Report.model_validate_json(p.read_text()).score for p in out.glob("ada*.json"))
+    assert scores == [80, 100]
