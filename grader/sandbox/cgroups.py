@@ -87,9 +87,6 @@ class WorkerCgroup:
             except OSError:
                 time.sleep(0.02)
 
-    def describe(self) -> dict[str, int]:
-        """The limits for the report."""
-        return {"worker_processes": self.pids_max, "worker_memory_mb": self.memory_mb}
 
 
 def remove_stale() -> None:

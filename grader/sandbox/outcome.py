@@ -203,7 +203,7 @@ def _decode_returned(tag: Any, blobs: list[bytes], depth: int) -> Value:
     if kind == "unreadable":
         return Returned(None, type_name=_short(tag.get("type")), unreadable=_short(tag.get("reason"), 300))
     if kind == "array":
-        array = protocol.decode_value(tag, blobs)
+        array = np.asarray(protocol.decode_value(tag, blobs), dtype=np.float64)  # float64 whatever was sent
         return Returned(array, orig_dtype=_short(tag.get("orig")), type_name=_short(tag.get("type")))
     items = tag.get("items")
     if not isinstance(items, list) or len(items) > 64:

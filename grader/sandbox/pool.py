@@ -149,7 +149,11 @@ class _Worker:
         finally:
             theirs.close()
         self.buffer = b""
-        header, _ = self._next_control(time.monotonic() + STARTUP_S)
+        try:
+            header, _ = self._next_control(time.monotonic() + STARTUP_S)
+        except (WorkerLost, OSError) as exc:
+            self.kill()
+            raise WorkerLost(f"the worker did not start ({exc})") from None
         if header.get("t") != "ready":
             self.kill()
             raise WorkerLost("the worker did not start")
@@ -319,6 +323,8 @@ class WorkerPool:
         """The job's frame: the same cases for every submission of a batch, so encoded once."""
         cached = self._frames.get(id(job.calls))
         if cached is None or cached[0] is not job.calls:
+            if len(self._frames) > 16:  # one-off jobs (consistency checks) must not pile up
+                self._frames.clear()
             cached = (job.calls, job.frame(self.limits, self._nproc()))
             self._frames[id(job.calls)] = cached
         return cached[1]

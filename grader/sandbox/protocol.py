@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
@@ -116,37 +116,6 @@ def _unpack_one(view: memoryview, pos: int) -> tuple[tuple[dict[str, Any], list[
         blobs.append(bytes(view[cur : cur + blen]))
         cur += blen
     return (header, blobs), cur
-
-
-def read_frame(stream: BinaryIO) -> tuple[dict[str, Any], list[bytes]] | None:
-    """Read exactly one frame from a blocking stream; None at a clean end of stream."""
-    first = stream.read(8)
-    if not first:
-        return None
-    if len(first) < 8 or first[:4] != MAGIC:
-        raise ProtocolError("bad frame start")
-    (hlen,) = struct.unpack("<I", first[4:])
-    if hlen > MAX_HEADER:
-        raise ProtocolError("frame header too large")
-    rest = _read_exact(stream, hlen + 4)
-    header = json.loads(rest[:hlen].decode("utf-8"))
-    (nblobs,) = struct.unpack("<I", rest[hlen:])
-    blobs = []
-    for _ in range(min(nblobs, MAX_BLOBS)):
-        (blen,) = struct.unpack("<Q", _read_exact(stream, 8))
-        blobs.append(_read_exact(stream, blen))
-    return header, blobs
-
-
-def _read_exact(stream: BinaryIO, n: int) -> bytes:
-    chunks = []
-    while n > 0:
-        chunk = stream.read(n)
-        if not chunk:
-            raise ProtocolError("stream ended inside a frame")
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
 
 
 # ---------------------------------------------------------------- values

@@ -27,14 +27,22 @@ MAX_CALL_FAILURES = 2
 # ---------------------------------------------------------------- submission process (untrusted)
 
 
-def set_dumpable(flag: bool) -> None:
-    """prctl(PR_SET_DUMPABLE): whether processes of the same user may ptrace this one or open its /proc/PID/mem."""
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+
+
+def prctl(option: int, value: int) -> None:
+    """Linux prctl(2), best effort."""
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(4, int(flag), 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def set_dumpable(flag: bool) -> None:
+    """Whether processes of the same user may ptrace this one or open its /proc/PID/mem."""
+    prctl(PR_SET_DUMPABLE, int(flag))
 
 
 def submission_process(job: dict, blobs: list[bytes], code_fd: int, out_fd: int) -> None:

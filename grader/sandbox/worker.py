@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
 import protocol  # noqa: E402
-from submission import set_dumpable, submission_process  # noqa: E402
+from submission import PR_SET_CHILD_SUBREAPER, prctl, set_dumpable, submission_process  # noqa: E402
 
 HEARTBEAT_S = 1.0  # the grader replaces a worker that is silent for a few of these (stopped, say)
 
@@ -46,6 +46,7 @@ def main(argv: list[str]) -> None:
     in_pid_namespace = "--pid-namespace" in argv
     control = socket.socket(fileno=int(argv[argv.index("--control-fd") + 1]))
     set_dumpable(False)  # no process of the same user may read or trace this one's memory
+    prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission (daemons too) become ours, to be killed
     np.random.default_rng(0).standard_normal(4)  # warm NumPy's RNG before any fork
     _send(control, {"t": "ready", "pid": os.getpid(), "numpy": np.__version__})
     while True:
@@ -109,6 +110,7 @@ def run_job(job: dict, blobs: list[bytes], results_fd: int, code_fd: int, contro
     timed_out = _wait(pid, deadline, control)
     _kill_submission(pid, in_pid_namespace)
     status = _reap(pid)
+    _kill_descendants()  # what escaped the session (a daemon, a call process in its own group) came to us
     shutil.rmtree(workdir, ignore_errors=True)
     if in_pid_namespace:  # the sandbox's /tmp and /dev/shm are this worker's own: empty them for the next one
         _empty("/tmp")
@@ -167,6 +169,50 @@ def _kill_submission(pid: int, in_pid_namespace: bool) -> None:
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass
+
+
+def _kill_descendants() -> None:
+    """SIGKILL every child of this worker (a subreaper: orphans of the submission land here), until none is left."""
+    me = os.getpid()
+    for _ in range(100):
+        children = _children_of(me)
+        if not children:
+            return
+        for child in children:
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(child, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.001)
+        _reap_any()
+
+
+def _children_of(parent: int) -> list[int]:
+    """The pids whose parent is ``parent`` (from /proc)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1 and int(fields[1]) == parent and fields[0] != b"Z":
+            found.append(int(name))
+    return found
+
+
+def _reap_any() -> None:
+    while True:
+        try:
+            other, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if other == 0:
+            return
 
 
 def _reap(pid: int) -> int:
