@@ -76,15 +76,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: WorkerPoo
     """Grade one submission that has been read; never raises for anything the submission does."""
     started = time.perf_counter()
     plan = grading.plan
-    max_score = float(sum(c.points for c in plan.checks))
-    base = dict(
-        assignment=plan.exercise.name,
-        student=student,
-        submission=SubmissionInfo(path=source.path, sha256=source.sha256, kind=source.kind),
-        max_score=max_score,
-        grader=grading.grader_info(),
-        notes=list(source.notes),
-    )
+    base = _report_fields(source, student, grading)
     if source.error:
         hints = []
         if source.error_code:
@@ -139,15 +131,19 @@ def _grade_check(check: Check, run: SubmissionRun, grading: Grading, source: Sou
 
 def grader_failure(source: Source, student: str, grading: Grading, exc: BaseException) -> Report:
     """The report of a submission on which the grader itself failed (a bug): the batch goes on."""
-    return Report(
+    message = f"{GRADER_FAILED}: {type(exc).__name__}: {str(exc)[:300]}"
+    return Report(status="error", score=0.0, message=message, **_report_fields(source, student, grading))
+
+
+def _report_fields(source: Source, student: str, grading: Grading) -> dict:
+    """What every report of a submission says, whatever became of it."""
+    return dict(
         assignment=grading.plan.exercise.name,
         student=student,
         submission=SubmissionInfo(path=source.path, sha256=source.sha256, kind=source.kind),
-        status="error",
-        score=0.0,
         max_score=float(sum(c.points for c in grading.plan.checks)),
-        message=f"{GRADER_FAILED}: {type(exc).__name__}: {str(exc)[:300]}",
         grader=grading.grader_info(),
+        notes=list(source.notes),
     )
 
 

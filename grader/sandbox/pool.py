@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -262,7 +263,7 @@ class _Worker:
         self.control.close()
         if self.cgroup:
             self.cgroup.remove()
-        _remove_tree(self.home)
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def _drain(fd: int, data: bytearray) -> None:
@@ -276,12 +277,6 @@ def _drain(fd: int, data: bytearray) -> None:
         if not chunk:
             return
         data += chunk
-
-
-def _remove_tree(path: str) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
 
 
 class WorkerPool:

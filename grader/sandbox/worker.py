@@ -206,6 +206,7 @@ def _children_of(parent: int) -> list[int]:
 
 
 def _reap_any() -> None:
+    """Reap every child that has exited, without waiting."""
     while True:
         try:
             other, _ = os.waitpid(-1, os.WNOHANG)
@@ -218,13 +219,7 @@ def _reap_any() -> None:
 def _reap(pid: int) -> int:
     """Wait for the submission process; also reap any orphan that was re-parented to us."""
     _, status = os.waitpid(pid, 0)
-    while True:
-        try:
-            other, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            break
-        if other == 0:
-            break
+    _reap_any()
     return status
 
 
