@@ -53,10 +53,8 @@ def compare(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, rel: float
     if actual.shape != expected.shape:
         return Comparison("shape", expected.shape, actual.shape, total=expected.size)
     if expected.size:  # the common case, right and finite, in a few vectorised steps
-        with np.errstate(all="ignore"):
-            max_abs = float(np.max(np.abs(actual - expected)))
-            scale = max(float(np.max(np.abs(expected))), tol.floor)
-        if max_abs <= rel * scale and np.isfinite(scale):  # False for nan
+        max_abs, scale = _max_error(actual, expected, tol.floor)
+        if max_abs <= rel * scale and scale < np.inf:  # False for nan
             return Comparison("match", expected.shape, actual.shape, max_abs=max_abs, total=expected.size,
                               squeezed=squeezed, scaled_error=max_abs / scale)
     finite_expected = np.isfinite(expected)
@@ -100,7 +98,19 @@ def close(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
     actual, _ = conform(np.asarray(actual, dtype=np.float64), expected.shape)
     if actual.shape != expected.shape:
         return False
+    if expected.size:  # finite on both sides, the common case: one bound
+        max_abs, scale = _max_error(actual, expected, tol.floor)
+        if max_abs < np.inf and scale < np.inf:
+            return max_abs <= tol.match_rel * scale
     if not np.array_equal(np.isnan(actual), np.isnan(expected)):
         return False
     c = compare(actual, expected, tol, rel=tol.match_rel)
     return c.verdict == "match"
+
+
+def _max_error(actual: np.ndarray, expected: np.ndarray, floor: float) -> tuple[float, float]:
+    """max |a - e| and the scale max(max |e|, floor); nan or inf when either side is not finite."""
+    with np.errstate(all="ignore"):
+        diff = actual - expected
+        np.abs(diff, out=diff)
+        return float(diff.max()), max(float(np.abs(expected).max()), floor)

@@ -72,52 +72,162 @@ class SubmissionRun:
     loaded: bool = False  # the top-level code ran to its end (or, for notebooks, every cell was tried)
 
 
-def parse_run(stream: bytes, calls: dict[str, int], exit_info: dict[str, Any]) -> SubmissionRun:
-    """Turn a submission's raw record stream and its exit summary into a SubmissionRun.
+MAX_ATTEMPTS = 12  # jobs started for one submission: the first, then one after each crash or hang
 
-    ``calls`` maps each requested function to its number of cases.
+
+class Transcript:
+    """The runs of one submission's job, merged: the first, then one after each crash or hung call.
+
+    Each run's byte stream and exit summary are parsed here. A run that dies while calling the
+    student's functions (or stops at a call's time limit) costs the case it was on: that case is
+    recorded as a crash (or a timeout), and :meth:`add` says which cases a fresh run must still
+    call. Two such failures in one function skip the rest of it.
     """
-    run = SubmissionRun(status="ok", elapsed_s=float(exit_info.get("elapsed_s") or 0.0))
-    results: dict[str, dict[int, CallResult]] = {name: {} for name in calls}
-    done = loaded = False
-    frames, clean = protocol.unpack_all(stream)
-    garbled = not clean
-    for header, blobs in frames:
-        kind = header.get("t")
-        fname = header.get("function")
-        fname = fname if isinstance(fname, str) else None
-        if kind == "loaded":
-            loaded = run.loaded = True
-            for item in _as_list(header.get("chunk_errors"))[:100]:
-                if isinstance(item, dict):
-                    run.chunk_errors.append((_short(item.get("chunk")), _error(item.get("error"))))
-        elif kind == "load_error":
-            run.status = "load_error"
-            run.load_error = _error(header.get("error"))
-            run.load_chunk = _short(header.get("chunk"))
-        elif kind == "done":
-            done = True
-        elif fname in results:
-            case = header.get("case")
-            if kind == "missing":
-                run.missing[fname] = _short(header.get("found"))
-            elif kind == "skipped":
-                start = header.get("from_case")
-                after = "timeout" if header.get("after") == "timeout" else "crash"
-                detail = "not run: the calls before it " + ("ran past the time limit" if after == "timeout" else "crashed")
-                if isinstance(start, int):
-                    for i in range(max(start, 0), calls[fname]):
-                        results[fname].setdefault(i, CallResult(after, detail=detail))
-            elif isinstance(case, int) and 0 <= case < calls[fname] and case not in results[fname]:
-                results[fname][case] = _call_result(kind, header, blobs)
-    if run.status == "ok" and not done:
-        run.status, run.detail = _why_incomplete(exit_info, loaded, garbled)
-    for name, count in calls.items():
-        if name in run.missing:
-            continue
-        reason = _not_run_reason(run)
-        run.calls[name] = [results[name].get(i) or CallResult(_unfinished_status(run), detail=reason) for i in range(count)]
-    return run
+
+    def __init__(self, calls: dict[str, int]) -> None:
+        self.calls = calls  # each requested function and its number of cases, in the job's order
+        self.order = list(calls)
+        self.offsets = dict(zip(self.order, _running_sum([calls[n] for n in self.order])))
+        self.run = SubmissionRun(status="ok")
+        self.results: dict[str, dict[int, CallResult]] = {name: {} for name in calls}
+        self.failures = {name: 0 for name in calls}
+        self.attempts = 0
+
+    def add(self, stream: bytes, exit_info: dict[str, Any]) -> dict[int, list[int]] | None:
+        """Take in one run; return the cases still to call, by function index (None when finished)."""
+        first = self.attempts == 0
+        self.attempts += 1
+        run = self.run
+        run.elapsed_s += _number(exit_info.get("elapsed_s"))
+        frames, clean = protocol.unpack_all(stream)
+        loaded = done = False
+        for header, blobs in frames:
+            kind = header.get("t")
+            fname = header.get("function")
+            fname = fname if isinstance(fname, str) else None
+            if kind == "loaded":
+                loaded = True
+                if first:
+                    run.loaded = True
+                    for item in _as_list(header.get("chunk_errors"))[:100]:
+                        if isinstance(item, dict):
+                            run.chunk_errors.append((_short(item.get("chunk")), _error(item.get("error"))))
+            elif kind == "load_error":
+                if first:
+                    run.status = "load_error"
+                    run.load_error = _error(header.get("error"))
+                    run.load_chunk = _short(header.get("chunk"))
+            elif kind == "done":
+                done = True
+            elif fname in self.results:
+                if kind == "missing":
+                    run.missing[fname] = _short(header.get("found"))
+                elif kind == "results":
+                    self._take_results(fname, header, blobs)
+        if done or run.status != "ok":
+            return None
+        if not loaded or exit_info.get("lost") or exit_info.get("truncated") or not clean \
+                or exit_info.get("stopped") in ("job", "load"):
+            run.status, run.detail = _why_incomplete(exit_info, loaded, not clean)
+            return None
+        culprit = self._culprit(exit_info.get("calls_started"))
+        if culprit is None:
+            return self._todo() or None
+        self._blame(*culprit, exit_info)
+        todo = self._todo()
+        if todo and self.attempts >= MAX_ATTEMPTS:
+            run.status = "crashed"
+            run.detail = f"the submission's process died {self.attempts} times while its functions were called"
+            return None
+        return todo or None
+
+    def out_of_time(self) -> None:
+        """The submission's whole time budget is spent with cases still to call."""
+        if self.run.status == "ok":
+            self.run.status, self.run.detail = "timeout", "the submission ran past its time limit while grading its functions"
+
+    def finish(self) -> SubmissionRun:
+        """The merged run; every case that has no result says why."""
+        run = self.run
+        for name, count in self.calls.items():
+            if name in run.missing:
+                continue
+            reason = _not_run_reason(run)
+            got = self.results[name]
+            run.calls[name] = [got.get(i) or CallResult(_unfinished_status(run), detail=reason) for i in range(count)]
+        return run
+
+    def _take_results(self, fname: str, header: dict[str, Any], blobs: list[bytes]) -> None:
+        got = self.results[fname]
+        for entry in _as_list(header.get("cases"))[: self.calls[fname]]:
+            if not isinstance(entry, dict):
+                continue
+            case = entry.get("case")
+            if isinstance(case, int) and not isinstance(case, bool) and 0 <= case < self.calls[fname] and case not in got:
+                got[case] = _call_result(entry, blobs)
+
+    def _culprit(self, started: Any) -> tuple[str, int] | None:
+        """The call that was running when the run stopped: the one the worker saw start last, if it
+        has no result, else the first case with none."""
+        if isinstance(started, int) and 1 <= started <= sum(self.calls.values()):
+            seq = started - 1
+            name = next(n for n in reversed(self.order) if self.offsets[n] <= seq)
+            case = seq - self.offsets[name]
+            if case not in self.results[name] and name not in self.run.missing:
+                return name, case
+        for name in self.order:
+            if name in self.run.missing:
+                continue
+            for case in range(self.calls[name]):
+                if case not in self.results[name]:
+                    return name, case
+        return None
+
+    def _blame(self, name: str, case: int, exit_info: dict[str, Any]) -> None:
+        if exit_info.get("stopped") == "call":
+            self.results[name][case] = CallResult("timeout", detail="the call ran past its time limit")
+            after = "ran past the time limit"
+        else:
+            sig, code = exit_info.get("signal"), exit_info.get("exit_code")
+            if isinstance(sig, int) and not isinstance(sig, bool):
+                detail = f"the process running this call was killed by signal {sig} ({_signal_name(sig)})"
+            else:
+                detail = f"the process running this call exited with status {code if isinstance(code, int) else '?'}"
+            self.results[name][case] = CallResult("crash", detail=detail)
+            after = "crashed"
+        self.failures[name] += 1
+        if self.failures[name] >= MAX_CALL_FAILURES:
+            status = "timeout" if after.startswith("ran") else "crash"
+            for i in range(self.calls[name]):
+                self.results[name].setdefault(i, CallResult(status, detail=f"not run: the calls before it {after}"))
+
+    def _todo(self) -> dict[int, list[int]]:
+        todo = {}
+        for fi, name in enumerate(self.order):
+            if name in self.run.missing:
+                continue
+            left = [i for i in range(self.calls[name]) if i not in self.results[name]]
+            if left:
+                todo[fi] = left
+        return todo
+
+
+MAX_CALL_FAILURES = 2
+
+
+def _running_sum(counts: list[int]) -> list[int]:
+    out, total = [], 0
+    for n in counts:
+        out.append(total)
+        total += n
+    return out
+
+
+def parse_run(stream: bytes, calls: dict[str, int], exit_info: dict[str, Any]) -> SubmissionRun:
+    """One run's raw record stream and exit summary, as a SubmissionRun (no fresh run after a crash)."""
+    transcript = Transcript(calls)
+    transcript.add(stream, exit_info)
+    return transcript.finish()
 
 
 def _why_incomplete(exit_info: dict[str, Any], loaded: bool, garbled: bool) -> tuple[RunStatus, str]:
@@ -170,23 +280,14 @@ def _not_run_reason(run: SubmissionRun) -> str:
     return run.detail or "no result was reported"
 
 
-def _call_result(kind: str, header: dict[str, Any], blobs: list[bytes]) -> CallResult:
-    mutated = tuple(_short(m) for m in _as_list(header.get("mutated"))[:10])
-    duration = header.get("duration_s")
-    duration = _number(duration)
-    if kind == "timeout":
-        return CallResult("timeout", detail="the call ran past its time limit")
-    if kind == "crash":
-        sig, code = header.get("signal"), header.get("exit_code")
-        detail = f"killed by signal {sig} ({_signal_name(sig)})" if isinstance(sig, int) else f"exited with status {code}"
-        return CallResult("crash", detail=f"the process running this call was {detail}" if isinstance(sig, int)
-                          else f"the process running this call {detail}")
-    if kind != "result":
-        return CallResult("crash", detail="unexpected record")
-    if header.get("status") == "error":
-        return CallResult("error", error=_error(header.get("error")), mutated=mutated, duration_s=duration)
+def _call_result(entry: dict[str, Any], blobs: list[bytes]) -> CallResult:
+    """One case's entry of a results record."""
+    mutated = tuple(_short(m) for m in _as_list(entry.get("mutated"))[:10])
+    duration = _number(entry.get("duration_s"))
+    if entry.get("status") == "error":
+        return CallResult("error", error=_error(entry.get("error")), mutated=mutated, duration_s=duration)
     try:
-        value = _decode_returned(header.get("value"), blobs, 0)
+        value = _decode_returned(entry.get("value"), blobs, 0)
     except ValueError as exc:  # ProtocolError, or anything else a forged value provokes
         return CallResult("crash", detail=f"its result could not be read ({exc})")
     return CallResult("ok", value=value, mutated=mutated, duration_s=duration)

@@ -20,7 +20,7 @@ from grader.sandbox import bwrap, protocol
 from grader.sandbox.bwrap import SandboxConfig
 from grader.sandbox.cgroups import WorkerCgroup
 from grader.sandbox.limits import Limits
-from grader.sandbox.outcome import SubmissionRun, parse_run
+from grader.sandbox.outcome import SubmissionRun, Transcript
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 STARTUP_S = 60.0
@@ -48,10 +48,11 @@ class Job:
     mode: str  # "module": one failure stops the load; "cells": each chunk on its own
     calls: tuple[Call, ...]
 
-    def frame(self, limits: Limits, processes: int | None = None) -> bytes:
+    def frame(self, limits: Limits, processes: int | None = None, deadline_s: float | None = None) -> bytes:
         """The job's control frame: the calls and the limits, the same for a whole batch (the code goes apart).
 
-        ``processes`` is the RLIMIT_NPROC to set (None when a pids cgroup bounds the worker instead).
+        ``processes`` is the RLIMIT_NPROC to set (None when a pids cgroup bounds the worker instead);
+        ``deadline_s`` shortens the job's wall-clock budget (for a run after a crash).
         """
         blobs: list[bytes] = []
         calls = [
@@ -68,11 +69,19 @@ class Job:
             "calls": calls,
             "limits": limits.as_job(sum(len(c.cases) for c in self.calls), processes),
         }
+        if deadline_s is not None:
+            header["limits"]["deadline_s"] = min(header["limits"]["deadline_s"], deadline_s)
         return protocol.pack_frame(header, blobs)
 
-    def code(self) -> bytes:
-        """The student's code, as the frame sent on the job's code pipe (never through the worker)."""
-        return protocol.pack_frame({"mode": self.mode, "chunks": [{"name": n, "code": code} for n, code in self.chunks]})
+    def code(self, todo: dict[int, list[int]] | None = None) -> bytes:
+        """The student's code, as the frame sent on the job's code pipe (never through the worker).
+
+        ``todo`` lists the cases to call, by function index (None: every case).
+        """
+        header = {"mode": self.mode, "chunks": [{"name": n, "code": code} for n, code in self.chunks]}
+        if todo is not None:
+            header["todo"] = {str(fi): cases for fi, cases in todo.items()}
+        return protocol.pack_frame(header)
 
 
 @dataclass(frozen=True)
@@ -294,25 +303,44 @@ class WorkerPool:
             self._idle.put(None)  # started lazily, in the thread that first needs it
 
     def run(self, job: Job) -> SubmissionRun:
-        """Run one job; a worker that dies or hangs is replaced and the job reported as such."""
+        """Run one job to its end: after a crash or a hung call, a fresh run goes on with the cases left.
+
+        A worker that dies or hangs is replaced and the job reported as such.
+        """
         calls = {c.function: len(c.cases) for c in job.calls}
-        frame = self._frame(job)
-        timeout = self.limits.deadline_s(sum(calls.values())) + REPLY_MARGIN_S
+        transcript = Transcript(calls)
+        budget = self.limits.deadline_s(sum(calls.values()))
+        started = time.monotonic()
+        todo: dict[int, list[int]] | None = None
+        while True:
+            left = budget - (time.monotonic() - started)
+            if todo is not None and left < min(1.0, self.limits.call_s):
+                transcript.out_of_time()
+                break
+            header, data = self._attempt(job, todo, left)
+            todo = transcript.add(data, header)
+            if todo is None:
+                break
+        return transcript.finish()
+
+    def _attempt(self, job: Job, todo: dict[int, list[int]] | None, left: float) -> tuple[dict[str, Any], bytes]:
+        """One run of the job on whichever worker is free: its exit summary and its raw results."""
+        frame = self._frame(job) if todo is None else job.frame(self.limits, self._nproc(), deadline_s=left)
         worker = self._idle.get()
         try:
             if worker is None:
                 worker = self._start()
-            header, data = worker.request(frame, job.code(), timeout)
+            header, data = worker.request(frame, job.code(todo), left + REPLY_MARGIN_S)
         except (WorkerLost, OSError, ValueError) as exc:  # whatever went wrong, this worker is done for
             if worker is not None:
                 worker.kill()
                 self._forget(worker)
             self._idle.put(None)
-            return parse_run(b"", calls, {"lost": str(exc), "timed_out": "in time" in str(exc)})
+            return {"lost": str(exc), "timed_out": "in time" in str(exc)}, b""
         if worker.cgroup and not self.launcher.in_pid_namespace:
             worker.cgroup.kill_others({worker.proc.pid})  # outside a PID namespace, daemons can escape the session
         self._idle.put(worker)
-        return parse_run(data, calls, header)
+        return header, data
 
     def _frame(self, job: Job) -> bytes:
         """The job's frame: the same cases for every submission of a batch, so encoded once."""

@@ -1,7 +1,6 @@
 """The student's side of a job: load the submission's code, call its functions, send back plain numbers.
 
-Runs in the *submission process*, forked by the worker (``worker.py``) for each job,
-and in the *call processes* it forks in turn. Everything here may be tampered with by
+Runs in the *submission process*, forked by the worker (``worker.py``) for each job. Everything here may be tampered with by
 the student's code once it has run, so nothing here is trusted: the grader validates
 what arrives. Imports only the standard library, NumPy and ``protocol``.
 """
@@ -11,8 +10,6 @@ from __future__ import annotations
 import builtins
 import os
 import resource
-import select
-import signal
 import time
 import traceback
 
@@ -20,8 +17,6 @@ import numpy as np
 
 import protocol
 
-STREAM_CAP = 32 * 1024 * 1024  # what a call process may send back through its submission process
-MAX_CALL_FAILURES = 2
 
 
 # ---------------------------------------------------------------- submission process (untrusted)
@@ -45,14 +40,19 @@ def set_dumpable(flag: bool) -> None:
     prctl(PR_SET_DUMPABLE, int(flag))
 
 
-def submission_process(job: dict, blobs: list[bytes], code_fd: int, out_fd: int) -> None:
-    """Load the student's code, then call each requested function in a call process."""
+def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryview) -> None:
+    """Load the student's code, then call each requested function on its cases.
+
+    ``job["calls"]`` lists the functions, each with its ``"inputs"``: every case's arguments, decoded.
+    Before each call, ``progress[0]`` is set to 1 + the call's number in the job (``offset``
+    of its function + its case), which the worker reads to time the call, and to say which
+    call was running if this process dies.
+    """
     os.setsid()
     set_dumpable(True)  # its own memory holds nothing but its own code and the shared inputs
-    job["chunks"], job["mode"] = _read_code(code_fd)
+    job["chunks"], job["mode"], todo = _read_code(code_fd)
     _isolate_fds(out_fd)
     _apply_limits(job["limits"])
-    calls = [(c, [[protocol.decode_value(a, blobs) for a in case] for case in c["cases"]]) for c in job["calls"]]
     out = os.fdopen(out_fd, "wb", buffering=0)
     namespace: dict = {"__name__": "__submission__", "__builtins__": builtins}
     student_files = {chunk["name"] for chunk in job["chunks"]}
@@ -72,27 +72,37 @@ def submission_process(job: dict, blobs: list[bytes], code_fd: int, out_fd: int)
     if os.getpid() != me:  # a process forked by the student's top-level code
         os._exit(0)
     out.write(protocol.pack_frame({"t": "loaded", "chunk_errors": chunk_errors}))
-    work = []
-    for call, cases in calls:
+    work, offset = [], 0
+    for fi, call in enumerate(job["calls"]):
+        cases = range(len(call["inputs"])) if todo is None else todo.get(fi, [])
+        first = offset
+        offset += len(call["inputs"])
+        if not cases:
+            continue
         fn = namespace.get(call["function"])
         if callable(fn):
-            work.append((fn, call, cases))
+            work.append((fi, first, fn, call, list(cases)))
         else:
             kind = "absent" if fn is None else type(fn).__name__
             out.write(protocol.pack_frame({"t": "missing", "function": call["function"], "found": kind}))
-    _run_calls(work, namespace, out, float(job["limits"]["call_s"]), student_files)
+    _run_calls(work, namespace, out, progress, student_files)
     out.write(protocol.pack_frame({"t": "done"}))
 
 
-def _read_code(fd: int) -> tuple[list[dict], str]:
-    """The student's code chunks and how to run them, sent on their own pipe (read to its end, then closed)."""
+def _read_code(fd: int) -> tuple[list[dict], str, dict[int, list[int]] | None]:
+    """The student's code chunks, how to run them, and which cases to call (None: all).
+
+    They come on their own pipe, read to its end, then closed.
+    """
     with os.fdopen(fd, "rb") as stream:
         data = stream.read(protocol.MAX_HEADER * 8)
     frames, _ = protocol.unpack_frames(data)
     if not frames:
-        return [], "module"
+        return [], "module", None
     header = frames[0][0]
-    return [c for c in header.get("chunks", []) if isinstance(c, dict)], str(header.get("mode", "module"))
+    todo = header.get("todo")
+    todo = {int(k): [int(i) for i in v] for k, v in todo.items()} if isinstance(todo, dict) else None
+    return [c for c in header.get("chunks", []) if isinstance(c, dict)], str(header.get("mode", "module")), todo
 
 
 def _isolate_fds(keep: int) -> None:
@@ -127,124 +137,56 @@ def _apply_limits(limits: dict) -> None:
         pass
 
 
-def _run_calls(work: list, namespace: dict, out, call_s: float, student_files: set[str]) -> None:
-    """Run every call in a call process; after a crash or a hang, go on in a fresh one.
+FLUSH_S = 0.02  # results are sent at the end of each function, or after this long
 
-    Forking costs milliseconds, so one call process serves the whole submission while it
-    behaves; its globals are restored before each function, so a rebound global stays local.
-    A case that crashes or hangs costs only itself; two such cases skip the rest of that function.
+
+def _run_calls(work: list, namespace: dict, out, progress: memoryview, student_files: set[str]) -> None:
+    """Call each function on its cases; send one record per function (or per FLUSH_S of calls).
+
+    The namespace is restored before each function, so a global rebound by one stays local to it.
     """
-    position = (0, 0)
-    failures = [0] * len(work)
-    while position[0] < len(work):
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(r)
-                os.setpgid(0, 0)  # its own group, so that what it forks dies with it
-                _call_process(work, namespace, position, os.fdopen(w, "wb", buffering=0), student_files)
-            finally:
-                os._exit(0)
-        os.close(w)
-        state, position = _relay_calls(r, out, call_s, position, work)
-        os.close(r)
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        _, status = os.waitpid(pid, 0)
-        if state == "finished":
-            return
-        fi, case = position
-        if fi >= len(work):
-            return
-        name = work[fi][1]["function"]
-        record = {"t": state, "function": name, "case": case}
-        if state == "crash":
-            record["signal"] = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-            record["exit_code"] = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-        out.write(protocol.pack_frame(record))
-        failures[fi] += 1
-        position = _advance(work, fi, case)
-        if failures[fi] >= MAX_CALL_FAILURES and position[0] == fi:
-            out.write(protocol.pack_frame({"t": "skipped", "function": name, "from_case": position[1], "after": state}))
-            position = (fi + 1, 0)
-
-
-def _advance(work: list, fi: int, case: int) -> tuple[int, int]:
-    """The position after (function fi, case)."""
-    if case + 1 < len(work[fi][2]):
-        return fi, case + 1
-    return fi + 1, 0
-
-
-def _relay_calls(fd: int, out, call_s: float, position: tuple[int, int], work: list) -> tuple[str, tuple[int, int]]:
-    """Relay a call process's result frames as they are; return how it stopped and the case it was on.
-
-    Each result restarts the clock of the next call; the stream ending with every case answered
-    is a finish, ending before is a crash.
-    """
-    buffer = b""
-    deadline = time.monotonic() + call_s
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return "timeout", position
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            continue
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return ("finished" if position[0] >= len(work) else "crash"), position
-        if len(buffer) + len(chunk) > STREAM_CAP:
-            return "crash", position
-        buffer += chunk
-        try:
-            frames, rest = protocol.unpack_frames(buffer)
-        except protocol.ProtocolError:
-            return "crash", position
-        if frames:
-            out.write(buffer[: len(buffer) - len(rest)])
-            buffer = rest
-            header = frames[-1][0]
-            position = _advance(work, int(header.get("index", 0)), int(header.get("case", 0)))
-            deadline = time.monotonic() + call_s
-
-
-def _call_process(work: list, namespace: dict, position: tuple[int, int], out, student_files: set[str]) -> None:
-    """Call each student function on its cases from ``position`` on, one record per case."""
     snapshot = dict(namespace)
-    first_fi, first_case = position
     me = os.getpid()
-    for fi in range(first_fi, len(work)):
-        fn, call, cases = work[fi]
+    for fi, first, fn, call, cases in work:
         namespace.clear()
         namespace.update(snapshot)
-        name, returns = call["function"], call["returns"]
-        for index in range(first_case if fi == first_fi else 0, len(cases)):
-            args = [_fresh(a) for a in cases[index]]
+        name, returns, params = call["function"], call["returns"], call["params"]
+        entries: list[dict] = []
+        blobs: list[bytes] = []
+        flushed = time.perf_counter()
+        for index in cases:
+            args = [_fresh(a) for a in call["inputs"][index]]
             before = [_fresh(a) for a in args]
+            progress[0] = first + index + 1
             t0 = time.perf_counter()
-            record = {"t": "result", "function": name, "index": fi, "case": index}
-            blobs: list[bytes] = []
+            entry = {"case": index}
+            mark = len(blobs)
             try:
                 if returns.startswith("numgrad:"):
                     value, kind = numerical_gradient(fn, args, returns.split(":", 1)[1]), "dict"
                 else:
                     value, kind = fn(*args), returns
-                record["value"] = encode_result(value, kind, blobs)
-                record["status"] = "ok"
+                entry["value"] = encode_result(value, kind, blobs)
+                entry["status"] = "ok"
             except BaseException as exc:  # noqa: BLE001
-                record["status"] = "error"
-                record["error"] = _error_summary(exc, student_files)
-                blobs = []
+                entry["status"] = "error"
+                entry["error"] = _error_summary(exc, student_files)
+                del blobs[mark:]
+            now = time.perf_counter()
             if os.getpid() != me:  # a process the student forked came back here: it has no business on
                 os._exit(0)
-            record["duration_s"] = time.perf_counter() - t0
-            record["mutated"] = [call["params"][i] for i, (a, b) in enumerate(zip(args, before)) if not _same(a, b)]
-            out.write(protocol.pack_frame(record, blobs))
+            entry["duration_s"] = now - t0
+            entry["mutated"] = [params[i] for i, (a, b) in enumerate(zip(args, before)) if not _same(a, b)]
+            entries.append(entry)
+            if now - flushed > FLUSH_S:
+                _send_results(out, name, fi, entries, blobs)
+                entries, blobs, flushed = [], [], time.perf_counter()
+        if entries:
+            _send_results(out, name, fi, entries, blobs)
+
+
+def _send_results(out, name: str, fi: int, entries: list[dict], blobs: list[bytes]) -> None:
+    out.write(protocol.pack_frame({"t": "results", "function": name, "index": fi, "cases": entries}, blobs))
 
 
 def _fresh(value):

@@ -5,21 +5,24 @@ Started as ``python -I worker.py --control-fd N [--pid-namespace]`` by
 Unix socket (fd N), one at a time; each job comes with two pipes, one carrying the
 student's code in, one carrying the results out, straight to the grader. For each
 job it forks a *submission process* that loads the student's code (a module, or
-notebook cells one by one) and forks a *call process* that calls the graded
-functions on every case and streams back plain numbers. After a crash or a hang
-the submission process forks a fresh call process for the cases that remain, and
-globals are restored before each function: a crash, a hang or a rebound global
-costs only the case or the function it hit.
+notebook cells one by one), calls the graded functions on the job's cases and
+streams back plain numbers. Globals are restored before each function. Before each
+call the submission process writes the call's number into a small shared page; the
+worker reads it to enforce the time limit of each call (and of the top-level code),
+and says in the job's outcome which call was running when the process died or was
+stopped, so that the grader can go on with the cases after it in a fresh job: a
+crash or a hang costs only the case it hit.
 
 The worker itself never runs student code, and never holds it or its results (a
 later submission, a fork of this process, could read them in its own memory). It
-enforces the job's wall-clock deadline and kills everything the submission started.
+enforces the wall-clock limits and kills everything the submission started.
 
 Imports only the standard library, NumPy, and ``protocol`` and ``submission`` (the files beside it).
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import select
 import shutil
@@ -48,7 +51,9 @@ def main(argv: list[str]) -> None:
     set_dumpable(False)  # no process of the same user may read or trace this one's memory
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission (daemons too) become ours, to be killed
     np.random.default_rng(0).standard_normal(4)  # warm NumPy's RNG before any fork
+    progress = memoryview(mmap.mmap(-1, mmap.PAGESIZE)).cast("Q")  # shared with each submission process
     _send(control, {"t": "ready", "pid": os.getpid(), "numpy": np.__version__})
+    last: tuple[bytes, dict] = (b"", {})
     while True:
         try:
             message = _receive(control)
@@ -56,49 +61,66 @@ def main(argv: list[str]) -> None:
             return
         if message is None:
             return
-        header, blobs, fds = message
-        if header.get("t") != "job" or len(fds) != 2:
+        raw, fds = message
+        try:
+            if raw != last[0]:  # a batch sends the same job again and again: decode it once
+                last = (raw, _decode_job(raw))
+        except (protocol.ProtocolError, KeyError, TypeError):
+            last = (b"", {})
+        job = last[1]
+        if job.get("t") != "job" or len(fds) != 2:
             for fd in fds:
                 os.close(fd)
             continue
-        _send(control, run_job(header, blobs, fds[0], fds[1], control, in_pid_namespace))
+        _send(control, run_job(job, fds[0], fds[1], control, in_pid_namespace, progress))
+
+
+def _decode_job(raw: bytes) -> dict:
+    """A job frame from the grader, with each call's cases decoded into arguments."""
+    frames, _ = protocol.unpack_frames(raw)
+    header, blobs = frames[0]
+    for call in header.get("calls", []):
+        call["inputs"] = [[protocol.decode_value(a, blobs) for a in case] for case in call["cases"]]
+    return header
 
 
 def _send(control: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:
     control.sendall(protocol.pack_frame(header, list(blobs)))
 
 
-def _receive(control: socket.socket) -> tuple[dict, list[bytes], list[int]] | None:
-    """One control frame and the file descriptors sent with it (None when the grader hung up)."""
+def _receive(control: socket.socket) -> tuple[bytes, list[int]] | None:
+    """One control frame, raw, and the file descriptors sent with it (None when the grader hung up)."""
     data, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
     if not data:
         return None
     while True:
-        frames, rest = protocol.unpack_frames(data)
-        if frames:
-            return frames[0][0], frames[0][1], list(fds)
+        frame, rest = protocol.take_frame(data)
+        if frame is not None:
+            return data[: len(data) - len(rest)], list(fds)
         more = control.recv(1 << 20)
         if not more:
             return None
         data += more
 
 
-def run_job(job: dict, blobs: list[bytes], results_fd: int, code_fd: int, control, in_pid_namespace: bool) -> dict:
+def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace: bool, progress: memoryview) -> dict:
     """Fork a submission process for one job and wait for it; return its exit summary.
 
     The student's code (read from ``code_fd``) and its results (written to ``results_fd``)
     go straight between the submission process and the grader: they never enter this
     long-lived process's memory, where a later submission could look for them.
+    ``progress[0]`` is the number of calls the submission process has started.
     """
     workdir = tempfile.mkdtemp(prefix="sub-")
     started = time.monotonic()
+    progress[0] = 0
     pid = os.fork()
     if pid == 0:
         code = 70
         try:
             control.close()
             os.chdir(workdir)
-            submission_process(job, blobs, code_fd, results_fd)
+            submission_process(job, code_fd, results_fd, progress)
             code = 0
         except BaseException:
             pass
@@ -106,18 +128,19 @@ def run_job(job: dict, blobs: list[bytes], results_fd: int, code_fd: int, contro
             os._exit(code)
     os.close(results_fd)
     os.close(code_fd)
-    deadline = started + float(job["limits"]["deadline_s"])
-    timed_out = _wait(pid, deadline, control)
+    stopped = _wait(pid, job["limits"], started, control, progress)
     _kill_submission(pid, in_pid_namespace)
     status = _reap(pid)
-    _kill_descendants()  # what escaped the session (a daemon, a call process in its own group) came to us
+    _kill_descendants()  # what escaped the session (a daemon, a process in its own group) came to us
     shutil.rmtree(workdir, ignore_errors=True)
     if in_pid_namespace:  # the sandbox's /tmp and /dev/shm are this worker's own: empty them for the next one
         _empty("/tmp")
         _empty("/dev/shm")
     return {
         "t": "outcome",
-        "timed_out": timed_out,
+        "timed_out": stopped is not None,
+        "stopped": stopped,
+        "calls_started": int(progress[0]),
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "elapsed_s": round(time.monotonic() - started, 6),
@@ -141,18 +164,37 @@ def _empty(folder: str) -> None:
             pass
 
 
-def _wait(pid: int, deadline: float, control) -> bool:
-    """Wait for the submission process to end, at most until ``deadline``; say whether it timed out."""
+def _wait(pid: int, limits: dict, started: float, control, progress: memoryview) -> str | None:
+    """Wait for the submission process to end; stop waiting when a limit is reached.
+
+    Returns None when it ended, else which limit it reached: "load" (its top-level code
+    ran past ``load_s``), "call" (one call ran past ``call_s``) or "job" (the job's deadline).
+    A call is timed from when this process first saw its number in ``progress``, polled
+    a few times per ``call_s``.
+    """
+    deadline = started + float(limits["deadline_s"])
+    call_s, load_s = float(limits["call_s"]), float(limits["load_s"])
+    poll = max(0.02, min(HEARTBEAT_S, call_s / 4))
+    seen = 0
+    phase_end = started + load_s
+    next_beat = started + HEARTBEAT_S
     pidfd = os.pidfd_open(pid)
     try:
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return True
-            ready, _, _ = select.select([pidfd], [], [], min(left, HEARTBEAT_S))
+            now = time.monotonic()
+            current = int(progress[0])
+            if current != seen:
+                seen, phase_end = current, now + call_s
+            if now >= deadline:
+                return "job"
+            if now >= phase_end:
+                return "call" if seen else "load"
+            if now >= next_beat:
+                _send(control, {"t": "alive"})
+                next_beat = now + HEARTBEAT_S
+            ready, _, _ = select.select([pidfd], [], [], max(0.0, min(deadline, phase_end, now + poll) - now))
             if ready:
-                return False
-            _send(control, {"t": "alive"})
+                return None
     finally:
         os.close(pidfd)
 
