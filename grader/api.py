@@ -35,6 +35,7 @@ class BatchSummary:
     summary: Summary
     out_dir: Path
     sandbox: str
+    sandbox_cpu_s: float = 0.0  # CPU time spent in the sandbox, all workers together
 
     @property
     def statistics(self) -> dict:
@@ -185,4 +186,4 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
             pool.close()
             raise
     summary.write(out_dir)
-    return BatchSummary(summary, out_dir, launcher.name)
+    return BatchSummary(summary, out_dir, launcher.name, pool.cpu_s)

@@ -12,6 +12,7 @@ from grader.diagnosis.diagnose import diagnose, summary_order
 from grader.diagnosis.explain import describe_error, test_message
 from grader.evaluation.answers import Answers
 from grader.evaluation.check import CheckResult, judge_check
+from grader.evaluation.compare import quiet
 from grader.exercises.base import Check, Exercise
 from grader.report.model import GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult
 from grader.sandbox.limits import Limits
@@ -87,7 +88,8 @@ def grade_source(source: Source, student: str, grading: Grading, pool: WorkerPoo
     if run.status == "load_error" or not run.loaded:
         message = _load_failure(run, source)
         return Report(status="error", score=0.0, message=message, duration_s=_since(started), **base)
-    graded = [_grade_check(check, run, grading, source) for check in plan.checks]
+    with quiet():
+        graded = [_grade_check(check, run, grading, source) for check in plan.checks]
     tests = [test for test, _ in graded]
     if tests and all(r.cases and r.cases[0].state == "missing" for _, r in graded):
         base["notes"].append(f"none of the functions of {plan.exercise.name} is defined: is this the right assignment?")

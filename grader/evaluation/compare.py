@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -110,7 +112,26 @@ def close(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
 
 def _max_error(actual: np.ndarray, expected: np.ndarray, floor: float) -> tuple[float, float]:
     """max |a - e| and the scale max(max |e|, floor); nan or inf when either side is not finite."""
-    with np.errstate(all="ignore"):
+    if getattr(_state, "quiet", False):
         diff = actual - expected
         np.abs(diff, out=diff)
         return float(diff.max()), max(float(np.abs(expected).max()), floor)
+    with quiet():
+        return _max_error(actual, expected, floor)
+
+
+_state = threading.local()  # NumPy's error state is per thread too
+
+
+@contextmanager
+def quiet():
+    """NumPy's warnings on nan and inf silenced while a whole submission is compared (once, not per array)."""
+    if getattr(_state, "quiet", False):
+        yield
+        return
+    with np.errstate(all="ignore"):
+        _state.quiet = True
+        try:
+            yield
+        finally:
+            _state.quiet = False

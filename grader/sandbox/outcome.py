@@ -69,6 +69,7 @@ class SubmissionRun:
     calls: dict[str, list[CallResult]] = field(default_factory=dict)
     detail: str = ""
     elapsed_s: float = 0.0
+    cpu_s: float = 0.0  # CPU time of the submission's processes and of the worker for it, as the worker measured
     loaded: bool = False  # the top-level code ran to its end (or, for notebooks, every cell was tried)
 
 
@@ -99,6 +100,7 @@ class Transcript:
         self.attempts += 1
         run = self.run
         run.elapsed_s += _number(exit_info.get("elapsed_s"))
+        run.cpu_s += _number(exit_info.get("cpu_s")) + _number(exit_info.get("worker_cpu_s"))
         frames, clean = protocol.unpack_all(stream)
         loaded = done = False
         for header, blobs in frames:

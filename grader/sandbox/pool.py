@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,6 +300,8 @@ class WorkerPool:
         self._all: list[_Worker] = []
         self._closed = False
         self._frames: dict[int, tuple[tuple, bytes]] = {}
+        self.cpu_s = 0.0  # CPU time the sandbox spent on the jobs run so far (as the workers measured it)
+        self._lock = threading.Lock()
         for _ in range(max(1, size)):
             self._idle.put(None)  # started lazily, in the thread that first needs it
 
@@ -321,7 +324,10 @@ class WorkerPool:
             todo = transcript.add(data, header)
             if todo is None:
                 break
-        return transcript.finish()
+        run = transcript.finish()
+        with self._lock:
+            self.cpu_s += run.cpu_s
+        return run
 
     def _attempt(self, job: Job, todo: dict[int, list[int]] | None, left: float) -> tuple[dict[str, Any], bytes]:
         """One run of the job on whichever worker is free: its exit summary and its raw results."""

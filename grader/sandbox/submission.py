@@ -25,12 +25,22 @@ import protocol
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 
 
-def prctl(option: int, value: int) -> None:
-    """Linux prctl(2), best effort."""
+def _libc():
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+        return ctypes.CDLL(None, use_errno=True)
+    except (OSError, ImportError):
+        return None
+
+
+_LIBC = _libc()  # loaded once in the worker, so that a submission process need not load it again
+
+
+def prctl(option: int, value: int) -> None:
+    """Linux prctl(2), best effort."""
+    try:
+        _LIBC.prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 

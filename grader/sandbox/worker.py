@@ -22,6 +22,7 @@ Imports only the standard library, NumPy, and ``protocol`` and ``submission`` (t
 
 from __future__ import annotations
 
+import gc
 import mmap
 import os
 import select
@@ -111,9 +112,11 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     long-lived process's memory, where a later submission could look for them.
     ``progress[0]`` is the number of calls the submission process has started.
     """
+    own_cpu = time.process_time()
     workdir = tempfile.mkdtemp(prefix="sub-")
     started = time.monotonic()
     progress[0] = 0
+    gc.freeze()  # the collector of the submission process leaves this process's objects (and their pages) alone
     pid = os.fork()
     if pid == 0:
         code = 70
@@ -130,7 +133,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     os.close(code_fd)
     stopped = _wait(pid, job["limits"], started, control, progress)
     _kill_submission(pid, in_pid_namespace)
-    status = _reap(pid)
+    status, usage = _reap(pid)
     _kill_descendants()  # what escaped the session (a daemon, a process in its own group) came to us
     shutil.rmtree(workdir, ignore_errors=True)
     if in_pid_namespace:  # the sandbox's /tmp and /dev/shm are this worker's own: empty them for the next one
@@ -144,6 +147,8 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "elapsed_s": round(time.monotonic() - started, 6),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 6),  # the submission's processes (those it waited for)
+        "worker_cpu_s": round(time.process_time() - own_cpu, 6),  # this process's own work for the job
     }
 
 
@@ -258,11 +263,11 @@ def _reap_any() -> None:
             return
 
 
-def _reap(pid: int) -> int:
-    """Wait for the submission process; also reap any orphan that was re-parented to us."""
-    _, status = os.waitpid(pid, 0)
+def _reap(pid: int):
+    """Wait for the submission process (its exit status and resource usage); also reap any orphan."""
+    _, status, usage = os.wait4(pid, 0)
     _reap_any()
-    return status
+    return status, usage
 
 
 if __name__ == "__main__":
