@@ -200,7 +200,7 @@ class Transcript:
         self.failures[name] += 1
         if self.failures[name] >= MAX_CALL_FAILURES:
             status = "timeout" if after.startswith("ran") else "crash"
-            for i in range(self.calls[name]):
+            for i in range(case + 1, self.calls[name]):  # those before it still run (their results may not have come)
                 self.results[name].setdefault(i, CallResult(status, detail=f"not run: the calls before it {after}"))
 
     def _todo(self) -> dict[int, list[int]]:

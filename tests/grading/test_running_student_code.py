@@ -103,3 +103,43 @@ def test_a_notebook_error_names_the_students_cell(grade_text):
     report = grade_text(nbformat.writes(new_notebook(cells=[new_code_cell(c) for c in cells])), "nb.ipynb")
     test = by_function(report)["softmax_jacobian"][0]
     assert "IndexError" in test.message and "cell 2, line 3" in test.message
+
+
+JACOBIAN_BUT_ON_K5 = '''
+
+def softmax_jacobian(z):
+    p = softmax(z)
+    if len(z) == 5:
+{bad}
+    return np.diag(p) - np.outer(p, p)
+'''
+
+
+def _k5_split(report, grading):
+    """The softmax_jacobian tests that hold a case with K = 5, and those that do not."""
+    with_k5 = {c.id for c in grading.plan.checks if c.function == "softmax_jacobian"
+               and any(case.name.startswith("K5-") for case in c.cases)}
+    tests = by_function(report)["softmax_jacobian"]
+    hit = [t for t in tests if t.id in with_k5]
+    spared = [t for t in tests if t.id not in with_k5]
+    assert hit and spared  # the exercise has both kinds of test, or this test proves nothing
+    return hit, spared
+
+
+def test_a_crash_on_one_case_costs_that_case_and_the_cases_after_it_are_still_graded(grade_text, softmax_grading):
+    bad = "        import ctypes\n        ctypes.string_at(0)"
+    report = grade_text(BASE + JACOBIAN_BUT_ON_K5.format(bad=bad))
+    hit, spared = _k5_split(report, softmax_grading)
+    assert all(t.status == "error" and "signal 11" in t.message and "K5-" in t.message for t in hit), hit
+    assert all(t.status == "passed" for t in spared), [(t.id, t.message) for t in spared]
+    full = max_points(report)
+    assert all(points(report)[f] == full[f] for f in full if f != "softmax_jacobian")
+
+
+def test_a_hang_on_one_case_times_out_that_case_only(grade_text, softmax_grading):
+    bad = "        while True:\n            pass"
+    report = grade_text(BASE + JACOBIAN_BUT_ON_K5.format(bad=bad))
+    hit, spared = _k5_split(report, softmax_grading)
+    assert all(t.status == "timeout" and "K5-" in t.message for t in hit), [(t.id, t.message) for t in hit]
+    assert all(t.status == "passed" for t in spared), [(t.id, t.message) for t in spared]
+    assert points(report)["softmax_backward"] == max_points(report)["softmax_backward"]
