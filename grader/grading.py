@@ -16,7 +16,7 @@ from grader.exercises.base import Check, Exercise
 from grader.report.model import GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.outcome import SubmissionRun
-from grader.sandbox.pool import Call, Job, Launcher, WorkerPool
+from grader.sandbox.pool import Call, Job, Launcher, Runner
 from grader.source.model import Source
 
 
@@ -72,8 +72,12 @@ class Grading:
         )
 
 
-def grade_source(source: Source, student: str, grading: Grading, pool: WorkerPool) -> Report:
-    """Grade one submission that has been read; never raises for anything the submission does."""
+def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -> Report:
+    """Grade one submission that has been read; never raises for anything the submission does.
+
+    ``pool`` runs its code: the sandbox's workers, or, for the notebook's own check,
+    the student's kernel (``grader.kernel.runner``).
+    """
     started = time.perf_counter()
     plan = grading.plan
     base = _report_fields(source, student, grading)

@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from grader.sandbox import bwrap, protocol
 from grader.sandbox.bwrap import SandboxConfig
@@ -73,6 +73,12 @@ class Job:
     def code(self) -> bytes:
         """The student's code, as the frame sent on the job's code pipe (never through the worker)."""
         return protocol.pack_frame({"mode": self.mode, "chunks": [{"name": n, "code": code} for n, code in self.chunks]})
+
+
+class Runner(Protocol):
+    """What runs a job: the sandboxed :class:`WorkerPool`, or the notebook's check in the student's own kernel."""
+
+    def run(self, job: Job) -> SubmissionRun: ...
 
 
 @dataclass(frozen=True)
