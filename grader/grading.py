@@ -93,7 +93,8 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
         return Report(status="error", score=0.0, message=message, duration_s=_since(started), **base)
     graded = [_grade_check(check, run, grading, source) for check in plan.checks]
     tests = [test for test, _ in graded]
-    if tests and all(r.cases and r.cases[0].state == "missing" for _, r in graded):
+    whole = len(plan.calls) == len(plan.exercise.functions)  # not one function's tests alone (the notebook's check)
+    if tests and whole and all(r.cases and r.cases[0].state == "missing" for _, r in graded):
         base["notes"].append(f"none of the functions of {plan.exercise.name} is defined: is this the right assignment?")
     check_consistency(plan.exercise, [result for _, result in graded], tests, source, pool)
     all_hints = [(h, t.function) for t in tests for h in t.hints]
