@@ -12,10 +12,12 @@ class CallTimedOut(BaseException):
 
 class Deadline:
     """``with Deadline(5.0):`` raises CallTimedOut in the code inside after 5 s, and again every ``repeat`` s
-    after that, so that a bare ``except:`` cannot swallow it for good.
+    after that, so that one bare ``except:`` that swallows it does not end the limit.
 
     Inert where signals cannot be used (off the main thread, or on Windows): ``enforced`` says which.
-    Code stuck in one long C call (a huge matrix product) is stopped only when it returns.
+    Code stuck in one long C call (a huge matrix product) is stopped only when it returns, and a loop
+    that swallows every exception cannot be stopped in process at all (the sandbox kills it; here,
+    the kernel's interrupt button).
     """
 
     def __init__(self, seconds: float, repeat: float = 0.5) -> None:
