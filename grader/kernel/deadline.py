@@ -17,7 +17,7 @@ class Deadline:
     Inert where signals cannot be used (off the main thread, or on Windows): ``enforced`` says which.
     Code stuck in one long C call (a huge matrix product) is stopped only when it returns, and a loop
     that swallows every exception cannot be stopped in process at all (the sandbox kills it; here,
-    the kernel's interrupt button).
+    only restarting the kernel).
     """
 
     def __init__(self, seconds: float, repeat: float = 0.5) -> None:
