@@ -17,7 +17,7 @@ from grader.exercises.base import Check, Exercise
 from grader.report.model import GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.outcome import SubmissionRun
-from grader.sandbox.pool import Call, Job, Launcher, WorkerPool
+from grader.sandbox.pool import Call, Job, Launcher, Runner
 from grader.source.model import Source
 
 
@@ -73,8 +73,12 @@ class Grading:
         )
 
 
-def grade_source(source: Source, student: str, grading: Grading, pool: WorkerPool) -> Report:
-    """Grade one submission that has been read; never raises for anything the submission does."""
+def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -> Report:
+    """Grade one submission that has been read; never raises for anything the submission does.
+
+    ``pool`` runs its code: the sandbox's workers, or, for the notebook's own check,
+    the student's kernel (``grader.kernel.runner``).
+    """
     started = time.perf_counter()
     plan = grading.plan
     base = _report_fields(source, student, grading)
@@ -91,7 +95,8 @@ def grade_source(source: Source, student: str, grading: Grading, pool: WorkerPoo
     with quiet():
         graded = [_grade_check(check, run, grading, source) for check in plan.checks]
     tests = [test for test, _ in graded]
-    if tests and all(r.cases and r.cases[0].state == "missing" for _, r in graded):
+    whole = len(plan.calls) == len(plan.exercise.functions)  # not one function's tests alone (the notebook's check)
+    if tests and whole and all(r.cases and r.cases[0].state == "missing" for _, r in graded):
         base["notes"].append(f"none of the functions of {plan.exercise.name} is defined: is this the right assignment?")
     check_consistency(plan.exercise, [result for _, result in graded], tests, source, pool)
     all_hints = [(h, t.function) for t in tests for h in t.hints]

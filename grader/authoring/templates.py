@@ -4,6 +4,7 @@ A solution file is a Python script whose cells start with ``# %%`` (code) or
 ``# %% [markdown]`` (text, as comment lines). Inside code, the lines between
 ``### BEGIN SOLUTION`` and ``### END SOLUTION`` are the answer: the template
 replaces them with ``raise NotImplementedError`` at the marker's indentation.
+The notebook template ends with the student's own check (``grader.check()``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,22 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 CELL = re.compile(r"^# %%(.*)$")
+FUNCTION = re.compile(r"^def ([A-Za-z]\w*)\(", re.MULTILINE)
+
+
+CHECK_CELLS = """
+# %% [markdown]
+# ## Check your work
+#
+# The public tests on the functions above, with a hint under each failing test: the
+# same as `grader check` on this notebook. Give a function's name to test it alone,
+# e.g. `check("{first}")`.
+
+# %%
+from grader import check
+
+check()
+"""  # the notebook's last cells; being graded, the sandbox's stand-in makes check() do nothing
 
 
 class MarkerError(ValueError):
@@ -75,6 +92,7 @@ def to_notebook(text: str) -> str:
 
 
 def templates(solution_text: str) -> tuple[str, str]:
-    """The student's .py and .ipynb built from a marked solution."""
+    """The student's .py and .ipynb built from a marked solution; the notebook ends with its own check."""
     stripped = strip_solutions(solution_text)
-    return stripped, to_notebook(stripped)
+    first = FUNCTION.search(stripped)
+    return stripped, to_notebook(stripped + CHECK_CELLS.replace("{first}", first.group(1) if first else "NAME"))

@@ -11,7 +11,7 @@ import numpy as np
 from grader.evaluation.check import CheckResult
 from grader.exercises.base import Consistency, Exercise
 from grader.report.model import Evidence, Hint, TestResult
-from grader.sandbox.pool import Call, Job, WorkerPool
+from grader.sandbox.pool import Call, Job, Runner
 from grader.source.model import Source
 
 MATCH_REL = 1e-5  # finite differences of the student's forward are good to about 1e-8
@@ -28,7 +28,7 @@ def needed(consistency: Consistency, results: list[CheckResult]) -> bool:
 
 
 def check_consistency(exercise: Exercise, results: list[CheckResult], tests: list[TestResult], source: Source,
-                      pool: WorkerPool) -> None:
+                      pool: Runner) -> None:
     """Put the consistency hint first on the failing backward tests whose key matches the student's own forward."""
     consistency = exercise.consistency
     if consistency is None or not needed(consistency, results):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
 
+from grader.report import check_words as words
 from grader.report.model import Report
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow"}
@@ -18,7 +21,7 @@ def render_check(report: Report, console: Console) -> None:
     for note in report.notes:
         console.print(Padding(f"[dim]note: {escape(note)}[/dim]", (0, 0, 0, 2)))
     if report.status == "error":
-        console.print(f"[red]could not be graded:[/red] {escape(report.message or '')}")
+        console.print(f"[red]{words.UNGRADABLE}[/red] {escape(report.message or '')}")
         for hint in report.hints:
             console.print(Padding(f"[yellow]hint[/yellow] [bold]{escape(hint.code)}[/bold]: {escape(hint.message)}", (0, 0, 0, 2)))
         return
@@ -29,29 +32,28 @@ def render_check(report: Report, console: Console) -> None:
     table.add_column("message")
     for test in report.tests:
         style = STATUS_STYLE.get(test.status, "")
-        mark = {"passed": "ok", "timeout": "TIME"}.get(test.status, "FAIL" if test.status == "failed" else "ERR")
-        table.add_row(f"[{style}]{mark}[/{style}]", escape(test.id), f"{test.score:g}/{test.max_score:g}", escape(test.message))
+        table.add_row(f"[{style}]{words.mark(test)}[/{style}]", escape(test.id), f"{test.score:g}/{test.max_score:g}", escape(test.message))
     console.print(table)
-    stubs = [t for t in report.tests if [h.code for h in t.hints] == ["generic.not_implemented"]]
+    stubs = words.stub_tests(report)
     if stubs:
-        names = ", ".join(dict.fromkeys(t.function for t in stubs))
-        console.print(f"\n[bold]not implemented yet[/bold] (still the template's stub): {escape(names)}")
+        console.print(f"\n[bold]{words.STUBS}[/bold] {words.STUBS_WHY}: {escape(words.stub_names(stubs))}")
     for test in report.tests:
         if not test.hints or test in stubs:
             continue
         console.print(f"\n[bold]{escape(test.id)}[/bold] [{STATUS_STYLE.get(test.status, '')}]{test.status}[/]")
         for i, hint in enumerate(test.hints):
-            label = "warning" if hint.warning else ("hint" if i == 0 else "also possible")
-            evidence = ""
-            if hint.evidence and not hint.warning:
-                evidence = f" (your output matches it on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
-            console.print(Padding(f"[yellow]{label}[/yellow] [bold]{escape(hint.code)}[/bold]{evidence}", (0, 0, 0, 2)))
+            label = words.hint_label(i, hint)
+            console.print(Padding(f"[yellow]{label}[/yellow] [bold]{escape(hint.code)}[/bold]{escape(words.evidence(hint))}", (0, 0, 0, 2)))
             console.print(Padding(escape(hint.message), (0, 0, 0, 4)))
-    passed = sum(t.status == "passed" for t in report.tests)
-    console.print(
-        f"\n[bold]score {report.score:g} / {report.max_score:g}[/bold]: {passed} of {len(report.tests)} public tests "
-        f"pass (sandbox: {escape(report.grader.sandbox)})"
-    )
+    console.print(f"\n[bold]{words.score(report)}[/bold]: {escape(words.tally(report))}")
+
+
+def check_text(report: Report, width: int = 100) -> str:
+    """The text of :func:`render_check`, without colours (the notebook's check shows it outside Jupyter)."""
+    buffer = io.StringIO()
+    render_check(report, Console(file=buffer, width=width, highlight=False, color_system=None,
+                                 force_terminal=False, force_jupyter=False, soft_wrap=False))
+    return buffer.getvalue()
 
 
 def render_batch(stats: dict, out_dir: str, console: Console) -> None:

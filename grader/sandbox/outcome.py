@@ -166,7 +166,7 @@ class Transcript:
                 continue
             case = entry.get("case")
             if isinstance(case, int) and not isinstance(case, bool) and 0 <= case < self.calls[fname] and case not in got:
-                got[case] = _call_result(entry, blobs)
+                got[case] = _call_result(entry, _own_blobs(entry.get("blobs"), blobs))
 
     def _culprit(self, started: Any) -> tuple[str, int] | None:
         """The call that was running when the run stopped: the one the worker saw start last, if it
@@ -215,6 +215,14 @@ class Transcript:
 
 
 MAX_CALL_FAILURES = 2
+
+
+def _own_blobs(span: Any, blobs: list[bytes]) -> list[bytes]:
+    """The blobs of one case's entry: ``[start, count]`` within its record's (none when malformed)."""
+    if (isinstance(span, list) and len(span) == 2 and all(isinstance(n, int) and not isinstance(n, bool) for n in span)
+            and 0 <= span[0] <= len(blobs) and 0 <= span[1] <= len(blobs) - span[0]):
+        return blobs[span[0] : span[0] + span[1]]
+    return []
 
 
 def _running_sum(counts: list[int]) -> list[int]:

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from grader.sandbox import bwrap, protocol
 from grader.sandbox.bwrap import SandboxConfig
@@ -83,6 +83,12 @@ class Job:
         if todo is not None:
             header["todo"] = {str(fi): cases for fi, cases in todo.items()}
         return protocol.pack_frame(header)
+
+
+class Runner(Protocol):
+    """What runs a job: the sandboxed :class:`WorkerPool`, or the notebook's check in the student's own kernel."""
+
+    def run(self, job: Job) -> SubmissionRun: ...
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ The worker itself never runs student code, and never holds it or its results (a
 later submission, a fork of this process, could read them in its own memory). It
 enforces the wall-clock limits and kills everything the submission started.
 
-Imports only the standard library, NumPy, and ``protocol`` and ``submission`` (the files beside it).
+Imports only the standard library, NumPy, and ``protocol``, ``submission`` and ``calls`` (the files beside it).
 """
 
 from __future__ import annotations

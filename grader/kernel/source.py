@@ -1,0 +1,62 @@
+"""A kernel's namespace seen as a submission: its name, what it defines, and the lines of its cells."""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+import types
+
+from grader.source.model import Kind, Source
+
+
+def ipython():
+    """The running IPython shell, if this process has one (IPython is never imported here)."""
+    module = sys.modules.get("IPython")
+    return module.get_ipython() if module is not None and hasattr(module, "get_ipython") else None
+
+
+def student_files(namespace: dict, graded: set[str]) -> dict[str, str]:
+    """The files (notebook cells) of the code written in this kernel, each with the name to show for it.
+
+    That is the code of the namespace's own functions, and of the graded ones wherever they come from;
+    only frames in these files are quoted when a call raises, as in the sandbox.
+    """
+    module = namespace.get("__name__")
+    files = set()
+    for name, value in list(namespace.items()):
+        if isinstance(value, types.FunctionType) and (value.__module__ == module or name in graded):
+            files.add(value.__code__.co_filename)
+    return {f: display_name(f) for f in sorted(files)}
+
+
+def display_name(filename: str) -> str:
+    """'cell In[5]' for the code of a notebook cell (IPython's own name for it), else the file's name."""
+    shell = ipython()
+    formatter = getattr(getattr(shell, "compile", None), "format_code_name", None)
+    named = formatter(filename) if callable(formatter) else None
+    if named:
+        return f"cell {named[1]}"
+    return os.path.basename(filename) or filename
+
+
+def notebook_name(namespace: dict) -> tuple[str, Kind]:
+    """What to call the code being checked: the notebook's file when the front end says it, else the script's."""
+    for value in (namespace.get("__vsc_ipynb_file__"), os.environ.get("JPY_SESSION_NAME")):
+        if isinstance(value, str) and value:
+            return os.path.basename(value), "ipynb"
+    file = namespace.get("__file__")
+    if isinstance(file, str) and file:
+        return os.path.basename(file), "py" if file.endswith(".py") else "unknown"
+    shell = ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        return "this notebook", "ipynb"
+    return "this session", "unknown"
+
+
+def kernel_source(namespace: dict, files: dict[str, str]) -> Source:
+    """The Source of a kernel: no code to run (it has run), but what it defines and the lines to quote."""
+    path, kind = notebook_name(namespace)
+    defined = {k for k, v in list(namespace.items()) if callable(v) and not k.startswith("_")}
+    lines = {shown: [line.rstrip("\n") for line in linecache.getlines(raw)] for raw, shown in files.items()}
+    return Source(path=path, kind=kind, sha256="", mode="cells", defined=defined, lines=lines)

@@ -1,0 +1,47 @@
+"""The words of a student's check, one place for both renderings: the terminal's and the notebook's HTML."""
+
+from __future__ import annotations
+
+from grader.report.model import Hint, Report, TestResult
+
+UNGRADABLE = "could not be graded:"
+STUBS = "not implemented yet"
+STUBS_WHY = "(still the template's stub)"
+
+
+def mark(test: TestResult) -> str:
+    """The short status mark of a test's row: ok, FAIL, ERR or TIME."""
+    return {"passed": "ok", "timeout": "TIME"}.get(test.status, "FAIL" if test.status == "failed" else "ERR")
+
+
+def stub_tests(report: Report) -> list[TestResult]:
+    """The tests of functions that are still the template's stub (their hints are said once, together)."""
+    return [t for t in report.tests if [h.code for h in t.hints] == ["generic.not_implemented"]]
+
+
+def stub_names(stubs: list[TestResult]) -> str:
+    """The functions of those tests, each named once."""
+    return ", ".join(dict.fromkeys(t.function for t in stubs))
+
+
+def hint_label(index: int, hint: Hint) -> str:
+    """'hint' for a test's first hint, 'also possible' for the others, 'warning' for a remark."""
+    return "warning" if hint.warning else ("hint" if index == 0 else "also possible")
+
+
+def evidence(hint: Hint) -> str:
+    """' (your output matches it on 3 of 3 cases)', or '' for a warning or a hint without evidence."""
+    if hint.evidence and not hint.warning:
+        return f" (your output matches it on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
+    return ""
+
+
+def score(report: Report) -> str:
+    """'score 6 / 33'."""
+    return f"score {report.score:g} / {report.max_score:g}"
+
+
+def tally(report: Report) -> str:
+    """'1 of 8 public tests pass (sandbox: bwrap)'."""
+    passed = sum(t.status == "passed" for t in report.tests)
+    return f"{passed} of {len(report.tests)} public tests pass (sandbox: {report.grader.sandbox})"
