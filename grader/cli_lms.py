@@ -79,6 +79,8 @@ def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...]
         loaded = load_reports(reportdir)
     except GraderError as exc:
         _fail(str(exc))
+    if reportdir.is_dir() and out.resolve() == reportdir.resolve():
+        _fail(f"-o {out} is the folder of the reports: the export would overwrite them")
     for warning in loaded.skipped:
         _warn(warning)
     reports = [report for _, report in loaded.reports]

@@ -50,6 +50,9 @@ def test_the_export_writes_one_file_per_student(report_dir, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["ada.json", "chloe.json", "gus.json", "lou.json"]
     for path in out.iterdir():
         validate(json.loads(path.read_text()), "prairielearn_results.schema.json")
+    before = (report_dir / "ada.json").read_text()
+    run = cli_run("export", str(report_dir), "--format", "prairielearn", "-o", str(report_dir))
+    assert run.exit_code == 2 and "overwrite" in run.stderr and (report_dir / "ada.json").read_text() == before
     single = tmp_path / "results.json"
     assert cli_run("export", str(report_dir / "ada.json"), "--format", "prairielearn", "-o", str(single)).exit_code == 0
     assert json.loads(single.read_text())["score"] == 1.0
