@@ -45,7 +45,7 @@ def hidden_message(test: TestResult) -> str:
     if (m := re.match(r"wrong on (\d+) of (\d+) cases: nan or inf", message)):
         return f"wrong on {m[1]} of {m[2]} cases: nan or inf where the right values are finite ({HIDDEN_NOTE})"
     if (m := re.match(r"wrong on (\d+) of (\d+) cases", message)):
-        return f"wrong on {m[1]} of {m[2]} cases: the values differ from the right ones ({HIDDEN_NOTE})"
+        return f"wrong on {m[1]} of {m[2]} cases: the values differ from the right ones{_when(message)} ({HIDDEN_NOTE})"
     if message.startswith("wrong shape"):
         return f"wrong shape: the result does not have the shape asked for ({HIDDEN_NOTE})"
     if message == f"{test.function} is not defined in the submission":
@@ -60,6 +60,15 @@ def hidden_message(test: TestResult) -> str:
     if message.startswith("the result cannot be read as numbers"):
         return f"the result cannot be read as numbers ({HIDDEN_NOTE})"
     return f"{test.status} ({HIDDEN_NOTE})"
+
+
+def _when(message: str) -> str:
+    """Where in time a BPTT result goes wrong, without the steps' numbers (they give T away)."""
+    if "already wrong at the last step" in message:
+        return ", already at the last step t = T"
+    if "first wrong at t =" in message:
+        return ", right at the last steps and first wrong further back in time"
+    return ""
 
 
 def hidden_hint(hint: Hint, test: TestResult, exercise, call_s: float | None) -> Hint:
