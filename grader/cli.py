@@ -158,6 +158,11 @@ def build_data_cmd(assignment: str, solutions: Path | None) -> None:
     click.echo(f"wrote {data_path(exercise)}")
 
 
+from grader.cli_lms import export_cmd, gradescope, prairielearn  # noqa: E402 - the LMS commands' own module
+for _command in (export_cmd, gradescope, prairielearn):
+    cli.add_command(_command)
+
+
 def main() -> None:
     """Entry point of the console script."""
     cli(prog_name="grader")

@@ -1,0 +1,218 @@
+"""The LMS commands: ``grader export``, ``grader gradescope bundle|run`` and ``grader prairielearn run``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from grader.errors import ExitCode, GraderError
+from grader.lms import gradescope as gs
+from grader.lms import prairielearn as pl
+from grader.lms.autograde import Outcome, grade_folder
+from grader.lms.canvas import ID_COLUMNS, canvas_csv
+from grader.lms.classroom import classroom_results
+from grader.lms.junit import junit_xml
+from grader.lms.reports import load_reports
+from grader.report.write import write_atomic
+
+FORMATS = ("canvas", "junit", "prairielearn", "classroom")
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _warn(message: str) -> None:
+    _stderr().print(f"[yellow]warning:[/yellow] {escape(message)}")
+
+
+def _fail(message: str) -> None:
+    _stderr().print(f"[red]error:[/red] {escape(message)}")
+    sys.exit(ExitCode.USAGE_ERROR)
+
+
+def _launcher(require_sandbox: bool, unsafe_no_sandbox: bool):
+    """The sandbox, with ``grade``'s policy: as root, no run without bubblewrap unless told it is fine."""
+    from grader import api
+    from grader.cli import _warn_unsandboxed  # the same words and rule as grader grade
+
+    launcher = api.default_launcher(require_sandbox=require_sandbox)
+    _warn_unsandboxed(launcher, unsafe_no_sandbox)
+    return launcher
+
+
+def _per_assignment(values: tuple[str, ...], assignments: list[str], option: str) -> dict[str, str]:
+    """``--option VALUE`` (one assignment) or ``--option NAME=VALUE`` (any) as {assignment: value}."""
+    out = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if sep and name in assignments:
+            out[name] = rest
+        elif len(assignments) == 1 and len(values) == 1:
+            out[assignments[0]] = value
+        else:
+            _fail(f"{option} {value!r}: give NAME=VALUE with NAME one of {', '.join(assignments)}")
+    return out
+
+
+@click.command("export")
+@click.argument("reportdir", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="what to write")
+@click.option("-o", "--out", required=True, type=click.Path(path_type=Path),
+              help="a file (canvas, junit; prairielearn of one report) or a folder (prairielearn of a folder, classroom)")
+@click.option("--canvas-assignment-id", "canvas_ids", multiple=True, metavar="[NAME=]ID",
+              help="Canvas's id of the assignment: the column becomes 'Title (ID)' (without it Canvas matches by title)")
+@click.option("--canvas-title", "canvas_titles", multiple=True, metavar="[NAME=]TITLE",
+              help="the assignment's title in Canvas (default: the exercise's title)")
+@click.option("--canvas-student-ids", type=click.Choice(sorted(ID_COLUMNS)),
+              help="the student ids are Canvas SIS ids: write them in that column too")
+@click.option("--no-points-possible", is_flag=True, help="leave out Canvas's 'Points Possible' row")
+def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...], canvas_titles: tuple[str, ...],
+               canvas_student_ids: str | None, no_points_possible: bool) -> None:
+    """Export the reports in REPORTDIR (or one report file) for an LMS: canvas, junit, prairielearn, classroom."""
+    try:
+        loaded = load_reports(reportdir)
+    except GraderError as exc:
+        _fail(str(exc))
+    if reportdir.is_dir() and out.resolve() == reportdir.resolve():
+        _fail(f"-o {out} is the folder of the reports: the export would overwrite them")
+    for warning in loaded.skipped:
+        _warn(warning)
+    reports = [report for _, report in loaded.reports]
+    if fmt == "canvas":
+        assignments = list(dict.fromkeys(r.assignment for r in reports))
+        export = canvas_csv(reports, titles=_per_assignment(canvas_titles, assignments, "--canvas-title"),
+                            canvas_ids=_per_assignment(canvas_ids, assignments, "--canvas-assignment-id"),
+                            student_id_column=canvas_student_ids, points_possible=not no_points_possible)
+        for warning in export.warnings:
+            _warn(warning)
+        _write(out, export.text.encode("utf-8"))
+    elif fmt == "junit":
+        _write(out, junit_xml(reports))
+    elif fmt == "prairielearn":
+        if reportdir.is_file():
+            _write(out, pl.encode(pl.prairielearn_results(reports[0])))
+        else:
+            for stem, report in loaded.reports:
+                _write(out / f"{stem}.json", pl.encode(pl.prairielearn_results(report)))
+    else:
+        for stem, report in loaded.reports:
+            folder = out if reportdir.is_file() else out / stem
+            for function, result in classroom_results(report).items():
+                _write(folder / f"{function}.json", (json.dumps(result, indent=2) + "\n").encode("utf-8"))
+    click.echo(f"wrote {fmt} export of {len(reports)} report{'s' if len(reports) != 1 else ''} to {out}")
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, data.decode("utf-8"))
+
+
+@click.group("gradescope")
+def gradescope() -> None:
+    """Gradescope's autograder: the zip to upload, and the run inside it."""
+
+
+@gradescope.command("bundle")
+@click.option("-a", "--assignment", required=True, help="assignment name")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="the zip to write")
+@click.option("--solutions", type=click.Path(path_type=Path), default=None, help="folder of reference solutions")
+@click.option("--visibility-hidden", type=click.Choice(gs.VISIBILITIES), default=gs.DEFAULT_HIDDEN_VISIBILITY,
+              show_default=True, help="when students see the hidden tests")
+@click.option("--unsafe-no-sandbox", is_flag=True,
+              help="grade as root without bubblewrap where Gradescope's container cannot run it")
+def gradescope_bundle(assignment: str, out: Path, solutions: Path | None, visibility_hidden: str,
+                      unsafe_no_sandbox: bool) -> None:
+    """Write Gradescope's autograder zip (setup.sh, run_autograder, the grader, the references)."""
+    from grader.lms.gradescope_bundle import build_bundle
+
+    try:
+        names = build_bundle(out, assignment=assignment, solutions=solutions, hidden_visibility=visibility_hidden,
+                             unsafe_no_sandbox=unsafe_no_sandbox)
+    except GraderError as exc:
+        _fail(str(exc))
+    click.echo(f"wrote {out}: {', '.join(names)}")
+
+
+@gradescope.command("run")
+@click.option("-a", "--assignment", help="assignment name (told from the submission when omitted)")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("/autograder"), show_default=True)
+@click.option("--solutions", type=click.Path(path_type=Path), default=None,
+              help="folder of reference solutions (default: ROOT/source/solutions)")
+@click.option("--visibility-hidden", type=click.Choice(gs.VISIBILITIES), default=gs.DEFAULT_HIDDEN_VISIBILITY,
+              show_default=True, help="when students see the hidden tests")
+@click.option("--require-sandbox", is_flag=True, help="refuse to grade without the bubblewrap sandbox")
+@click.option("--unsafe-no-sandbox", is_flag=True, help="as root, grade without the sandbox anyway")
+def gradescope_run(assignment: str | None, root: Path, solutions: Path | None, visibility_hidden: str,
+                   require_sandbox: bool, unsafe_no_sandbox: bool) -> None:
+    """Grade ROOT/submission/ and write ROOT/results/results.json."""
+    solutions = solutions or _first_dir(root / "source" / "solutions")
+    outcome = _grade(root / "submission", assignment, solutions, require_sandbox, unsafe_no_sandbox)
+    if outcome.report is not None:
+        results = gs.gradescope_results(outcome.report, hidden_visibility=visibility_hidden,
+                                        graded_note=outcome.graded_note)
+    else:
+        results = gs.failure_results("\n\n".join(p for p in (outcome.problem, outcome.graded_note) if p))
+    _write(root / "results" / "results.json", (json.dumps(results, indent=2, ensure_ascii=False) + "\n").encode())
+    _log(outcome, root / "results" / "results.json")  # Gradescope shows this output to instructors only
+    sys.exit(ExitCode.USAGE_ERROR if outcome.grader_side else ExitCode.OK)
+
+
+@click.group("prairielearn")
+def prairielearn() -> None:
+    """PrairieLearn's external grader."""
+
+
+@prairielearn.command("run")
+@click.option("-a", "--assignment", help="assignment name (told from the submission when omitted)")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("/grade"), show_default=True)
+@click.option("--solutions", type=click.Path(path_type=Path), default=None,
+              help="folder of reference solutions (default: ROOT/tests/solutions, then ROOT/serverFilesCourse/solutions)")
+@click.option("--require-sandbox", is_flag=True, help="refuse to grade without the bubblewrap sandbox")
+@click.option("--unsafe-no-sandbox", is_flag=True, help="as root, grade without the sandbox anyway")
+def prairielearn_run(assignment: str | None, root: Path, solutions: Path | None, require_sandbox: bool,
+                     unsafe_no_sandbox: bool) -> None:
+    """Grade ROOT/student/ and write ROOT/results/results.json."""
+    solutions = solutions or _first_dir(root / "tests" / "solutions", root / "serverFilesCourse" / "solutions")
+    outcome = _grade(root / "student", assignment, solutions, require_sandbox, unsafe_no_sandbox)
+    if outcome.report is not None:
+        results = pl.prairielearn_results(outcome.report, graded_note=outcome.graded_note)
+    else:
+        results = pl.failure_results("\n\n".join(p for p in (outcome.problem, outcome.graded_note) if p))
+    _write(root / "results" / "results.json", pl.encode(results))
+    click.echo(f"wrote {root / 'results' / 'results.json'}: " + (outcome.graded_note or outcome.problem))
+    sys.exit(ExitCode.USAGE_ERROR if outcome.grader_side else ExitCode.OK)
+
+
+def _first_dir(*candidates: Path) -> Path | None:
+    return next((c for c in candidates if c.is_dir()), None)
+
+
+def _grade(folder: Path, assignment: str | None, solutions: Path | None, require_sandbox: bool,
+           unsafe_no_sandbox: bool) -> Outcome:
+    try:
+        launcher = _launcher(require_sandbox, unsafe_no_sandbox)
+    except GraderError as exc:
+        return Outcome(problem=f"The autograder is not set up right: {exc}", grader_side=True)
+    return grade_folder(folder, assignment=assignment, solutions=solutions, launcher=launcher)
+
+
+def _log(outcome: Outcome, results: Path) -> None:
+    """The run's log: which file, and each test as the instructor sees it (unredacted)."""
+    click.echo(f"wrote {results}")
+    if outcome.graded_note:
+        click.echo(outcome.graded_note)
+    if outcome.problem:
+        click.echo(outcome.problem)
+    report = outcome.report
+    if report is None:
+        return
+    click.echo(f"{report.student}: {report.status}, score {report.score:g} / {report.max_score:g} "
+               f"(sandbox: {report.grader.sandbox})" + (f": {report.message}" if report.message else ""))
+    for test in report.tests:
+        click.echo(f"  {test.status:7} {test.score:g}/{test.max_score:g}  {test.id}: {test.message}")
