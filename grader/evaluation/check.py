@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from grader.evaluation.compare import Comparison, compare, conform
+from grader.evaluation.compare import Comparison, compare, right_cases
 from grader.exercises.base import Case, Check, Function, Tolerance
 from grader.sandbox.outcome import CallResult, Returned
 
@@ -67,7 +67,33 @@ def judge_check(
     """Compare each case's call result with its expected answer. ``calls`` is None when the function is missing."""
     if calls is None:
         return CheckResult(check, [CaseResult(case, "missing") for case in check.cases])
-    return CheckResult(check, [_judge_case(c, function, check.key, r, e, tol) for c, r, e in zip(check.cases, calls, expected)])
+    plain = [_plain_array(r, function, check.key) for r in calls]
+    right = right_cases(plain, expected, tol)  # most cases, judged at once
+    cases = []
+    for i, (case, call, answer) in enumerate(zip(check.cases, calls, expected)):
+        comparison = right.get(i)
+        if comparison is not None:
+            cases.append(CaseResult(case, "right", call, plain[i], plain[i].array, comparison))
+        else:
+            cases.append(_judge_case(case, function, check.key, call, answer, tol))
+    return CheckResult(check, cases)
+
+
+def _plain_array(call: CallResult, function: Function, key: str | None) -> Returned | None:
+    """The array a case returned, when it is one, readable, under the contract's own key (else None)."""
+    if call.status != "ok":
+        return None
+    value = call.value
+    if key is not None:
+        if isinstance(value, dict) and function.returns == "dict":
+            value = value.get(key)
+        elif isinstance(value, tuple) and function.returns == "tuple" and function.keys.index(key) < len(value):
+            value = value[function.keys.index(key)]
+        else:
+            return None
+    if isinstance(value, Returned) and value.unreadable is None:
+        return value
+    return None
 
 
 def _judge_case(
@@ -87,9 +113,12 @@ def _judge_case(
     if value.unreadable:
         return CaseResult(case, "unreadable", call, value, problem=f"{value.type_name} holding {value.unreadable}")
     comparison = compare(value.array, expected, tol)
-    state = {"match": "right", "mismatch": "wrong", "shape": "shape", "nonfinite": "nonfinite"}[comparison.verdict]
-    actual, _ = conform(value.array, np.shape(expected))
+    state = _STATES[comparison.verdict]
+    actual = value.array.reshape(comparison.expected_shape) if comparison.squeezed else value.array
     return CaseResult(case, state, call, value, actual, comparison, alias)
+
+
+_STATES = {"match": "right", "mismatch": "wrong", "shape": "shape", "nonfinite": "nonfinite"}
 
 
 def _select(value, function: Function, key: str | None) -> tuple[Returned | None, str | None, str]:

@@ -18,7 +18,7 @@ CallStatus = Literal["ok", "error", "timeout", "crash", "not_run"]
 RunStatus = Literal["ok", "load_error", "timeout", "crashed", "garbled"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made thousands of times a batch, and a frozen init costs
 class Returned:
     """One array-like that the student returned: its float64 values, or why it could not be read."""
 
@@ -45,7 +45,7 @@ class StudentError:
         return (self.frames[-1][0], self.frames[-1][1]) if self.frames else None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CallResult:
     """The outcome of calling one student function on one case."""
 
@@ -292,7 +292,8 @@ def _not_run_reason(run: SubmissionRun) -> str:
 
 def _call_result(entry: dict[str, Any], blobs: list[bytes]) -> CallResult:
     """One case's entry of a results record."""
-    mutated = tuple(_short(m) for m in _as_list(entry.get("mutated"))[:10])
+    mutated = entry.get("mutated")
+    mutated = tuple(_short(m) for m in mutated[:10]) if mutated and isinstance(mutated, list) else ()
     duration = _number(entry.get("duration_s"))
     if entry.get("status") == "error":
         return CallResult("error", error=_error(entry.get("error")), mutated=mutated, duration_s=duration)
@@ -314,7 +315,7 @@ def _decode_returned(tag: Any, blobs: list[bytes], depth: int) -> Value:
     if kind == "unreadable":
         return Returned(None, type_name=_short(tag.get("type")), unreadable=_short(tag.get("reason"), 300))
     if kind == "array":
-        array = np.asarray(protocol.decode_value(tag, blobs), dtype=np.float64)  # float64 whatever was sent
+        array = protocol.decode_float_array(tag, blobs)  # float64 whatever was sent
         return Returned(array, orig_dtype=_short(tag.get("orig")), type_name=_short(tag.get("type")))
     items = tag.get("items")
     if not isinstance(items, list) or len(items) > 64:
@@ -358,6 +359,8 @@ def _number(value: Any) -> float:
 
 def _short(value: Any, limit: int = 120) -> str:
     """A string from the stream, cut to ``limit`` and made valid UTF-8 (lone surrogates replaced)."""
+    if type(value) is str and len(value) <= limit and value.isascii():  # the common case, already fine
+        return value
     if not isinstance(value, str):
         return ""
     return value[:limit].encode("utf-8", "replace").decode("utf-8")

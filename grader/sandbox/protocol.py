@@ -190,18 +190,24 @@ def decode_value(tag: Any, blobs: list[bytes], depth: int = 0) -> Any:
     raise ProtocolError("unknown value kind")
 
 
+def decode_float_array(tag: dict[str, Any], blobs: list[bytes]) -> np.ndarray:
+    """An array from an untrusted frame, as float64."""
+    array = _decode_array(tag, blobs)
+    return array if array.dtype == np.float64 else array.astype(np.float64)
+
+
 def _decode_array(tag: dict[str, Any], blobs: list[bytes]) -> np.ndarray:
     dtype = ALLOWED_DTYPES.get(tag.get("dtype"))
     shape = tag.get("shape")
     index = tag.get("blob")
     if dtype is None or not isinstance(shape, list) or len(shape) > 8:
         raise ProtocolError("malformed array")
-    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_ELEMENTS for n in shape):
-        raise ProtocolError("malformed array shape")
-    if not isinstance(index, int) or not 0 <= index < len(blobs):
+    if type(index) is not int or not 0 <= index < len(blobs):
         raise ProtocolError("array refers to a missing blob")
     count = 1
     for n in shape:  # Python ints: no wrap-around
+        if type(n) is not int or not 0 <= n <= MAX_ELEMENTS:
+            raise ProtocolError("malformed array shape")
         count *= n
     blob = blobs[index]
     if count > MAX_ELEMENTS or len(blob) != count * 8:
