@@ -57,6 +57,30 @@ def unpack_frames(data: bytes) -> tuple[list[tuple[dict[str, Any], list[bytes]]]
         pos = used
 
 
+def frame_length(data: bytes) -> int | None:
+    """The length of the complete frame at the start of ``data`` (None while it is incomplete), unparsed."""
+    if len(data) < 8:
+        return None
+    if data[:4] != MAGIC:
+        raise ProtocolError("bad frame marker")
+    (hlen,) = struct.unpack_from("<I", data, 4)
+    if hlen > MAX_HEADER:
+        raise ProtocolError("frame header too large")
+    cur = 8 + hlen
+    if len(data) < cur + 4:
+        return None
+    (nblobs,) = struct.unpack_from("<I", data, cur)
+    if nblobs > MAX_BLOBS:
+        raise ProtocolError("too many blobs in a frame")
+    cur += 4
+    for _ in range(nblobs):
+        if len(data) < cur + 8:
+            return None
+        (blen,) = struct.unpack_from("<Q", data, cur)
+        cur += 8 + blen
+    return cur if len(data) >= cur else None
+
+
 def take_frame(data: bytes) -> tuple[tuple[dict[str, Any], list[bytes]] | None, bytes]:
     """The first complete frame of ``data`` (or None) and the bytes after it."""
     frame, used = _unpack_one(memoryview(data), 0)

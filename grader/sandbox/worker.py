@@ -95,9 +95,9 @@ def _receive(control: socket.socket) -> tuple[bytes, list[int]] | None:
     if not data:
         return None
     while True:
-        frame, rest = protocol.take_frame(data)
-        if frame is not None:
-            return data[: len(data) - len(rest)], list(fds)
+        length = protocol.frame_length(data)
+        if length is not None:
+            return data[:length], list(fds)
         more = control.recv(1 << 20)
         if not more:
             return None

@@ -25,7 +25,7 @@ from grader.sandbox.limits import Limits
 ROOT = Path(__file__).resolve().parents[2]
 HONEST = (ROOT / "tests" / "fixtures" / "softmax_gradients" / "right" / "vectorised.py").read_text()
 REFERENCE = ROOT / "solutions" / "softmax_gradients.py"
-LIMITS = Limits(call_s=1.0, load_s=6.0, submission_s=6.0)  # a memory bomb takes seconds to fill 2 GB here
+LIMITS = Limits(call_s=1.0, load_s=6.0, submission_s=6.0, memory_mb=1024)  # page faults are slow here: filling 2 GB takes seconds
 SANDBOXES = {"bwrap", "process"}
 
 Content = str | bytes | Callable[[Path], None]  # text, bytes, or a function that creates the file
