@@ -13,6 +13,7 @@ from rich.console import Console
 
 from grader import __version__, api
 from grader.errors import ExitCode, GraderError
+from grader.report.html.command import report_cmd
 from grader.report.model import Report
 from grader.report.progress import BatchProgress
 from grader.report.text import render_batch, render_check
@@ -156,6 +157,9 @@ def build_data_cmd(assignment: str, solutions: Path | None) -> None:
         _fail(str(exc))
     data_path(exercise).write_text(text, encoding="utf-8")
     click.echo(f"wrote {data_path(exercise)}")
+
+
+cli.add_command(report_cmd)
 
 
 def main() -> None:
