@@ -8,6 +8,7 @@ Only math-looking tokens change: a subscript needs a one-letter base (or ``dz``-
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -23,6 +24,7 @@ _SYMBOL = {"delta": "\u03b4", "grad": "\u2207", "sum": "\u2211"}
 _OP = {"!=": "\u2260", "&lt;=": "\u2264", "&gt;=": "\u2265"}
 
 
+@lru_cache(maxsize=4096)  # a class gets the same few hints many times over
 def math_html(text: str) -> Markup:
     """``text`` escaped for HTML, with its subscripts, hats, powers and the indicator typeset."""
     return Markup(_typeset(str(escape(text))))

@@ -12,9 +12,9 @@ from markupsafe import Markup
 from grader import __version__
 from grader.report.html.classdata import ClassData
 from grader.report.html.notation import math_html
-from grader.report.html.studentdata import StudentView, mark
+from grader.report.html.studentdata import StudentView
 
-SHOWN_NAMES = 30  # names listed in a misconception's row before "and N more"
+SHOWN_NAMES = 12  # names listed in a misconception's row before "and N more"
 
 
 class Renderer:
@@ -23,8 +23,8 @@ class Renderer:
     def __init__(self) -> None:
         self.env = Environment(loader=PackageLoader("grader.report.html", "templates"), autoescape=True,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        self.env.filters.update(math=math_html, num=_num, pct=lambda x: f"{100 * x:.0f}%")
-        self.env.globals.update(version=__version__, mark=mark, css=Markup(_asset("style.css")))
+        self.env.filters.update(math=math_html, num=_num, decimals=_decimals, pct=lambda x: f"{100 * x:.0f}%")
+        self.env.globals.update(version=__version__, css=Markup(_asset("style.css")))
         self.script = _asset("students.js")
         self.class_template = self.env.get_template("class.html")
         self.student_template = self.env.get_template("student.html")
@@ -61,3 +61,8 @@ def _asset(name: str) -> str:
 
 def _num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:g}"
+
+
+def _decimals(x: float | None) -> str:
+    """At most two decimals, without trailing zeros (64.875 shows as 64.88, 52.5 as 52.5)."""
+    return "n/a" if x is None else f"{x:.2f}".rstrip("0").rstrip(".")

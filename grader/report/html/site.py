@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -34,19 +36,33 @@ def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
 
     report_dir = Path(report_dir)
     out_file = Path(out_file) if out_file is not None else report_dir / "index.html"
-    loaded = load_reports(report_dir, stems)
-    if not loaded.entries:
-        return Site(None, 0, loaded.skipped)
-    pages = page_names([e.stem for e in loaded.entries], out_file, report_dir)
-    renderer = Renderer()
-    back = _link(out_file, report_dir)
-    for entry in loaded.entries:
-        write_atomic(report_dir / pages[entry.stem], renderer.student_page(student_view(entry.report), back))
-    data = class_data([(e.stem, e.report) for e in loaded.entries],
-                      lambda stem: _link(report_dir / pages[stem], out_file.parent))
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(out_file, renderer.class_page(data, loaded.skipped))
+    with _collector_paused():
+        loaded = load_reports(report_dir, stems)
+        if not loaded.entries:
+            return Site(None, 0, loaded.skipped)
+        pages = page_names([e.stem for e in loaded.entries], out_file, report_dir)
+        renderer = Renderer()
+        back = _link(out_file, report_dir)
+        for entry in loaded.entries:
+            write_atomic(report_dir / pages[entry.stem], renderer.student_page(student_view(entry.report), back))
+        data = class_data([(e.stem, e.report) for e in loaded.entries],
+                          lambda stem: _link(report_dir / pages[stem], out_file.parent))
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out_file, renderer.class_page(data, loaded.skipped))
     return Site(out_file, len(loaded.entries), loaded.skipped)
+
+
+@contextmanager
+def _collector_paused():
+    """No cyclic garbage collection while the build runs: with thousands of reports in memory each
+    collection walks them all, which took a third of the time; nothing built here needs it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def page_names(stems: list[str], out_file: Path, report_dir: Path) -> dict[str, str]:

@@ -10,6 +10,17 @@ MARKS = {"passed": "ok", "failed": "FAIL", "error": "ERR", "timeout": "TIME"}
 
 
 @dataclass(frozen=True)
+class TestRow:
+    """One line of the tests table, as `grader check` prints it."""
+
+    mark: str
+    status: str
+    id: str
+    score: str
+    message: str
+
+
+@dataclass(frozen=True)
 class HintLine:
     """A hint under its test: "hint", "also possible" or "warning", its code, the evidence, its words."""
 
@@ -32,6 +43,7 @@ class StudentView:
     """The student page's content."""
 
     report: Report
+    rows: tuple[TestRow, ...]
     stubs: tuple[str, ...]  # functions whose every hint says the template's stub is still there
     hinted: tuple[HintedTest, ...]
     passed: int
@@ -64,6 +76,7 @@ def student_view(report: Report) -> StudentView:
     public_only = bool(report.tests) and all(t.visibility == "public" for t in report.tests)
     return StudentView(
         report=report,
+        rows=tuple(TestRow(mark(t), t.status, t.id, f"{t.score:g}/{t.max_score:g}", t.message) for t in report.tests),
         stubs=tuple(dict.fromkeys(t.function for t in stub_tests)),
         hinted=hinted,
         passed=sum(t.status == "passed" for t in report.tests),
