@@ -101,3 +101,13 @@ def test_building_the_cli_does_not_import_matplotlib():
     code = "import sys, grader.cli, grader.api; print('matplotlib' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert run.stdout.strip() == "False"
+
+
+def test_a_class_where_nothing_could_be_graded_still_gets_its_page(tmp_path):
+    write_reports(tmp_path, [make_report("a", status="error", message="syntax error: expected ':'"),
+                             make_report("b", status="error", message="the file is empty")])
+    page = build_site(tmp_path).class_page.read_text()
+    assert page.count("<svg") == 1  # the histogram; no function to draw a pass rate for
+    table = re.search(r'<table id="ungraded">(.*?)</table>', page, re.S)[1]
+    assert [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", table, re.S)] == [
+        "a", "syntax error: expected ':'", "b", "the file is empty"]
