@@ -16,6 +16,7 @@ from grader.evaluation.answers import compute_answers, load_public_answers
 from grader.evaluation.reference import find_solutions, load_reference, verify_reference
 from grader.exercises.base import Exercise
 from grader.grading import GRADER_FAILED, Grading, Plan, grade_source, grader_failure
+from grader.report.html import build_site
 from grader.report.model import Report
 from grader.report.summary import Summary
 from grader.report.write import write_atomic
@@ -186,4 +187,5 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
             pool.close()
             raise
     summary.write(out_dir)
+    build_site(out_dir, stems=names)  # index.html and a page beside each report
     return BatchSummary(summary, out_dir, launcher.name, pool.cpu_s)

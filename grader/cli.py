@@ -13,6 +13,7 @@ from rich.console import Console
 
 from grader import __version__, api
 from grader.errors import ExitCode, GraderError
+from grader.report.html.command import report_cmd
 from grader.report.model import Report
 from grader.report.progress import BatchProgress
 from grader.report.text import render_batch, render_check
@@ -161,6 +162,7 @@ def build_data_cmd(assignment: str, solutions: Path | None) -> None:
 from grader.cli_lms import export_cmd, gradescope, prairielearn  # noqa: E402 - the LMS commands' own module
 for _command in (export_cmd, gradescope, prairielearn):
     cli.add_command(_command)
+cli.add_command(report_cmd)
 
 
 def main() -> None:

@@ -67,4 +67,4 @@ def render_batch(stats: dict, out_dir: str, console: Console) -> None:
         f"{stats['students']}; "
         f"commonest hints: {escape(top)}"
     )
-    console.print(f"reports in {escape(out_dir)} (summary.csv, summary.json)")
+    console.print(f"reports in {escape(out_dir)} (summary.csv, summary.json, index.html)")

@@ -81,7 +81,8 @@ def test_grade_writes_reports_and_summaries(tmp_path):
     out = tmp_path / "out"
     run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out), "-j", "2")
     assert run.returncode == 0, run.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["ann.json", "bob.json", "cy.json", "summary.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["ann.html", "ann.json", "bob.html", "bob.json", "cy.html", "cy.json",
+                                                    "index.html", "summary.csv", "summary.json"]
     bob = Report.model_validate_json((out / "bob.json").read_text())
     assert bob.score == 80 and bob.hints[0].code == "jacobian.diagonal_only"
     assert {t.visibility for t in bob.tests} == {"public", "hidden"}

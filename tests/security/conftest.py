@@ -43,7 +43,7 @@ class Batch:
     reports: dict[str, Report]
     honest: tuple[str, ...]
     written: list[Path] = field(default_factory=list)  # everything in out but what the test seeded there
-    foreign: list[str] = field(default_factory=list)  # files in out that are neither reports nor summaries
+    foreign: list[str] = field(default_factory=list)  # files in out that are neither reports, summaries nor pages
 
     @property
     def attacker(self) -> Report:
@@ -126,8 +126,11 @@ def grade_batch(tmp_path):
         api.grade([folder], assignment="softmax_gradients", out_dir=out, jobs=2, limits=LIMITS, on_report=on_report)
         written = sorted(p for p in out.iterdir() if p.name not in (seed_out or {}))
         reports, foreign = {}, []
+        stems = {p.stem for p in written if p.suffix == ".json"}
         for path in written:
-            if path.name in ("summary.json", "summary.csv"):
+            if path.name in ("summary.json", "summary.csv", "index.html"):
+                continue
+            if path.suffix == ".html" and path.stem in stems:  # the student page beside a report
                 continue
             try:
                 report = Report.model_validate_json(path.read_text(encoding="utf-8"))

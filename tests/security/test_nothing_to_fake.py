@@ -194,7 +194,8 @@ os._exit(0)
 
 
 HONEST_NAMES = ("honest", "honest_2", "honest_3")  # graded beside and after the attacker, on both workers
-OUTPUT = sorted(["attacker.json", *(f"{name}.json" for name in HONEST_NAMES), "summary.csv", "summary.json"])
+OUTPUT = sorted([*(f"{name}.{kind}" for name in ("attacker", *HONEST_NAMES) for kind in ("json", "html")),
+                 "index.html", "summary.csv", "summary.json"])
 
 
 @pytest.mark.parametrize("attack", [
@@ -216,7 +217,7 @@ def test_a_submission_cannot_fake_its_score(attack, grade_batch, tmp_path, runne
     summary = json.loads((out / "summary.json").read_text())
     verdict(
         (attacker.score == 0, "the attacker scored " + ", ".join(f"{t.id} {t.score:g}" for t in attacker.tests if t.score)),
-        (summary["score"]["max"] == 100 and summary["students"] == len(OUTPUT) - 2, f"summary.json was changed: {summary['score']}"),
+        (summary["score"]["max"] == 100 and summary["students"] == len(HONEST_NAMES) + 1, f"summary.json was changed: {summary['score']}"),
         (not marker.exists(), "something the submission returned was unpickled in the grader"),
         (sorted(p.name for p in batch.written) == OUTPUT, f"the output folder holds {[p.name for p in batch.written]}"),
         *batch.invariants(secret),

@@ -1,0 +1,127 @@
+"""What the class page shows, computed from the reports alone: numbers, pass rates, misconceptions, rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
+
+from grader.report.model import HintSummary, Report, TestResult
+from grader.report.summary import Row, Summary
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    """One student of the class: the report's id, its page, score, and the most useful of its hints."""
+
+    student: str
+    href: str
+    status: str
+    score: float
+    max_score: float
+    top_hint: HintSummary | None
+    message: str  # why the submission could not be graded (status error)
+
+
+@dataclass(frozen=True)
+class PartRate:
+    """How many students pass every test of a function (or of one key of its result, as ``rnn_backward[W]``)."""
+
+    part: str
+    passed: int
+    total: int
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """One hint code across the class: where it was given, its words, and who got it."""
+
+    code: str
+    functions: tuple[str, ...]
+    message: str  # the commonest of its words
+    varies: bool  # the words differ between students (a generic hint names the function, the shape, ...)
+    students: tuple[StudentRow, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.students)
+
+
+@dataclass(frozen=True)
+class ClassData:
+    """The class page's content (CONTRACT.md's report fields only, so any folder of reports will do)."""
+
+    assignments: tuple[str, ...]
+    students: tuple[StudentRow, ...]  # by name
+    statistics: dict  # summary.json's numbers, computed the same way
+    parts: tuple[PartRate, ...]
+    misconceptions: tuple[Misconception, ...]  # commonest first
+
+    @property
+    def ungraded(self) -> tuple[StudentRow, ...]:
+        return tuple(s for s in self.students if s.status == "error")
+
+
+def part_of(test: TestResult) -> str:
+    """The unit of a pass rate: the function, or the function and key for per-key tests."""
+    return f"{test.function}[{test.key}]" if test.key else test.function
+
+
+def class_data(reports: list[tuple[str, Report]], href: Callable[[str], str]) -> ClassData:
+    """Aggregate ``(stem, report)`` pairs; ``href(stem)`` is the link to a student's page."""
+    functions = list(dict.fromkeys(t.function for _, r in reports for t in r.tests))
+    summary = Summary(", ".join(sorted({r.assignment for _, r in reports})), functions)
+    students: list[StudentRow] = []
+    holders: dict[str, list[StudentRow]] = {}
+    where: dict[str, dict[str, None]] = {}
+    words: dict[str, Counter] = {}
+    for stem, report in reports:
+        row = Row.of(report)
+        summary.rows.append(row)
+        mistakes = {code for _, code in row.hints}
+        student = StudentRow(report.student, href(stem), report.status, report.score, report.max_score,
+                             next((h for h in report.hints if h.code in mistakes), None), report.message or "")
+        students.append(student)
+        for function, code in row.hints:
+            where.setdefault(code, {})[function] = None
+        for code in dict.fromkeys(code for _, code in row.hints):
+            holders.setdefault(code, []).append(student)
+        for hint in report.hints:
+            if hint.code in mistakes:
+                words.setdefault(hint.code, Counter())[hint.message] += 1
+    statistics = summary.statistics()
+    by_name = _by_name(students)
+    misconceptions = tuple(
+        Misconception(code, tuple(where[code]), _commonest(words.get(code)), len(words.get(code, ())) > 1,
+                      _by_name(holders[code]))
+        for code in statistics["hint_counts"]
+    )
+    return ClassData(tuple(sorted({r.assignment for _, r in reports})), by_name, statistics,
+                     _part_rates(reports), misconceptions)
+
+
+def _part_rates(reports: list[tuple[str, Report]]) -> tuple[PartRate, ...]:
+    """Each part's passing students, out of all (a submission that could not be graded passes nothing)."""
+    parts: dict[str, int] = {}
+    for _, report in reports:
+        passing: dict[str, bool] = {}
+        for test in report.tests:
+            part = part_of(test)
+            passing[part] = passing.get(part, True) and test.status == "passed"
+        for part, ok in passing.items():
+            parts[part] = parts.get(part, 0) + ok
+    return tuple(PartRate(part, n, len(reports)) for part, n in parts.items())
+
+
+def _by_name(rows: list[StudentRow]) -> tuple[StudentRow, ...]:
+    return tuple(sorted(rows, key=lambda s: (s.student.lower(), s.student, s.href)))
+
+
+def _commonest(messages: Counter | None) -> str:
+    if not messages:
+        return ""
+    return sorted(messages.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]

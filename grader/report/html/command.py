@@ -1,0 +1,36 @@
+"""``grader report REPORTDIR [-o FILE]``: the class page (and the student pages) from a folder of reports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from grader.errors import ExitCode
+
+
+@click.command("report")
+@click.argument("report_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=True, path_type=Path), default=None,
+              help="the class page to write (default: REPORTDIR/index.html)")
+def report_cmd(report_dir: Path, out_file: Path | None) -> None:
+    """Build the offline HTML class page from REPORTDIR's JSON reports, and a page beside each report."""
+    from grader.report.html import build_site
+
+    if out_file is not None and out_file.is_dir():
+        out_file = out_file / "index.html"
+    err = Console(stderr=True, highlight=False)
+    try:
+        site = build_site(report_dir, out_file=out_file)
+    except OSError as exc:
+        err.print(f"[red]error:[/red] cannot write the pages: {escape(str(exc))}")
+        sys.exit(ExitCode.USAGE_ERROR)
+    for name, why in site.skipped:
+        err.print(f"[yellow]warning:[/yellow] skipped {escape(name)}: {escape(why)}")
+    if not site.student_pages:
+        err.print(f"[red]error:[/red] no reports found in {escape(str(report_dir))}")
+        sys.exit(ExitCode.USAGE_ERROR)
+    click.echo(f"wrote {site.class_page} and {site.student_pages} student pages beside the reports")

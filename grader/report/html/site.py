@@ -1,0 +1,83 @@
+"""Writing the pages: the class page (``index.html``) and a page beside each JSON report."""
+
+from __future__ import annotations
+
+import gc
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from grader.report.html.classdata import class_data
+from grader.report.html.load import load_reports
+from grader.report.html.studentdata import student_view
+from grader.report.write import write_atomic
+
+
+@dataclass(frozen=True)
+class Site:
+    """What was written, and the files of the folder that were not read as reports."""
+
+    class_page: Path | None  # None when the folder holds no report (nothing is written then)
+    student_pages: int
+    skipped: list[tuple[str, str]]
+
+
+def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
+               stems: list[str] | None = None) -> Site:
+    """Read the reports in ``report_dir`` (only ``<stem>.json`` for ``stems``, when given) and write the pages.
+
+    Each student page is ``<stem>.html`` beside ``<stem>.json``; the class page is ``out_file``
+    (``report_dir/index.html`` by default), its links relative so that the folder can be moved or zipped.
+    Nothing is written when there is no report.
+    """
+    from grader.report.html.render import Renderer  # Jinja2 and matplotlib only when pages are built
+
+    report_dir = Path(report_dir)
+    out_file = Path(out_file) if out_file is not None else report_dir / "index.html"
+    with _collector_paused():
+        loaded = load_reports(report_dir, stems)
+        if not loaded.entries:
+            return Site(None, 0, loaded.skipped)
+        pages = page_names([e.stem for e in loaded.entries], out_file, report_dir)
+        renderer = Renderer()
+        back = _link(out_file, report_dir)
+        for entry in loaded.entries:
+            write_atomic(report_dir / pages[entry.stem], renderer.student_page(student_view(entry.report), back))
+        data = class_data([(e.stem, e.report) for e in loaded.entries],
+                          lambda stem: _link(report_dir / pages[stem], out_file.parent))
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out_file, renderer.class_page(data, loaded.skipped))
+    return Site(out_file, len(loaded.entries), loaded.skipped)
+
+
+@contextmanager
+def _collector_paused():
+    """No cyclic garbage collection while the build runs: with thousands of reports in memory each
+    collection walks them all, which took a third of the time; nothing built here needs it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def page_names(stems: list[str], out_file: Path, report_dir: Path) -> dict[str, str]:
+    """``<stem>.html`` for each report, unless that is the class page's own file."""
+    taken = os.path.normcase(os.path.abspath(out_file))
+    names = {}
+    for stem in stems:
+        name = f"{stem}.html"
+        if os.path.normcase(os.path.abspath(report_dir / name)) == taken:
+            name = f"{stem}.student.html"
+        names[stem] = name
+    return names
+
+
+def _link(target: Path, from_dir: Path) -> str:
+    """A relative URL from a page in ``from_dir`` to ``target``."""
+    relative = os.path.relpath(os.path.abspath(target), os.path.abspath(from_dir))
+    return quote(Path(relative).as_posix())
