@@ -106,6 +106,10 @@ def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...]
             for function, result in classroom_results(report).items():
                 _write(folder / f"{function}.json", (json.dumps(result, indent=2) + "\n").encode("utf-8"))
     click.echo(f"wrote {fmt} export of {len(reports)} report{'s' if len(reports) != 1 else ''} to {out}")
+    if loaded.skipped:  # the export is written, but it lacks someone: a CI job must not stay green
+        click.echo(f"{len(loaded.skipped)} file{'s' if len(loaded.skipped) != 1 else ''} skipped (see the warnings): "
+                   "the export is incomplete", err=True)
+        raise SystemExit(1)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -22,8 +22,10 @@ def _exact(candidate: np.ndarray, expected: np.ndarray, tol: Tolerance, error: f
     return c.ok and c.scaled_error <= 0.01 * error
 
 
-def _hint(code: str, n: int, **fields) -> Hint:
-    return Hint(code=code, message=generic_message(code, **fields), evidence=Evidence(matched_cases=n, of=n))
+def _hint(code: str, n: int, matched: int | None = None, **fields) -> Hint:
+    """A hint seen on ``matched`` of the check's ``n`` cases (all of them unless said)."""
+    return Hint(code=code, message=generic_message(code, **fields),
+                evidence=Evidence(matched_cases=n if matched is None else matched, of=n))
 
 
 def structural_hints(result: CheckResult, expected: list[np.ndarray], tol: Tolerance) -> list[Hint]:
@@ -36,7 +38,8 @@ def structural_hints(result: CheckResult, expected: list[np.ndarray], tol: Toler
         if all(_is_transpose(c.actual, e, tol) for c, e in zip(cases, expected)):
             return [_hint("generic.transposed", n, function=name)]
         first = shapes[0].comparison
-        return [_hint("generic.shape_mismatch", n, function=name, expected=first.expected_shape, got=first.actual_shape)]
+        return [_hint("generic.shape_mismatch", n, len(shapes), function=name, expected=first.expected_shape,
+                      got=first.actual_shape)]
     if any(c.comparison.verdict == "nonfinite" for c in cases):
         large = "large" in result.check.tags
         where = " (on scores of size 1e3: the small cases are fine)" if large and _right_where_finite(result) else ""

@@ -52,6 +52,12 @@ def canvas_csv(reports: list[Report], *, titles: dict[str, str] | None = None, c
     for report in reports:
         key = (report.submission.lms_id or "", report.student if not report.submission.lms_id else "")
         row = rows.setdefault(key, _student_cells(report, student_id_column))
+        if headers[report.assignment] in row:
+            warnings.append(f"{report.student}: more than one report for this student in {headers[report.assignment]!r}; "
+                            "the last one read is in the CSV")
+        if report.grader.answers != "reference":
+            warnings.append(f"{report.student}: a report of grader check (public tests only, out of "
+                            f"{report.max_score:g}), not of grader grade")
         if report.status == "error" and (report.message or "").startswith(GRADER_FAILED):
             warnings.append(f"{report.student}: the grader failed on this submission; its cell is left empty")
             row[headers[report.assignment]] = ""

@@ -62,3 +62,16 @@ def test_the_command_writes_the_csv_and_warns_on_stderr(report_dir, tmp_path):
     run = cli_run("export", str(report_dir), "--format", "canvas", "-o", str(out), "--canvas-assignment-id", "1",
                   "--canvas-assignment-id", "2")
     assert run.exit_code == 2 and "NAME=VALUE" in run.stderr
+
+
+def test_two_reports_of_one_student_and_a_check_report_are_said(lms_reports):
+    one = next(r for r in lms_reports.values() if r.submission.lms_id)
+    twin = one.model_copy(deep=True)
+    checked = one.model_copy(deep=True)
+    checked.student, checked.submission.lms_id = "someone_else", None
+    checked.grader.answers, checked.max_score = "public data", 33.0
+    export = canvas_csv([one, twin, checked])
+    assert any("more than one report" in w and one.student in w for w in export.warnings)
+    assert any("grader check" in w and "someone_else" in w for w in export.warnings)
+    quiet = canvas_csv([one])
+    assert not any("more than one" in w or "grader check" in w for w in quiet.warnings)

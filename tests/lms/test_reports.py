@@ -30,12 +30,12 @@ def test_an_empty_folder_is_an_error(tmp_path):
         load_reports(tmp_path)
 
 
-def test_the_command_carries_on_past_a_corrupt_report(report_dir, tmp_path):
+def test_the_command_carries_on_past_a_corrupt_report_and_says_the_export_is_incomplete(report_dir, tmp_path):
     (report_dir / "zed.json").write_bytes(b"\x00\xff not json")
     out = tmp_path / "grades.csv"
     run = cli_run("export", str(report_dir), "--format", "canvas", "-o", str(out))
-    assert run.exit_code == 0, run.stderr
-    assert "zed.json" in run.stderr and "skipped" in run.stderr
+    assert run.exit_code == 1, run.stderr  # written, but a CI job must not stay green with a student missing
+    assert "zed.json" in run.stderr and "skipped" in run.stderr and "incomplete" in run.stderr
     assert out.read_text().count("\n") == 1 + 1 + 4  # header, Points Possible, four students
 
 
