@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 import queue
 import select
@@ -48,6 +50,7 @@ class Job:
     chunks: tuple[tuple[str, str], ...]  # (file or cell name, code)
     mode: str  # "module": one failure stops the load; "cells": each chunk on its own
     calls: tuple[Call, ...]
+    preload: tuple[str, ...] = ()  # heavy modules the code imports: run it on a worker that has them loaded
 
     def frame(self, limits: Limits, processes: int | None = None, deadline_s: float | None = None) -> bytes:
         """The job's control frame: the calls and the limits, the same for a whole batch (the code goes apart).
@@ -104,9 +107,12 @@ class Launcher:
     def in_pid_namespace(self) -> bool:
         return self.name == "bwrap"
 
-    def command(self, control_fd: int) -> tuple[list[str], WorkerCgroup | None]:
-        """The command that starts one worker (talking on ``control_fd``), and the cgroup it will join (if any)."""
+    def command(self, control_fd: int, preload: tuple[str, ...] = ()) -> tuple[list[str], WorkerCgroup | None]:
+        """The command that starts one worker (talking on ``control_fd``, with ``preload`` imported),
+        and the cgroup it will join (if any)."""
         inner = [sys.executable, "-I", str(WORKER_SCRIPT), "--control-fd", str(control_fd)]
+        if preload:
+            inner += ["--preload", ",".join(preload)]
         if self.in_pid_namespace:
             inner.append("--pid-namespace")
         argv = bwrap.bwrap_argv(inner, self.sandbox, worker_dir=WORKER_SCRIPT.parent) if self.sandbox else inner
@@ -140,6 +146,21 @@ def worker_env(home: str) -> dict[str, str]:
     return env
 
 
+PRELOADS = {"scipy": ("scipy.special", "scipy.linalg")}  # package imported -> what its workers load first
+# (a worker with SciPy costs about three times as much to fork, so only submissions that import it get one)
+
+
+def preload_for(imports: set[str]) -> tuple[str, ...]:
+    """The modules to have loaded for code that imports ``imports`` (those that this Python has)."""
+    return tuple(m for package in sorted(imports) if package in PRELOADS and _installed(package)
+                 for m in PRELOADS[package])
+
+
+@functools.lru_cache(maxsize=None)
+def _installed(package: str) -> bool:
+    return importlib.util.find_spec(package) is not None
+
+
 class WorkerLost(Exception):
     """A worker died or stopped answering."""
 
@@ -147,10 +168,10 @@ class WorkerLost(Exception):
 class _Worker:
     """One fork-server process and its pipes."""
 
-    def __init__(self, launcher: Launcher) -> None:
+    def __init__(self, launcher: Launcher, preload: tuple[str, ...] = ()) -> None:
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        argv, self.cgroup = launcher.command(theirs.fileno())
+        argv, self.cgroup = launcher.command(theirs.fileno(), preload)
         try:
             self.proc = subprocess.Popen(
                 argv,
@@ -302,14 +323,22 @@ class WorkerPool:
         self.launcher = launcher
         self.limits = limits
         self.size = max(1, size)
-        self._idle: queue.Queue[_Worker | None] = queue.Queue()
+        self._idle: dict[tuple[str, ...], queue.Queue[_Worker | None]] = {}  # by the modules preloaded
         self._all: list[_Worker] = []
         self._closed = False
         self._frames: dict[int, tuple[tuple, bytes]] = {}
         self.cpu_s = 0.0  # CPU time the sandbox spent on the jobs run so far (as the workers measured it)
         self._lock = threading.Lock()
-        for _ in range(max(1, size)):
-            self._idle.put(None)  # started lazily, in the thread that first needs it
+
+    def _queue(self, preload: tuple[str, ...]) -> queue.Queue:
+        """The idle workers that have ``preload`` imported; ``size`` of them, each started when first needed."""
+        with self._lock:
+            idle = self._idle.get(preload)
+            if idle is None:
+                idle = self._idle[preload] = queue.Queue()
+                for _ in range(self.size):
+                    idle.put(None)
+            return idle
 
     def run(self, job: Job) -> SubmissionRun:
         """Run one job to its end: after a crash or a hung call, a fresh run goes on with the cases left.
@@ -338,20 +367,21 @@ class WorkerPool:
     def _attempt(self, job: Job, todo: dict[int, list[int]] | None, left: float) -> tuple[dict[str, Any], bytes]:
         """One run of the job on whichever worker is free: its exit summary and its raw results."""
         frame = self._frame(job) if todo is None else job.frame(self.limits, self._nproc(), deadline_s=left)
-        worker = self._idle.get()
+        idle = self._queue(job.preload)
+        worker = idle.get()
         try:
             if worker is None:
-                worker = self._start()
+                worker = self._start(job.preload)
             header, data = worker.request(frame, job.code(todo), left + REPLY_MARGIN_S)
         except (WorkerLost, OSError, ValueError) as exc:  # whatever went wrong, this worker is done for
             if worker is not None:
                 worker.kill()
                 self._forget(worker)
-            self._idle.put(None)
+            idle.put(None)
             return {"lost": str(exc), "timed_out": "in time" in str(exc)}, b""
         if worker.cgroup and not self.launcher.in_pid_namespace:
             worker.cgroup.kill_others({worker.proc.pid})  # outside a PID namespace, daemons can escape the session
-        self._idle.put(worker)
+        idle.put(worker)
         return header, data
 
     def _frame(self, job: Job) -> bytes:
@@ -368,12 +398,12 @@ class WorkerPool:
         """RLIMIT_NPROC counts every process of the user, so without cgroups it must leave room for every worker."""
         if self.launcher.cgroups is not None:
             return None
-        return (self.limits.processes + 8) * self.size
+        return (self.limits.processes + 8) * self.size * (1 + len(PRELOADS))
 
-    def _start(self) -> _Worker:
+    def _start(self, preload: tuple[str, ...]) -> _Worker:
         if self._closed:
             raise WorkerLost("the pool is closed")
-        worker = _Worker(self.launcher)
+        worker = _Worker(self.launcher, preload)
         self._all.append(worker)
         return worker
 

@@ -23,6 +23,7 @@ Imports only the standard library, NumPy, and ``protocol``, ``submission`` and `
 from __future__ import annotations
 
 import gc
+import importlib
 import mmap
 import os
 import select
@@ -52,6 +53,12 @@ def main(argv: list[str]) -> None:
     set_dumpable(False)  # no process of the same user may read or trace this one's memory
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission (daemons too) become ours, to be killed
     np.random.default_rng(0).standard_normal(4)  # warm NumPy's RNG before any fork
+    if "--preload" in argv:  # heavy modules the submissions of this worker import (SciPy)
+        for name in argv[argv.index("--preload") + 1].split(","):
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - then the submission imports it itself, or fails to
+                pass
     progress = memoryview(mmap.mmap(-1, mmap.PAGESIZE)).cast("Q")  # shared with each submission process
     _send(control, {"t": "ready", "pid": os.getpid(), "numpy": np.__version__})
     last: tuple[bytes, dict] = (b"", {})

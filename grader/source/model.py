@@ -19,6 +19,7 @@ class Source:
     mode: Literal["module", "cells"] = "module"
     notes: list[str] = field(default_factory=list)
     defined: set[str] = field(default_factory=set)
+    imports: set[str] = field(default_factory=set)  # top-level packages the code imports
     error: str | None = None  # set when the submission cannot be run at all
     error_code: str | None = None  # e.g. "generic.python2_syntax"
     error_detail: str = ""  # what the hint of error_code fills in

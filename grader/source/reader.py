@@ -9,7 +9,7 @@ from pathlib import Path
 
 from grader.source.model import Source
 from grader.source.notebook import NotebookError, read_cells
-from grader.source.syntax import StudentSyntaxError, defined_names, parse
+from grader.source.syntax import StudentSyntaxError, defined_names, imported_modules, parse
 
 MAX_BYTES = {"py": 2 * 1024 * 1024, "ipynb": 32 * 1024 * 1024}
 
@@ -91,6 +91,7 @@ def _load_module(text: str, name: str, source: Source) -> None:
     source.chunks = [(name, text)]
     source.lines[name] = text.splitlines()
     source.defined = defined_names(tree)
+    source.imports = imported_modules(tree)
     source.mode = "module"
 
 
@@ -114,5 +115,6 @@ def _load_notebook(text: str, source: Source) -> None:
         source.chunks.append((name, code))
         source.lines[name] = code.splitlines()
         source.defined |= defined_names(tree)
+        source.imports |= imported_modules(tree)
     if not source.chunks:
         _fail(source, "the notebook has no code cell that can be run")

@@ -143,3 +143,24 @@ def test_a_hang_on_one_case_times_out_that_case_only(grade_text, softmax_grading
     assert all(t.status == "timeout" and "K5-" in t.message for t in hit), [(t.id, t.message) for t in hit]
     assert all(t.status == "passed" for t in spared), [(t.id, t.message) for t in spared]
     assert points(report)["softmax_backward"] == max_points(report)["softmax_backward"]
+
+
+PRELOAD_PROBE = '''
+import sys
+SCIPY_WAS_LOADED = "scipy.special" in sys.modules  # before this file imports anything of SciPy
+{import_line}
+
+def softmax(z):
+    p = np.exp(z - np.max(z))
+    return p / p.sum() if SCIPY_WAS_LOADED else -p
+'''
+
+
+def test_a_submission_that_imports_scipy_runs_on_a_worker_that_has_it_loaded(grade_text):
+    from grader.sandbox.pool import preload_for
+
+    assert preload_for({"numpy", "scipy"}) == ("scipy.special", "scipy.linalg") and preload_for({"numpy"}) == ()
+    with_scipy = grade_text(BASE + PRELOAD_PROBE.format(import_line="from scipy.special import logsumexp"))
+    assert points(with_scipy)["softmax"] == max_points(with_scipy)["softmax"]
+    without = grade_text(BASE + PRELOAD_PROBE.format(import_line=""))  # the others fork a smaller worker
+    assert points(without)["softmax"] == 0

@@ -24,3 +24,10 @@ def test_the_check_in_a_cell_that_defines_functions_costs_nothing(grade_text):
     cells = SOLUTION.replace("def squared_loss_grad(", "from grader import check\ncheck()\n\n\ndef squared_loss_grad(", 1)
     report = grade_text(to_notebook(cells), "ref.ipynb")
     assert report.score == 100 and report.notes == []
+
+
+def test_a_cell_that_uses_the_checks_result_runs_while_graded(grade_text):
+    # the README shows `check().passed` and `.report`: a student's cell using them must not fail in the sandbox
+    cell = "\n\n# %%\nresult = check('softmax_jacobian')\nassert result.passed\nprint(result.report, repr(result))\n"
+    report = grade_text(to_notebook(SOLUTION + CHECK_CELLS + cell), "ref.ipynb")
+    assert report.score == 100 and report.notes == [], report.notes
