@@ -161,7 +161,7 @@ def gradescope_run(assignment: str | None, root: Path, solutions: Path | None, v
         results = gs.gradescope_results(outcome.report, hidden_visibility=visibility_hidden,
                                         graded_note=outcome.graded_note)
     else:
-        results = gs.failure_results("\n\n".join(p for p in (outcome.problem, outcome.graded_note) if p))
+        results = gs.failure_results(_student_words(outcome))
     _write(root / "results" / "results.json", (json.dumps(results, indent=2, ensure_ascii=False) + "\n").encode())
     _log(outcome, root / "results" / "results.json")  # Gradescope shows this output to instructors only
     sys.exit(ExitCode.USAGE_ERROR if outcome.grader_side else ExitCode.OK)
@@ -187,9 +187,11 @@ def prairielearn_run(assignment: str | None, root: Path, solutions: Path | None,
     if outcome.report is not None:
         results = pl.prairielearn_results(outcome.report, graded_note=outcome.graded_note)
     else:
-        results = pl.failure_results("\n\n".join(p for p in (outcome.problem, outcome.graded_note) if p))
+        results = pl.failure_results(_student_words(outcome))
     _write(root / "results" / "results.json", pl.encode(results))
     click.echo(f"wrote {root / 'results' / 'results.json'}: " + (outcome.graded_note or outcome.problem))
+    if outcome.grader_side:
+        click.echo(f"error: the grader is not set up: {outcome.problem}", err=True)
     sys.exit(ExitCode.USAGE_ERROR if outcome.grader_side else ExitCode.OK)
 
 
@@ -220,3 +222,15 @@ def _log(outcome: Outcome, results: Path) -> None:
                f"(sandbox: {report.grader.sandbox})" + (f": {report.message}" if report.message else ""))
     for test in report.tests:
         click.echo(f"  {test.status:7} {test.score:g}/{test.max_score:g}  {test.id}: {test.message}")
+
+
+NOT_SET_UP = ("the grader is not set up right for this assignment, so your submission was not graded "
+              "(this is not your mistake; the course staff can see why in the grader's log)")
+
+
+def _student_words(outcome) -> str:
+    """What a student is told when there is no report: the problem with their files, or that the grader is at fault
+    (the instructor's own words, such as which option to pass, go to the log only)."""
+    if outcome.grader_side:
+        return NOT_SET_UP
+    return "\n\n".join(p for p in (outcome.problem, outcome.graded_note) if p)
