@@ -1,11 +1,8 @@
-"""Notebooks to code cells: nbformat reads, nbconvert exports, IPython magics are dropped with a note."""
+"""Notebooks to code cells: nbformat reads, an nbconvert preprocessor drops IPython magics with a note."""
 
 from __future__ import annotations
 
 import re
-import secrets
-import warnings
-from functools import lru_cache
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
@@ -21,11 +18,16 @@ class NotebookError(Exception):
 
 
 class DropMagics(Preprocessor):
-    """Replace IPython magics and shell escapes with ``pass`` (keeping lines) and mark each code cell."""
+    """Replace IPython magics and shell escapes with ``pass``, keeping the lines where they are.
 
-    def __init__(self, marker: str, **kwargs) -> None:
+    What is left of each code cell is then Python as it stands: nbconvert's PythonExporter
+    would only join the cells (with markdown, prompts and outputs excluded, and no IPython
+    to transform magics), at the cost of a template rendering per notebook, so the cells are
+    taken as they are.
+    """
+
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.marker = marker
         self.notes: list[str] = []
 
     def preprocess_cell(self, cell, resources, index):
@@ -47,21 +49,8 @@ class DropMagics(Preprocessor):
                 indent = match.group(1) if match else ""
                 self.notes.append(f"{name}, line {i + 1}: IPython magic or shell command dropped: {line.strip()[:60]}")
                 lines[i] = f"{indent}pass"
-        cell.source = f"# {self.marker} {index + 1}\n" + "\n".join(lines)
+        cell.source = "\n".join(lines)
         return cell, resources
-
-
-@lru_cache(maxsize=1)
-def _exporter():
-    """One PythonExporter for the whole process (building its template is the slow part)."""
-    from nbconvert import PythonExporter
-
-    exporter = PythonExporter()
-    exporter.exclude_markdown = True
-    exporter.exclude_raw = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output = True
-    return exporter
 
 
 def read_cells(text: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -80,25 +69,14 @@ def read_cells(text: str) -> tuple[list[tuple[str, str]], list[str]]:
         nbformat.validate(nb)
     except nbformat.ValidationError:
         notes.append("the notebook does not follow the nbformat schema; its code cells were read anyway")
-    marker = "grader-cell-" + secrets.token_hex(8)
-    dropper = DropMagics(marker)
+    dropper = DropMagics()
     try:
         nb, _ = dropper.preprocess(nb, {})
-        with warnings.catch_warnings():  # "IPython is needed to transform IPython syntax": magics are gone already
-            warnings.simplefilter("ignore", UserWarning)
-            body, _ = _exporter().from_notebook_node(nb)
+        chunks = [(f"cell {index + 1}", cell.source.rstrip() + "\n")
+                  for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     except Exception as exc:  # noqa: BLE001 - a malformed cell must not crash the grader
         raise NotebookError(f"its cells could not be converted to code ({exc.__class__.__name__})") from None
-    return _split(body, marker), notes + dropper.notes
-
-
-def _split(body: str, marker: str) -> list[tuple[str, str]]:
-    chunks = []
-    parts = body.split(f"# {marker} ")
-    for part in parts[1:]:
-        number, _, code = part.partition("\n")
-        chunks.append((f"cell {number.strip()}", code.rstrip() + "\n"))
-    return chunks
+    return chunks, notes + dropper.notes
 
 
 def _why_unreadable(exc: Exception) -> str:
