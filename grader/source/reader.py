@@ -91,7 +91,7 @@ def _load_module(text: str, name: str, source: Source) -> None:
     source.chunks = [(name, text)]
     source.lines[name] = text.splitlines()
     source.defined = defined_names(tree)
-    source.imports = imported_modules(tree)
+    source.imports = imported_modules(text)
     source.mode = "module"
 
 
@@ -115,6 +115,6 @@ def _load_notebook(text: str, source: Source) -> None:
         source.chunks.append((name, code))
         source.lines[name] = code.splitlines()
         source.defined |= defined_names(tree)
-        source.imports |= imported_modules(tree)
+        source.imports |= imported_modules(code)
     if not source.chunks:
         _fail(source, "the notebook has no code cell that can be run")

@@ -110,3 +110,12 @@ def test_a_notebook_of_markdown_only_cannot_be_graded(tmp_path):
     path = tmp_path / "md.ipynb"
     path.write_text(_nb("#md nothing here"))
     assert "no code cell" in read_submission(path).error
+
+
+def test_the_packages_a_submission_imports_are_read_from_its_text(tmp_path):
+    from grader.source import read_submission
+
+    path = tmp_path / "s.py"
+    path.write_text("import numpy as np\nfrom scipy.special import logsumexp\nimport os, sys.path\n\n"
+                    "def f():\n    from math import exp\n    return 'import json'\n")
+    assert read_submission(path).imports == {"numpy", "scipy", "os", "sys", "math"}
