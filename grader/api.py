@@ -64,7 +64,8 @@ def _resolve(assignment: str | None, source: Source | None) -> Exercise:
         guessed = next((exercises.EXERCISES[p] for p in reversed(Path(source.path).with_suffix("").parts)
                         if p in exercises.EXERCISES), None)
     if guessed is None:
-        raise GraderError("cannot tell the assignment from the submission; pass -a NAME "
+        unreadable = f" ({source.error})" if source is not None and source.error else ""
+        raise GraderError(f"cannot tell the assignment from the submission{unreadable}; pass -a NAME "
                           f"(one of {', '.join(sorted(exercises.EXERCISES))})")
     return guessed
 

@@ -65,7 +65,7 @@ def canvas_csv(reports: list[Report], *, titles: dict[str, str] | None = None, c
             row[headers[report.assignment]] = f"{report.score:g}"
     missing = [r.student for r in reports if not r.submission.lms_id]
     anonymous = [r.student for r in reports if (r.submission.lms_id or "").startswith("anon_")]
-    if missing:
+    if missing and not student_id_column:  # with SIS ids written, Canvas matches by those instead
         warnings.append(
             f"{len(missing)} of {len(reports)} reports have no Canvas user id (grade Canvas's \"Download Submissions\" "
             f"zip to get them): their ID cell is empty and Canvas must match them by the other columns: "

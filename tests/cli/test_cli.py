@@ -183,6 +183,14 @@ def test_a_file_that_does_not_parse_is_told_by_its_name_and_gets_its_syntax_erro
     assert run.returncode == 2 and "line 1: syntax error" in run.stdout and "cannot tell" not in run.stderr
 
 
+def test_a_file_that_does_not_parse_nor_tell_its_assignment_still_gets_its_syntax_error(tmp_path):
+    path = tmp_path / "homework.py"
+    path.write_text("def softmax(z)\n    return z\n")
+    run = grader("check", str(path))
+    said = " ".join(run.stderr.split())  # the terminal may wrap the line
+    assert run.returncode == 2 and "cannot tell" in said and "line 1: syntax error" in said
+
+
 def test_a_batch_without_a_name_is_told_by_the_first_submission_that_parses(tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()

@@ -48,6 +48,7 @@ def test_options_title_sis_column_no_points_row_and_grader_failures(lms_reports)
     assert by_name["lou"][-1] == ""  # the grader failed: the cell is left empty, so Canvas keeps what it had
     assert by_name["anon_x7k2q"][1] == ""  # an anonymous id is no Canvas user id
     assert any("grader failed" in w for w in export.warnings) and any("anonymous" in w for w in export.warnings)
+    assert not any("no Canvas user id" in w for w in export.warnings)  # the SIS ids are written: Canvas matches by them
 
 
 def test_the_command_writes_the_csv_and_warns_on_stderr(report_dir, tmp_path):
