@@ -149,6 +149,7 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
     jobs = jobs or os.cpu_count() or 1
 
     stop = threading.Event()
+    regraded: set[str] = set()  # the reports written by this run (the others' pages need not be built again)
     if on_start:
         on_start(len(found))
 
@@ -161,6 +162,8 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
         path = out_dir / f"{name}.json"
         report = None if force else _reusable(path, source, exercise)
         reused = report is not None
+        if not reused:
+            regraded.add(name)
         if report is None:
             if submission.note:
                 source.notes.insert(0, submission.note)
@@ -188,5 +191,5 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
             pool.close()
             raise
     summary.write(out_dir)
-    build_site(out_dir, stems=names)  # index.html and a page beside each report
+    build_site(out_dir, stems=names, unchanged=set(names) - regraded)  # index.html and a page beside each report
     return BatchSummary(summary, out_dir, launcher.name, pool.cpu_s)

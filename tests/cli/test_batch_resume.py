@@ -30,6 +30,8 @@ def test_a_rerun_skips_up_to_date_reports_and_force_regrades(tmp_path):
     subs, out = _batch(tmp_path / "subs", 3), tmp_path / "out"
     assert grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("s[0-9]*.json")}
+    for page in ("s00.html", "s01.html"):  # marked, to tell a page built again from one left as it was
+        (out / page).write_text((out / page).read_text() + "<!-- from the first run -->")
     (subs / "s01.py").write_text(BASE + MISTAKE)  # one student resubmits
     run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
     assert run.returncode == 0 and "2 up to date" in run.stderr
@@ -37,10 +39,13 @@ def test_a_rerun_skips_up_to_date_reports_and_force_regrades(tmp_path):
     assert after["s00.json"] == stamps["s00.json"] and after["s02.json"] == stamps["s02.json"]
     assert after["s01.json"] != stamps["s01.json"]
     assert Report.model_validate_json((out / "s01.json").read_text()).score == 80
+    assert "from the first run" in (out / "s00.html").read_text()  # its report was reused: so was its page
+    assert "from the first run" not in (out / "s01.html").read_text() and "80" in (out / "s01.html").read_text()
     assert json.loads((out / "summary.json").read_text())["score"]["mean"] == round((100 + 80 + 100) / 3, 4)
     run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out), "--force")
     assert "0 up to date" in run.stderr
     assert all(p.stat().st_mtime_ns != after[p.name] for p in out.glob("s[0-9]*.json"))
+    assert "from the first run" not in (out / "s00.html").read_text()
 
 
 def _left_behind(grader_pid: int) -> list[str]:

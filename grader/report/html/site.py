@@ -25,8 +25,10 @@ class Site:
 
 
 def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
-               stems: list[str] | None = None) -> Site:
+               stems: list[str] | None = None, unchanged: set[str] = frozenset()) -> Site:
     """Read the reports in ``report_dir`` (only ``<stem>.json`` for ``stems``, when given) and write the pages.
+
+    The page of a stem in ``unchanged`` (a report reused by a rerun) is left as it is when it exists.
 
     Each student page is ``<stem>.html`` beside ``<stem>.json``; the class page is ``out_file``
     (``report_dir/index.html`` by default), its links relative so that the folder can be moved or zipped.
@@ -44,7 +46,10 @@ def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
         renderer = Renderer()
         back = _link(out_file, report_dir)
         for entry in loaded.entries:
-            write_atomic(report_dir / pages[entry.stem], renderer.student_page(student_view(entry.report), back))
+            page = report_dir / pages[entry.stem]
+            if entry.stem in unchanged and page.exists():
+                continue
+            write_atomic(page, renderer.student_page(student_view(entry.report), back))
         data = class_data([(e.stem, e.report) for e in loaded.entries],
                           lambda stem: _link(report_dir / pages[stem], out_file.parent))
         out_file.parent.mkdir(parents=True, exist_ok=True)
