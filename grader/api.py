@@ -37,6 +37,7 @@ class BatchSummary:
     out_dir: Path
     sandbox: str
     sandbox_cpu_s: float = 0.0  # CPU time spent in the sandbox, all workers together
+    pages_problem: str = ""  # why index.html and the student pages could not be built, if they could not
 
     @property
     def statistics(self) -> dict:
@@ -191,5 +192,9 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
             pool.close()
             raise
     summary.write(out_dir)
-    build_site(out_dir, stems=names, unchanged=set(names) - regraded)  # index.html and a page beside each report
-    return BatchSummary(summary, out_dir, launcher.name, pool.cpu_s)
+    try:
+        build_site(out_dir, stems=names, unchanged=set(names) - regraded)  # index.html and a page beside each report
+        problem = ""
+    except Exception as exc:  # noqa: BLE001 - the reports are written: a bug in the pages must not lose the batch
+        problem = f"the HTML pages could not be built ({type(exc).__name__}: {str(exc)[:200]}); the reports are whole"
+    return BatchSummary(summary, out_dir, launcher.name, pool.cpu_s, problem)

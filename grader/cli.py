@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from grader import __version__, api
 from grader.errors import ExitCode, GraderError
@@ -84,6 +85,8 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
                                    "run the same command again to finish the batch")
         sys.exit(130)
     render_batch(batch.statistics, str(out_dir), Console(highlight=False))
+    if batch.pages_problem:
+        Console(stderr=True, highlight=False).print(f"[yellow]warning:[/yellow] {escape(batch.pages_problem)}")
 
 
 def _interrupt(signum, frame) -> None:

@@ -58,3 +58,19 @@ def test_the_console_command_has_report(tmp_path):
                          cwd=ROOT, timeout=120)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "ann.html").is_file() and (tmp_path / "index.html").is_file()
+
+
+def test_a_failure_to_build_the_pages_loses_no_report(tmp_path, monkeypatch):
+    from grader import api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the pages")
+
+    monkeypatch.setattr(api, "build_site", broken)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ada.py").write_text((ROOT / "tests" / "fixtures" / "softmax_gradients" / "right" / "vectorised.py").read_text())
+    batch = api.grade([subs], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=1)
+    assert "could not be built" in batch.pages_problem and "a bug in the pages" in batch.pages_problem
+    assert (tmp_path / "out" / "ada.json").exists() and (tmp_path / "out" / "summary.json").exists()
+    assert batch.statistics["graded"] == 1
