@@ -74,6 +74,7 @@ class SubmissionRun:
 
 
 MAX_ATTEMPTS = 12  # jobs started for one submission: the first, then one after each crash or hang
+MAX_CALL_FAILURES = 2  # crashes or hangs in one function before the rest of its cases are skipped
 
 
 class Transcript:
@@ -214,9 +215,6 @@ class Transcript:
         return todo
 
 
-MAX_CALL_FAILURES = 2
-
-
 def _own_blobs(span: Any, blobs: list[bytes]) -> list[bytes]:
     """The blobs of one case's entry: ``[start, count]`` within its record's (none when malformed)."""
     if (isinstance(span, list) and len(span) == 2 and all(isinstance(n, int) and not isinstance(n, bool) for n in span)
@@ -231,13 +229,6 @@ def _running_sum(counts: list[int]) -> list[int]:
         out.append(total)
         total += n
     return out
-
-
-def parse_run(stream: bytes, calls: dict[str, int], exit_info: dict[str, Any]) -> SubmissionRun:
-    """One run's raw record stream and exit summary, as a SubmissionRun (no fresh run after a crash)."""
-    transcript = Transcript(calls)
-    transcript.add(stream, exit_info)
-    return transcript.finish()
 
 
 def _why_incomplete(exit_info: dict[str, Any], loaded: bool, garbled: bool) -> tuple[RunStatus, str]:
