@@ -81,8 +81,8 @@ def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...]
         _fail(str(exc))
     if reportdir.is_dir() and out.resolve() == reportdir.resolve():
         _fail(f"-o {out} is the folder of the reports: the export would overwrite them")
-    for warning in loaded.skipped:
-        _warn(warning)
+    for name, why in loaded.skipped:
+        _warn(f"{name}: skipped, {why}")
     reports = [report for _, report in loaded.reports]
     if fmt == "canvas":
         assignments = list(dict.fromkeys(r.assignment for r in reports))

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+from grader.report import check_words as words
 from grader.report.model import Hint, Report, TestResult
 
 
 def hint_text(hint: Hint, first: bool = True) -> str:
     """'hint jacobian.diagonal_only (your output matches it on 5 of 5 cases): Only the diagonal ...'."""
-    label = "warning" if hint.warning else ("hint" if first else "also possible")
-    evidence = ""
-    if hint.evidence and not hint.warning:
-        evidence = f" (your output matches it on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
-    return f"{label} {hint.code}{evidence}: {hint.message}"
+    return f"{words.hint_label(0 if first else 1, hint)} {hint.code}{words.evidence(hint)}: {hint.message}"
 
 
 def describe_test(test: TestResult) -> str:

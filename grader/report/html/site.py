@@ -10,8 +10,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from grader.report.html.classdata import class_data
-from grader.report.html.load import load_reports
-from grader.report.html.studentdata import student_view
+from grader.report.folder import load_reports
+from grader.report.html.studentdata import page_view
 from grader.report.write import write_atomic
 
 
@@ -49,7 +49,7 @@ def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
             page = report_dir / pages[entry.stem]
             if entry.stem in unchanged and page.exists():
                 continue
-            write_atomic(page, renderer.student_page(student_view(entry.report), back))
+            write_atomic(page, renderer.student_page(page_view(entry.report), back))
         data = class_data([(e.stem, e.report) for e in loaded.entries],
                           lambda stem: _link(report_dir / pages[stem], out_file.parent))
         out_file.parent.mkdir(parents=True, exist_ok=True)

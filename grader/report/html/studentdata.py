@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grader.report import check_words as words
 from grader.report.model import Hint, Report, TestResult
-
-MARKS = {"passed": "ok", "failed": "FAIL", "error": "ERR", "timeout": "TIME"}
-
 
 @dataclass(frozen=True)
 class TestRow:
@@ -50,23 +48,15 @@ class StudentView:
     tests_word: str  # "public tests" for a `grader check` report, as check says; "tests" otherwise
 
 
-def mark(test: TestResult) -> str:
-    """The status column of `grader check`."""
-    return MARKS.get(test.status, "ERR")
-
-
 def hint_line(hint: Hint, rank: int) -> HintLine:
     """One hint as `grader check` prints it (``rank`` 0 is the most likely)."""
-    label = "warning" if hint.warning else ("hint" if rank == 0 else "also possible")
-    evidence = ""
-    if hint.evidence and not hint.warning:
-        evidence = f"(your output matches it on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
-    return HintLine(label, hint.code, evidence, hint.message)
+    return HintLine(words.hint_label(rank, hint), hint.code, words.evidence(hint).strip(), hint.message)
 
 
-def student_view(report: Report) -> StudentView:
-    """Group the report's tests and hints as the terminal check does."""
-    stub_tests = [t for t in report.tests if [h.code for h in t.hints] == ["generic.not_implemented"]]
+def page_view(report: Report) -> StudentView:
+    """Group the report's tests and hints as the terminal check does (not to be confused with
+    ``grader.lms.student_view``, which redacts hidden tests)."""
+    stub_tests = words.stub_tests(report)
     stub_ids = {id(t) for t in stub_tests}
     hinted = tuple(
         HintedTest(t, tuple(hint_line(h, i) for i, h in enumerate(t.hints)))
@@ -76,7 +66,7 @@ def student_view(report: Report) -> StudentView:
     public_only = bool(report.tests) and all(t.visibility == "public" for t in report.tests)
     return StudentView(
         report=report,
-        rows=tuple(TestRow(mark(t), t.status, t.id, f"{t.score:g}/{t.max_score:g}", t.message) for t in report.tests),
+        rows=tuple(TestRow(words.mark(t), t.status, t.id, f"{t.score:g}/{t.max_score:g}", t.message) for t in report.tests),
         stubs=tuple(dict.fromkeys(t.function for t in stub_tests)),
         hinted=hinted,
         passed=sum(t.status == "passed" for t in report.tests),

@@ -1,4 +1,6 @@
-"""Reading a folder of reports: every ``<student>.json`` that is a valid report; the rest skipped, each named."""
+"""Reading reports back (a batch's ``OUTDIR/<student>.json``, or one report file): the rest skipped, each named.
+
+Used by the class page and by the LMS exports."""
 
 from __future__ import annotations
 
@@ -27,11 +29,19 @@ class Loaded:
     entries: list[Entry] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, why)
 
+    @property
+    def reports(self) -> list[tuple[str, Report]]:
+        """(stem, report) of each report read."""
+        return [(e.stem, e.report) for e in self.entries]
+
 
 def load_reports(folder: Path, stems: list[str] | None = None) -> Loaded:
-    """The reports in ``folder`` (only those named ``<stem>.json`` for ``stems``, when given)."""
+    """The reports in ``folder`` (only those named ``<stem>.json`` for ``stems``, when given), or the one report
+    file ``folder``."""
     folder = Path(folder)
-    if stems is None:
+    if folder.is_file():
+        paths = [folder]
+    elif stems is None:
         paths = sorted(p for p in folder.glob("*.json")
                        if p.name not in NOT_REPORTS and not p.name.startswith(".") and p.is_file())
     else:
