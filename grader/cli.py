@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
 from grader import __version__, api
 from grader.errors import ExitCode, GraderError
@@ -18,11 +17,7 @@ from grader.report.html.command import report_cmd
 from grader.report.model import Report
 from grader.report.progress import BatchProgress
 from grader.report.text import render_batch, render_check
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
-    sys.exit(ExitCode.USAGE_ERROR)
+from grader.terminal import fail, warn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,13 +35,13 @@ def cli() -> None:
 def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox: bool, unsafe_no_sandbox: bool) -> None:
     """Run the public tests on your submission PATH (.py or .ipynb), with hints."""
     if not path.exists() and not path.is_symlink():
-        _fail(f"{path} does not exist")
+        fail(f"{path} does not exist")
     try:
         launcher = api.default_launcher(require_sandbox=require_sandbox)
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
         report = api.check(path, assignment=assignment, launcher=launcher)
     except GraderError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:
@@ -70,7 +65,7 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
     """Grade every submission in PATHS into OUT: a JSON report each, summary.csv and summary.json."""
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
-        _fail(f"not found: {', '.join(missing)}")
+        fail(f"not found: {', '.join(missing)}")
     try:
         launcher = api.default_launcher(require_sandbox=require_sandbox)
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
@@ -79,14 +74,14 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
             batch = api.grade(list(paths), assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
                               launcher=launcher, force=force, on_start=progress.start, on_report=progress.advance)
     except GraderError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
         Console(stderr=True).print("[yellow]interrupted:[/yellow] the reports written so far are whole; "
                                    "run the same command again to finish the batch")
         sys.exit(130)
     render_batch(batch.statistics, str(out_dir), Console(highlight=False))
     if batch.pages_problem:
-        Console(stderr=True, highlight=False).print(f"[yellow]warning:[/yellow] {escape(batch.pages_problem)}")
+        warn(batch.pages_problem)
 
 
 def _interrupt(signum, frame) -> None:
@@ -103,7 +98,7 @@ def _warn_unsandboxed(launcher, unsafe_ok: bool = False) -> None:
             "(kill(-1) alone would stop every process): install bubblewrap, run as an unprivileged user, "
             "or pass --unsafe-no-sandbox"
         )
-    Console(stderr=True, highlight=False).print(f"[yellow]warning:[/yellow] {launcher.note}")
+    warn(launcher.note)
 
 
 @cli.command("schema")
@@ -137,7 +132,7 @@ def assign_cmd(solution: Path, out_dir: Path) -> None:
     try:
         py, ipynb = templates(solution.read_text(encoding="utf-8"))
     except MarkerError as exc:
-        _fail(f"{solution}: {exc}")
+        fail(f"{solution}: {exc}")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"{solution.stem}.py").write_text(py, encoding="utf-8")
     (out_dir / f"{solution.stem}.ipynb").write_text(ipynb, encoding="utf-8")
@@ -157,7 +152,7 @@ def build_data_cmd(assignment: str, solutions: Path | None) -> None:
         exercise = exercises.get(assignment)
         text = build_public_data(exercise, load_reference(exercise, find_solutions(solutions)))
     except (KeyError, GraderError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     data_path(exercise).write_text(text, encoding="utf-8")
     click.echo(f"wrote {data_path(exercise)}")
 

@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from grader.errors import ExitCode, GraderError
 from grader.lms import gradescope as gs
@@ -19,21 +17,9 @@ from grader.lms.classroom import classroom_results
 from grader.lms.junit import junit_xml
 from grader.lms.reports import load_reports
 from grader.report.write import write_atomic
+from grader.terminal import fail, warn
 
 FORMATS = ("canvas", "junit", "prairielearn", "classroom")
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-def _warn(message: str) -> None:
-    _stderr().print(f"[yellow]warning:[/yellow] {escape(message)}")
-
-
-def _fail(message: str) -> None:
-    _stderr().print(f"[red]error:[/red] {escape(message)}")
-    sys.exit(ExitCode.USAGE_ERROR)
 
 
 def _launcher(require_sandbox: bool, unsafe_no_sandbox: bool):
@@ -56,7 +42,7 @@ def _per_assignment(values: tuple[str, ...], assignments: list[str], option: str
         elif len(assignments) == 1 and len(values) == 1:
             out[assignments[0]] = value
         else:
-            _fail(f"{option} {value!r}: give NAME=VALUE with NAME one of {', '.join(assignments)}")
+            fail(f"{option} {value!r}: give NAME=VALUE with NAME one of {', '.join(assignments)}")
     return out
 
 
@@ -78,11 +64,11 @@ def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...]
     try:
         loaded = load_reports(reportdir)
     except GraderError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if reportdir.is_dir() and out.resolve() == reportdir.resolve():
-        _fail(f"-o {out} is the folder of the reports: the export would overwrite them")
+        fail(f"-o {out} is the folder of the reports: the export would overwrite them")
     for name, why in loaded.skipped:
-        _warn(f"{name}: skipped, {why}")
+        warn(f"{name}: skipped, {why}")
     reports = [report for _, report in loaded.reports]
     if fmt == "canvas":
         assignments = list(dict.fromkeys(r.assignment for r in reports))
@@ -90,7 +76,7 @@ def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...]
                             canvas_ids=_per_assignment(canvas_ids, assignments, "--canvas-assignment-id"),
                             student_id_column=canvas_student_ids, points_possible=not no_points_possible)
         for warning in export.warnings:
-            _warn(warning)
+            warn(warning)
         _write(out, export.text.encode("utf-8"))
     elif fmt == "junit":
         _write(out, junit_xml(reports))
@@ -139,7 +125,7 @@ def gradescope_bundle(assignment: str, out: Path, solutions: Path | None, visibi
         names = build_bundle(out, assignment=assignment, solutions=solutions, hidden_visibility=visibility_hidden,
                              unsafe_no_sandbox=unsafe_no_sandbox)
     except GraderError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"wrote {out}: {', '.join(names)}")
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
-from grader.errors import ExitCode
+from grader.terminal import fail, warn
 
 
 @click.command("report")
@@ -22,15 +19,12 @@ def report_cmd(report_dir: Path, out_file: Path | None) -> None:
 
     if out_file is not None and out_file.is_dir():
         out_file = out_file / "index.html"
-    err = Console(stderr=True, highlight=False)
     try:
         site = build_site(report_dir, out_file=out_file)
     except OSError as exc:
-        err.print(f"[red]error:[/red] cannot write the pages: {escape(str(exc))}")
-        sys.exit(ExitCode.USAGE_ERROR)
+        fail(f"cannot write the pages: {exc}")
     for name, why in site.skipped:
-        err.print(f"[yellow]warning:[/yellow] skipped {escape(name)}: {escape(why)}")
+        warn(f"skipped {name}: {why}")
     if not site.student_pages:
-        err.print(f"[red]error:[/red] no reports found in {escape(str(report_dir))}")
-        sys.exit(ExitCode.USAGE_ERROR)
+        fail(f"no reports found in {report_dir}")
     click.echo(f"wrote {site.class_page} and {site.student_pages} student pages beside the reports")
