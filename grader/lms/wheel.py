@@ -1,6 +1,6 @@
 """Pack the installed grader as a wheel (PEP 427), so that an autograder image installs it without building.
 
-The wheel holds the package's ``.py`` files and its data (``exercises/data/*.json``), never
+The wheel holds the package's ``.py`` files and its data (``exercises/data/*.json``, the HTML pages' templates), never
 caches, and the metadata of the installed distribution (its dependencies, its console script).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import grader
 from grader.errors import GraderError
 
-PACKAGE_SUFFIXES = {".py", ".json"}
+PACKAGE_SUFFIXES = {".py", ".json", ".html", ".css", ".js"}  # the code, the public answers, the pages' templates
 WHEEL_FILE = "Wheel-Version: 1.0\nGenerator: grader\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
 
 

@@ -88,6 +88,7 @@ def test_the_wheel_is_the_package_and_its_metadata_and_nothing_else(bundle, tmp_
     with zipfile.ZipFile(wheel) as zw:
         names = zw.namelist()
         assert "grader/cli_lms.py" in names and "grader/exercises/data/softmax_gradients.json" in names
+        assert "grader/report/html/templates/class.html" in names  # the pages' templates travel too
         assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or ".venv" in n or "solutions" in n]
         assert not [n for n in names if not (n.startswith("grader/") or n.startswith("grader-0.1.0.dist-info/"))]
         record = zw.read("grader-0.1.0.dist-info/RECORD").decode().splitlines()
