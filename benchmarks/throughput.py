@@ -70,7 +70,7 @@ def grade_batch(n: int, kind: str, assignment: str, jobs: int, work: Path) -> di
     batch = api.grade([subs], assignment=assignment, out_dir=out, jobs=jobs)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
-    parent = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    parent = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) + batch.grading_cpu_s
     shutil.rmtree(subs)
     shutil.rmtree(out)
     return {"wall": wall, "parent_cpu": parent, "sandbox_cpu": batch.sandbox_cpu_s, "sandbox": batch.sandbox,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -16,13 +17,14 @@ from grader.evaluation.answers import compute_answers, load_public_answers
 from grader.evaluation.reference import find_solutions, load_reference, verify_reference
 from grader.exercises.base import Exercise
 from grader.grading import GRADER_FAILED, Grading, Plan, grade_source, grader_failure
-from grader.report.html import build_site
+from grader.report.html.site import Pages
 from grader.report.model import Report
 from grader.report.summary import Summary
 from grader.report.write import write_atomic
 from grader.sandbox.isolation import choose_launcher
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Launcher, WorkerPool
+from grader.shards import Shards
 from grader.source import Source, read_submission
 from grader.submissions import collect, safe_name
 
@@ -38,6 +40,7 @@ class BatchSummary:
     sandbox: str
     sandbox_cpu_s: float = 0.0  # CPU time spent in the sandbox, all workers together
     pages_problem: str = ""  # why index.html and the student pages could not be built, if they could not
+    grading_cpu_s: float = 0.0  # CPU time of the grading processes (0 when it all ran in this one)
 
     @property
     def statistics(self) -> dict:
@@ -146,25 +149,22 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
     summary = Summary(exercise.name, [f.name for f in exercise.functions])
     taken: set[str] = set()
     names = [safe_name(s.student, taken) for s in found]  # one file name per submission, even for equal ids
-    lock = threading.Lock()
-    jobs = jobs or os.cpu_count() or 1
-
-    stop = threading.Event()
-    regraded: set[str] = set()  # the reports written by this run (the others' pages need not be built again)
+    jobs = min(jobs or os.cpu_count() or 1, len(found))
+    used = {"sandbox": 0.0, "grading": 0.0}
+    pages = _BatchPages(out_dir)
     if on_start:
         on_start(len(found))
 
-    def one(submission, name: str, pool: WorkerPool) -> None:
-        if stop.is_set():
-            return
+    def grade_one(index: int, pool: WorkerPool) -> dict:
+        """Grade (or reuse the report of) submission ``index``; what the batch keeps of it."""
+        started, sandbox_before = time.process_time(), pool.cpu_s
+        submission, name = found[index], names[index]
         source = _read(submission.path)
         if submission.display:
             source.path = submission.display
         path = out_dir / f"{name}.json"
         report = None if force else _reusable(path, source, exercise)
         reused = report is not None
-        if not reused:
-            regraded.add(name)
         if report is None:
             if submission.note:
                 source.notes.insert(0, submission.note)
@@ -173,28 +173,89 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
             except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
                 report = grader_failure(source, submission.student, grading, exc)
             report.submission.lms_id, report.submission.late = submission.lms_id, submission.late
-            if stop.is_set():  # interrupted while grading: no report, so the next run grades it again
-                return
-            write_atomic(path, report.model_dump_json(indent=2) + "\n")
-        with lock:
-            summary.add(report)
-            if on_report:
-                on_report(report, reused)
+            write_atomic(path, report.model_dump_json(indent=2) + "\n")  # an interrupt stops before: no report
+        answer = {"i": index, "report": report.model_dump_json(), "reused": reused}
+        try:  # the student's page beside the report (kept when the report was)
+            pages.here().student(name, report, keep=reused)
+        except Exception as exc:  # noqa: BLE001 - the report is written: a bug in the pages must not lose it
+            answer["page_problem"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        answer.update(sandbox_cpu_s=pool.cpu_s - sandbox_before, grading_cpu_s=time.process_time() - started)
+        return answer
 
-    with WorkerPool(jobs, launcher, limits) as pool, ThreadPoolExecutor(max_workers=jobs) as executor:
-        futures = [executor.submit(one, s, name, pool) for s, name in zip(found, names)]
-        try:
-            for future in futures:
-                future.result()
-        except BaseException:  # Ctrl-C, SIGTERM: stop cleanly, leaving only whole reports behind
-            stop.set()
-            executor.shutdown(wait=False, cancel_futures=True)
-            pool.close()
-            raise
+    def take(answer: dict) -> None:
+        """One submission done (in this process or a grading process): into the summary and the progress."""
+        index = answer["i"]
+        if "lost" in answer:  # its grading process died: a report that says so, graded again next run
+            source = _read(found[index].path)
+            report = grader_failure(source, found[index].student, grading, RuntimeError(answer["lost"]))
+            write_atomic(out_dir / f"{names[index]}.json", report.model_dump_json(indent=2) + "\n")
+            try:
+                pages.here().student(names[index], report)
+            except Exception as exc:  # noqa: BLE001
+                answer["page_problem"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        else:
+            report = Report.model_validate_json(answer["report"])
+        used["sandbox"] += answer.get("sandbox_cpu_s", 0.0)
+        if jobs > 1:  # the CPU time of other processes than this one
+            used["grading"] += answer.get("grading_cpu_s", 0.0)
+        summary.add(report)
+        pages.count(names[index], report, answer.get("page_problem"))
+        if on_report:
+            on_report(report, bool(answer.get("reused")))
+
+    if jobs == 1:  # here, in this process
+        with WorkerPool(1, launcher, limits) as pool:
+            for index in range(len(found)):
+                take(grade_one(index, pool))
+    else:  # in ``jobs`` grading processes, each with its own sandbox worker
+
+        @contextmanager
+        def start():
+            with WorkerPool(1, launcher, limits) as pool:
+                yield lambda index: grade_one(index, pool)
+
+        with Shards(jobs, start) as shards:
+            for answer in shards.map(list(range(len(found)))):
+                take(answer)
     summary.write(out_dir)
-    try:
-        build_site(out_dir, stems=names, unchanged=set(names) - regraded)  # index.html and a page beside each report
-        problem = ""
-    except Exception as exc:  # noqa: BLE001 - the reports are written: a bug in the pages must not lose the batch
-        problem = f"the HTML pages could not be built ({type(exc).__name__}: {str(exc)[:200]}); the reports are whole"
-    return BatchSummary(summary, out_dir, launcher.name, pool.cpu_s, problem)
+    return BatchSummary(summary, out_dir, launcher.name, used["sandbox"], pages.finish(), used["grading"])
+
+
+class _BatchPages:
+    """The batch's HTML: each student's page written where its report is graded (in whichever process),
+    the class page from every report, counted as they come, written at the end.
+
+    A failure to build them (a bug) is said in the batch's summary; the reports stand whatever happens.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.problem = ""
+        try:
+            self.classes: Pages | None = Pages(out_dir)
+        except Exception as exc:  # noqa: BLE001
+            self.classes, self.problem = None, f"{type(exc).__name__}: {str(exc)[:200]}"
+
+    def here(self) -> Pages:
+        """The pages of this process (a grading process has its own copy, forked)."""
+        if self.classes is None:
+            raise RuntimeError(self.problem)
+        return self.classes
+
+    def count(self, stem: str, report: Report, problem: str | None) -> None:
+        self.problem = self.problem or problem or ""
+        if self.classes is not None and not self.problem:
+            try:
+                self.classes.add(stem, report)
+            except Exception as exc:  # noqa: BLE001
+                self.problem = f"{type(exc).__name__}: {str(exc)[:200]}"
+
+    def finish(self) -> str:
+        """Write the class page; say why the pages could not all be built, if they could not ('' when they were)."""
+        if not self.problem and self.classes is not None:
+            try:
+                self.classes.write_class_page()
+            except Exception as exc:  # noqa: BLE001
+                self.problem = f"{type(exc).__name__}: {str(exc)[:200]}"
+        if self.problem:
+            return f"the HTML pages could not be built ({self.problem}); the reports are whole"
+        return ""

@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("pids", "memory")
 _counter = itertools.count()
+_OWNER = os.getpid()  # the grader's own process: its forked grading processes name their groups after it too
 
 
 def available() -> bool:
@@ -37,7 +38,7 @@ class WorkerCgroup:
 
     @classmethod
     def create(cls, pids_max: int, memory_mb: int) -> "WorkerCgroup":
-        group = cls(f"grader-{os.getpid()}-{next(_counter)}", pids_max, memory_mb)
+        group = cls(f"grader-{_OWNER}-{os.getpid()}-{next(_counter)}", pids_max, memory_mb)
         for controller in CONTROLLERS:
             (ROOT / controller / group.name).mkdir(exist_ok=True)
         (ROOT / "pids" / group.name / "pids.max").write_text(str(pids_max))

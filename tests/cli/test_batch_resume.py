@@ -11,6 +11,8 @@ import time
 
 from pathlib import Path
 
+import pytest
+
 from grader.report.model import Report
 from grader.sandbox import cgroups
 from tests.cli.test_cli import BASE, MISTAKE, grader
@@ -48,6 +50,18 @@ def test_a_rerun_skips_up_to_date_reports_and_force_regrades(tmp_path):
     assert "from the first run" not in (out / "s00.html").read_text()
 
 
+def _marked(mark: str) -> list[str]:
+    """Processes still running with ``mark`` in their environment (a grader's forks inherit it)."""
+    left = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and mark.encode() in (entry / "environ").read_bytes():
+                left.append(f"{entry.name}: {(entry / 'cmdline').read_bytes()[:80]!r}")
+        except OSError:
+            continue
+    return left
+
+
 def _left_behind(grader_pid: int) -> list[str]:
     """Processes still in the per-worker cgroups of a grader process (which are named after it)."""
     left = []
@@ -57,11 +71,13 @@ def _left_behind(grader_pid: int) -> list[str]:
     return left
 
 
-def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])  # in this process; in two forked grading processes
+def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(tmp_path, jobs):
     subs, out = _batch(tmp_path / "subs", 12, SLOW), tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    mark = f"GRADER_TEST_BATCH={os.getpid()}-{time.time_ns()}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), mark.split("=")[0]: mark.split("=")[1]}
     proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(subs), "-a", "softmax_gradients",
-                             "-o", str(out), "-j", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             "-o", str(out), "-j", jobs], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(out.glob("s[0-9]*.json"))) < 2:
         time.sleep(0.05)
@@ -73,6 +89,7 @@ def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(
     assert not list(out.glob(".*tmp")), "a half-written report was left behind"
     for path in written:
         Report.model_validate_json(path.read_text())
+    assert _marked(mark) == [], "a grading process outlived the batch"
     if cgroups.available():
         time.sleep(0.5)
         assert _left_behind(proc.pid) == [], "a worker outlived the batch"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from grader.cli import cli
@@ -60,17 +61,21 @@ def test_the_console_command_has_report(tmp_path):
     assert (tmp_path / "ann.html").is_file() and (tmp_path / "index.html").is_file()
 
 
-def test_a_failure_to_build_the_pages_loses_no_report(tmp_path, monkeypatch):
+@pytest.mark.parametrize("broken_part", ["student", "write_class_page"])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failure_to_build_the_pages_loses_no_report(tmp_path, monkeypatch, broken_part, jobs):
     from grader import api
+    from grader.report.html.site import Pages
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the pages")
 
-    monkeypatch.setattr(api, "build_site", broken)
+    monkeypatch.setattr(Pages, broken_part, broken)  # inherited by the grading processes, which are forks
     subs = tmp_path / "subs"
     subs.mkdir()
-    (subs / "ada.py").write_text((ROOT / "tests" / "fixtures" / "softmax_gradients" / "right" / "vectorised.py").read_text())
-    batch = api.grade([subs], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=1)
+    for name in ("ada", "bob"):
+        (subs / f"{name}.py").write_text((ROOT / "tests" / "fixtures" / "softmax_gradients" / "right" / "vectorised.py").read_text())
+    batch = api.grade([subs], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=jobs)
     assert "could not be built" in batch.pages_problem and "a bug in the pages" in batch.pages_problem
     assert (tmp_path / "out" / "ada.json").exists() and (tmp_path / "out" / "summary.json").exists()
-    assert batch.statistics["graded"] == 1
+    assert batch.statistics["graded"] == 2 and batch.statistics["score"]["mean"] == 100

@@ -73,48 +73,60 @@ def part_of(test: TestResult) -> str:
 
 def class_data(reports: list[tuple[str, Report]], href: Callable[[str], str]) -> ClassData:
     """Aggregate ``(stem, report)`` pairs; ``href(stem)`` is the link to a student's page."""
-    functions = list(dict.fromkeys(t.function for _, r in reports for t in r.tests))
-    summary = Summary(", ".join(sorted({r.assignment for _, r in reports})), functions)
-    students: list[StudentRow] = []
-    holders: dict[str, list[StudentRow]] = {}
-    where: dict[str, dict[str, None]] = {}
-    words: dict[str, Counter] = {}
+    builder = ClassBuilder(href)
     for stem, report in reports:
+        builder.add(stem, report)
+    return builder.finish()
+
+
+class ClassBuilder:
+    """The class page's content, gathered one report at a time (``grade`` adds each as it is written,
+    so the reports themselves need not be held or read back); ``href(stem)`` links a student's page."""
+
+    def __init__(self, href: Callable[[str], str]) -> None:
+        self.href = href
+        self.functions: dict[str, None] = {}
+        self.assignments: set[str] = set()
+        self.rows: list[Row] = []
+        self.students: list[StudentRow] = []
+        self.holders: dict[str, list[StudentRow]] = {}
+        self.where: dict[str, dict[str, None]] = {}
+        self.words: dict[str, Counter] = {}
+        self.parts: dict[str, int] = {}  # each part's passing students
+
+    def add(self, stem: str, report: Report) -> None:
+        self.functions.update(dict.fromkeys(t.function for t in report.tests))
+        self.assignments.add(report.assignment)
         row = Row.of(report)
-        summary.rows.append(row)
+        self.rows.append(row)
         mistakes = {code for _, code in row.hints}
-        student = StudentRow(report.student, href(stem), report.status, report.score, report.max_score,
+        student = StudentRow(report.student, self.href(stem), report.status, report.score, report.max_score,
                              next((h for h in report.hints if h.code in mistakes), None), report.message or "")
-        students.append(student)
+        self.students.append(student)
         for function, code in row.hints:
-            where.setdefault(code, {})[function] = None
+            self.where.setdefault(code, {})[function] = None
         for code in dict.fromkeys(code for _, code in row.hints):
-            holders.setdefault(code, []).append(student)
+            self.holders.setdefault(code, []).append(student)
         for hint in report.hints:
             if hint.code in mistakes:
-                words.setdefault(hint.code, Counter())[hint.message] += 1
-    statistics = summary.statistics()
-    by_name = _by_name(students)
-    misconceptions = tuple(
-        Misconception(code, tuple(where[code]), _commonest(words.get(code)), len(words.get(code, ())) > 1,
-                      _by_name(holders[code]))
-        for code in statistics["hint_counts"]
-    )
-    return ClassData(tuple(sorted({r.assignment for _, r in reports})), by_name, statistics,
-                     _part_rates(reports), misconceptions)
-
-
-def _part_rates(reports: list[tuple[str, Report]]) -> tuple[PartRate, ...]:
-    """Each part's passing students, out of all (a submission that could not be graded passes nothing)."""
-    parts: dict[str, int] = {}
-    for _, report in reports:
-        passing: dict[str, bool] = {}
+                self.words.setdefault(hint.code, Counter())[hint.message] += 1
+        passing: dict[str, bool] = {}  # a submission that could not be graded passes nothing
         for test in report.tests:
             part = part_of(test)
             passing[part] = passing.get(part, True) and test.status == "passed"
         for part, ok in passing.items():
-            parts[part] = parts.get(part, 0) + ok
-    return tuple(PartRate(part, n, len(reports)) for part, n in parts.items())
+            self.parts[part] = self.parts.get(part, 0) + ok
+
+    def finish(self) -> ClassData:
+        summary = Summary(", ".join(sorted(self.assignments)), list(self.functions), self.rows)
+        statistics = summary.statistics()
+        misconceptions = tuple(
+            Misconception(code, tuple(self.where[code]), _commonest(self.words.get(code)),
+                          len(self.words.get(code, ())) > 1, _by_name(self.holders[code]))
+            for code in statistics["hint_counts"]
+        )
+        parts = tuple(PartRate(part, n, len(self.rows)) for part, n in self.parts.items())
+        return ClassData(tuple(sorted(self.assignments)), _by_name(self.students), statistics, parts, misconceptions)
 
 
 def _by_name(rows: list[StudentRow]) -> tuple[StudentRow, ...]:

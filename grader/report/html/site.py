@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from grader.report.html.classdata import class_data
+from grader.report.html.classdata import ClassBuilder
 from grader.report.folder import load_reports
 from grader.report.html.studentdata import page_view
+from grader.report.model import Report
 from grader.report.write import write_atomic
 
 
@@ -34,27 +35,49 @@ def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
     (``report_dir/index.html`` by default), its links relative so that the folder can be moved or zipped.
     Nothing is written when there is no report.
     """
-    from grader.report.html.render import Renderer  # Jinja2 and matplotlib only when pages are built
-
-    report_dir = Path(report_dir)
-    out_file = Path(out_file) if out_file is not None else report_dir / "index.html"
     with _collector_paused():
-        loaded = load_reports(report_dir, stems)
+        loaded = load_reports(Path(report_dir), stems)
         if not loaded.entries:
             return Site(None, 0, loaded.skipped)
-        pages = page_names([e.stem for e in loaded.entries], out_file, report_dir)
-        renderer = Renderer()
-        back = _link(out_file, report_dir)
+        pages = Pages(report_dir, out_file)
         for entry in loaded.entries:
-            page = report_dir / pages[entry.stem]
-            if entry.stem in unchanged and page.exists():
-                continue
-            write_atomic(page, renderer.student_page(page_view(entry.report), back))
-        data = class_data([(e.stem, e.report) for e in loaded.entries],
-                          lambda stem: _link(report_dir / pages[stem], out_file.parent))
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(out_file, renderer.class_page(data, loaded.skipped))
-    return Site(out_file, len(loaded.entries), loaded.skipped)
+            pages.student(entry.stem, entry.report, keep=entry.stem in unchanged)
+            pages.add(entry.stem, entry.report)
+        pages.write_class_page(loaded.skipped)
+    return Site(pages.out_file, len(loaded.entries), loaded.skipped)
+
+
+class Pages:
+    """The pages of one folder of reports: each student's, written one at a time, and the class page,
+    from every report added (which need not be kept)."""
+
+    def __init__(self, report_dir: str | Path, out_file: str | Path | None = None) -> None:
+        from grader.report.html.render import Renderer  # Jinja2 and matplotlib only when pages are built
+
+        self.report_dir = Path(report_dir)
+        self.out_file = Path(out_file) if out_file is not None else self.report_dir / "index.html"
+        self.renderer = Renderer()
+        self.back = _link(self.out_file, self.report_dir)
+        self.classes = ClassBuilder(lambda stem: _link(self.report_dir / self.page_name(stem), self.out_file.parent))
+
+    def page_name(self, stem: str) -> str:
+        """``<stem>.html``, unless that is the class page's own file."""
+        return page_names([stem], self.out_file, self.report_dir)[stem]
+
+    def student(self, stem: str, report: Report, keep: bool = False) -> None:
+        """Write the page of ``<stem>.json``; when ``keep``, leave the one there (if any) as it is."""
+        page = self.report_dir / self.page_name(stem)
+        if keep and page.exists():
+            return
+        write_atomic(page, self.renderer.student_page(page_view(report), self.back))
+
+    def add(self, stem: str, report: Report) -> None:
+        """Count a report in the class page."""
+        self.classes.add(stem, report)
+
+    def write_class_page(self, skipped: list[tuple[str, str]] = ()) -> None:
+        self.out_file.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.out_file, self.renderer.class_page(self.classes.finish(), list(skipped)))
 
 
 @contextmanager

@@ -1,0 +1,212 @@
+"""Grading processes: a batch spread over forked copies of the grader, so that judging uses every core.
+
+Grading one submission on the grader's side (reading it, its sandbox run, judging, diagnosis,
+writing its report) is Python, under one GIL: in one process the batch would go no faster
+than one core can judge, however many sandbox workers ran. So ``grade -j N`` forks N
+*grading processes* once the batch's fixed part (the plan, the reference answers) is ready.
+Each has its own sandbox worker and grades the submissions it is handed, one at a time,
+and says what it wrote. They are the grader's own processes, trusted like it: the student's
+code still runs only in the sandbox, whose results reach them as plain numbers. Messages
+are JSON, each behind its length.
+
+A grading process that dies (a bug, the kernel's OOM killer) costs the submissions it held:
+they are reported as such, and a new process takes its place. Ctrl-C or SIGTERM reaches
+the parent, which stops them all (SIGTERM, then SIGKILL); each stops its sandbox worker on
+its way out, and dies with the parent should the parent itself be killed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import time
+from collections import deque
+from contextlib import AbstractContextManager
+from typing import Callable, Iterator
+
+Work = Callable[[int], dict]  # item -> what to send back (JSON-able)
+_LENGTH = struct.Struct("!Q")
+PREFETCH = 2  # items handed to each process ahead, so that none waits for the next
+STOP_S = 10.0  # how long a process is given to stop its worker after SIGTERM, before SIGKILL
+PR_SET_PDEATHSIG = 1
+
+
+class _Process:
+    """One grading process, as the parent sees it."""
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid, self.sock = pid, sock
+        self.held: list[int] = []  # items sent, not yet answered
+
+
+class Shards:
+    """``count`` forked grading processes; ``map`` hands them items and yields their answers.
+
+    ``start`` runs in each new process: a context manager that yields the function grading one
+    item there (it opens that process's sandbox worker, and closes it on the way out).
+    """
+
+    def __init__(self, count: int, start: Callable[[], AbstractContextManager[Work]]) -> None:
+        self.start = start
+        self.count = max(1, count)
+        self.processes: list[_Process] = []
+        self.restarts_left = 2 * self.count
+        self.parent = os.getpid()
+
+    def map(self, items: list[int]) -> Iterator[dict]:
+        """Each item's answer, in the order they finish; an item whose process died gets ``{"i", "lost"}``."""
+        todo = deque(items)
+        selector = selectors.DefaultSelector()
+        try:
+            for _ in range(min(self.count, len(items))):
+                self._spawn(selector)
+            for process in list(self.processes):
+                self._feed(process, todo)
+            while any(p.held for p in self.processes):
+                for key, _ in selector.select():
+                    process = key.data
+                    try:
+                        answer = _read(process.sock)
+                    except (OSError, ValueError) as exc:
+                        yield from self._lost(process, selector, todo, str(exc) or type(exc).__name__)
+                        continue
+                    if answer.get("i") in process.held:
+                        process.held.remove(answer["i"])
+                    yield answer
+                    self._feed(process, todo)
+        finally:
+            selector.close()
+
+    def _feed(self, process: _Process, todo: deque) -> None:
+        while todo and len(process.held) < PREFETCH:
+            item = todo.popleft()
+            process.held.append(item)
+            _write(process.sock, {"i": item})
+
+    def _lost(self, process: _Process, selector, todo: deque, why: str) -> Iterator[dict]:
+        """A process died: its items are lost; another takes its place while there is work."""
+        selector.unregister(process.sock)
+        process.sock.close()
+        self.processes.remove(process)
+        _reap(process.pid, signal.SIGKILL)
+        held, process.held = process.held, []
+        for item in held:
+            yield {"i": item, "lost": f"a grading process stopped ({why})"}
+        if todo and (self.restarts_left > 0 or not self.processes):
+            self.restarts_left -= 1
+            self._feed(self._spawn(selector), todo)
+
+    def _spawn(self, selector) -> _Process:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's coverage is not collected
+            parent.close()
+            for other in self.processes:
+                other.sock.close()
+            _serve(child, self.start, self.parent)
+        child.close()
+        process = _Process(pid, parent)
+        self.processes.append(process)
+        selector.register(parent, selectors.EVENT_READ, process)
+        return process
+
+    def close(self, interrupted: bool = False) -> None:
+        """Let every process finish and exit (hang up); when ``interrupted``, stop them at once."""
+        for process in self.processes:
+            if interrupted:
+                try:
+                    os.kill(process.pid, signal.SIGTERM)
+                except OSError:
+                    pass
+            process.sock.close()
+        for process in self.processes:
+            _reap(process.pid, None)
+        self.processes.clear()
+
+    def __enter__(self) -> "Shards":
+        return self
+
+    def __exit__(self, kind, *exc: object) -> None:
+        self.close(interrupted=kind is not None)
+
+
+def _reap(pid: int, first: signal.Signals | None) -> None:
+    """Wait for a grading process to end; SIGKILL it if it takes longer than STOP_S."""
+    if first is not None:
+        try:
+            os.kill(pid, first)
+        except OSError:
+            pass
+    deadline = time.monotonic() + STOP_S
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            deadline = float("inf")
+        time.sleep(0.005)
+
+
+def _serve(sock: socket.socket, start: Callable[[], AbstractContextManager[Work]], parent: int) -> None:
+    """The grading process: grade each item received until the parent hangs up or stops it."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        signal.signal(signal.SIGTERM, _stop)
+        _die_with_parent(parent)
+        with start() as work:
+            while True:
+                try:
+                    message = _read(sock)
+                except ValueError:  # the parent hung up
+                    break
+                _write(sock, work(int(message["i"])))
+    except BaseException:  # noqa: BLE001 - stopped, or a bug: the parent reports the items held
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _stop(signum, frame) -> None:
+    raise SystemExit(1)
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGTERM this process when the parent dies, however it dies (and stop now if it already has)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        raise SystemExit(1)
+
+
+def _write(sock: socket.socket, message: dict) -> None:
+    data = json.dumps(message, separators=(",", ":")).encode()
+    sock.sendall(_LENGTH.pack(len(data)) + data)
+
+
+def _read(sock: socket.socket) -> dict:
+    """One message; ValueError when the other side hung up."""
+    length = _LENGTH.unpack(_exactly(sock, _LENGTH.size))[0]
+    return json.loads(_exactly(sock, length))
+
+
+def _exactly(sock: socket.socket, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            raise ValueError("hung up")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
