@@ -6,9 +6,9 @@ Builds a batch of distinct submissions (right ones and ones
 with catalogued mistakes, each file different), grades it with ``grader.api.grade``,
 then runs the baseline: starting one ``python -c "import numpy"`` process per
 submission, ``-j`` at a time, which is the least any process-per-submission grader
-pays. Prints both, their ratio, the CPU time per submission of the grading process
+pays. Prints both, their ratio, the CPU time per submission of the grader (its own process and its grading processes)
 and of the sandbox (so that the figures mean something on a busy machine too), and
-the grader's peak memory.
+the grader's peak memory (its own process's, and the largest of its grading processes').
 """
 
 from __future__ import annotations
@@ -103,10 +103,12 @@ def main() -> None:
                       f"{r['wall'] / cold:6.3f} {r['parent_cpu'] * per:10.2f} {r['sandbox_cpu'] * per:11.2f} "
                       f"{os.cpu_count() / cpu:12.0f}  {r['graded']}/{r['errors']}")
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest, of all reaped
         print("ratio: the batch's wall time over the baseline's; grader ms and sandbox ms: CPU time per submission "
-              "of the grading process and of the sandboxed workers; cpu bound: the rate these CPU times allow on "
+              "of the grader (its own process and its grading processes) and of the sandboxed workers; cpu bound: the rate these CPU times allow on "
               f"{os.cpu_count()} cores when nothing else runs")
-        print(f"grader peak memory (max RSS of the grading process): {peak_mb:.0f} MB")
+        print(f"grader peak memory: {peak_mb:.0f} MB max RSS of the grader's own process, "
+              f"{child_mb:.0f} MB of the largest of its grading processes (one per -j, forked from it)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -29,8 +29,7 @@ def call_once(fn, case, params, returns: str, student_files: set[str],
     Whatever the student's code raises is part of the record, except ``passthrough``
     exceptions (the notebook's time limit and Ctrl-C), which propagate.
     """
-    args = [fresh(a) for a in case]
-    before = [fresh(a) for a in args]
+    args = [fresh(a) for a in case]  # ``case`` itself stays as it was: what a mutation is told against
     t0 = time.perf_counter()
     record: dict = {}
     blobs: list[bytes] = []
@@ -48,7 +47,7 @@ def call_once(fn, case, params, returns: str, student_files: set[str],
         record["error"] = error_summary(exc, student_files)
         blobs = []
     record["duration_s"] = time.perf_counter() - t0
-    record["mutated"] = [params[i] for i, (a, b) in enumerate(zip(args, before)) if not same(a, b)]
+    record["mutated"] = [params[i] for i, (a, b) in enumerate(zip(args, case)) if not same(a, b)]
     return record, blobs
 
 

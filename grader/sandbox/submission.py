@@ -14,6 +14,7 @@ import sys
 import time
 import types
 
+import calls
 import protocol
 from calls import Results, call_once, error_summary
 
@@ -175,6 +176,39 @@ def _run_calls(work: list, namespace: dict, out, progress: memoryview, student_f
                 results, flushed = Results(name, fi), time.perf_counter()
         if results.entries:
             out.write(results.frame())
+
+
+def warm_up(job: dict, progress: memoryview, rounds: int = 3) -> None:
+    """Run a job's call path a few times in the worker, on stand-ins of the grader's own (never student code).
+
+    CPython specialises its bytecode as it runs, writing into the code objects; done here, before
+    the fork, a submission process writes to (and so copies) fewer of the worker's pages.
+    """
+    work, offset = [], 0
+    for fi, call in enumerate(job.get("calls", [])):
+        if not call["returns"].startswith("numgrad:"):  # those call the function hundreds of times
+            work.append((fi, offset, _stand_in(call["returns"]), call, list(range(len(call["inputs"])))))
+        offset += len(call["inputs"])
+    for _ in range(rounds):
+        _run_calls(work, {}, _Discard(), progress, set())
+    progress[0] = 0
+
+
+def _stand_in(returns: str):
+    """A function of the grader's that returns what ``returns`` says: an array, a dict or a tuple of arrays."""
+    def array(*args):
+        return calls.fresh(args[0]) if args and isinstance(args[0], calls.np.ndarray) else calls.np.zeros(2)
+
+    if returns == "dict":
+        return lambda *args: {"a": array(*args), "b": array(*args)}
+    if returns == "tuple":
+        return lambda *args: (array(*args), array(*args))
+    return array
+
+
+class _Discard:
+    def write(self, data: bytes) -> int:
+        return len(data)
 
 
 def grader_stub() -> types.ModuleType:
