@@ -8,7 +8,7 @@ then runs the baseline: starting one ``python -c "import numpy"`` process per
 submission, ``-j`` at a time, which is the least any process-per-submission grader
 pays. Prints both, their ratio, the CPU time per submission of the grader (its own process and its grading processes)
 and of the sandbox (so that the figures mean something on a busy machine too), and
-the grader's peak memory (its own process's, and the largest of its grading processes').
+the grader's peak memory (its own process's, and the largest of the processes it started).
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def grade_batch(n: int, kind: str, assignment: str, jobs: int, work: Path) -> di
     shutil.rmtree(subs)
     shutil.rmtree(out)
     return {"wall": wall, "parent_cpu": parent, "sandbox_cpu": batch.sandbox_cpu_s, "sandbox": batch.sandbox,
-            "graded": batch.statistics["graded"], "errors": batch.statistics["errors"]}
+            "graded": batch.statistics["graded"], "errors": batch.statistics["errors"],
+            "faults": batch.sandbox_page_faults}
 
 
 def main() -> None:
@@ -93,22 +94,24 @@ def main() -> None:
         print(f"baseline: one `python -c 'import numpy'` per submission, {args.j} at a time: "
               f"{cold:.2f} s for {args.n}, {args.n / cold:.1f} submissions/s")
         print(f"{'batch':28} {'sandbox':8} {'wall s':>7} {'subs/s':>7} {'ratio':>6} "
-              f"{'grader ms':>10} {'sandbox ms':>11} {'cpu bound/s':>12}  graded/errors")
+              f"{'grader ms':>10} {'sandbox ms':>11} {'faults':>7} {'cpu bound/s':>12}  graded/errors")
         for assignment in assignments:
             for kind in kinds:
                 r = grade_batch(args.n, kind, assignment, args.j, work)
                 per = 1000 / args.n
                 cpu = (r["parent_cpu"] + r["sandbox_cpu"]) / args.n
                 print(f"{args.n} {kind:5} {assignment:17} {r['sandbox']:8} {r['wall']:7.2f} {args.n / r['wall']:7.1f} "
-                      f"{r['wall'] / cold:6.3f} {r['parent_cpu'] * per:10.2f} {r['sandbox_cpu'] * per:11.2f} "
+                      f"{r['wall'] / cold:6.3f} {r['parent_cpu'] * per:10.2f} {r['sandbox_cpu'] * per:11.2f} {r['faults'] / args.n:7.0f} "
                       f"{os.cpu_count() / cpu:12.0f}  {r['graded']}/{r['errors']}")
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest, of all reaped
+        child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest process it reaped
         print("ratio: the batch's wall time over the baseline's; grader ms and sandbox ms: CPU time per submission "
-              "of the grader (its own process and its grading processes) and of the sandboxed workers; cpu bound: the rate these CPU times allow on "
+              "of the grader (its own process and its grading processes) and of the sandboxed workers; faults: page faults "
+              "per submission in the sandbox (each page a submission process writes is copied or zeroed); cpu bound: the rate these CPU times allow on "
               f"{os.cpu_count()} cores when nothing else runs")
         print(f"grader peak memory: {peak_mb:.0f} MB max RSS of the grader's own process, "
-              f"{child_mb:.0f} MB of the largest of its grading processes (one per -j, forked from it)")
+              f"{child_mb:.0f} MB of the largest process it started and reaped (its grading processes, one per -j, "
+              "are the largest: the sandbox workers and the baseline's processes are smaller)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -20,7 +20,7 @@ from grader.grading import GRADER_FAILED, Grading, Plan, grade_source, grader_fa
 from grader.report.html.site import Pages
 from grader.report.model import Report
 from grader.report.summary import Summary
-from grader.report.write import write_atomic
+from grader.report.write import remove_leftovers, write_atomic
 from grader.sandbox.isolation import choose_launcher
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Launcher, WorkerPool
@@ -41,6 +41,7 @@ class BatchSummary:
     sandbox_cpu_s: float = 0.0  # CPU time spent in the sandbox, all workers together
     pages_problem: str = ""  # why index.html and the student pages could not be built, if they could not
     grading_cpu_s: float = 0.0  # CPU time of the grading processes (0 when it all ran in this one)
+    sandbox_page_faults: int = 0  # page faults of the submission processes, all together
 
     @property
     def statistics(self) -> dict:
@@ -146,56 +147,71 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
     launcher = launcher or default_launcher(limits)
     grading = prepare(exercise, solutions, limits, launcher)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out_dir)
     summary = Summary(exercise.name, [f.name for f in exercise.functions])
     taken: set[str] = set()
     names = [safe_name(s.student, taken) for s in found]  # one file name per submission, even for equal ids
     jobs = min(jobs or os.cpu_count() or 1, len(found))
-    used = {"sandbox": 0.0, "grading": 0.0}
+    used = {"sandbox": 0.0, "grading": 0.0, "page_faults": 0}
     pages = _BatchPages(out_dir)
     if on_start:
         on_start(len(found))
 
-    def grade_one(index: int, pool: WorkerPool) -> dict:
-        """Grade (or reuse the report of) submission ``index``; what the batch keeps of it."""
-        started, sandbox_before = time.process_time(), pool.cpu_s
-        submission, name = found[index], names[index]
+    def source_of(index: int) -> Source:
+        submission = found[index]
         source = _read(submission.path)
         if submission.display:
             source.path = submission.display
-        path = out_dir / f"{name}.json"
-        report = None if force else _reusable(path, source, exercise)
+        return source
+
+    def failed(index: int, source: Source, exc: BaseException) -> Report:
+        """The report of a submission the grader itself failed on (graded again next run)."""
+        report = grader_failure(source, found[index].student, grading, exc)
+        report.submission.lms_id, report.submission.late = found[index].lms_id, found[index].late
+        return report
+
+    def write(index: int, report: Report, answer: dict, reused: bool = False) -> None:
+        """The student's page, then the report (so that a report is never newer than its page)."""
+        try:
+            pages.here().student(names[index], report, keep=reused)
+        except Exception as exc:  # noqa: BLE001 - a bug in the pages must not lose the report
+            answer["page_problem"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        if not reused:  # an interrupt before this leaves no report: the next run grades it again
+            write_atomic(out_dir / f"{names[index]}.json", report.model_dump_json(indent=2) + "\n")
+
+    def grade_one(index: int, pool: WorkerPool) -> dict:
+        """Grade (or reuse the report of) submission ``index``; what the batch keeps of it."""
+        started, sandbox_before, faults_before = time.process_time(), pool.cpu_s, pool.page_faults
+        submission, source = found[index], source_of(index)
+        report = None if force else _reusable(out_dir / f"{names[index]}.json", source, exercise)
         reused = report is not None
         if report is None:
             if submission.note:
                 source.notes.insert(0, submission.note)
             try:
                 report = grade_source(source, submission.student, grading, pool)
+                report.submission.lms_id, report.submission.late = submission.lms_id, submission.late
             except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
-                report = grader_failure(source, submission.student, grading, exc)
-            report.submission.lms_id, report.submission.late = submission.lms_id, submission.late
-            write_atomic(path, report.model_dump_json(indent=2) + "\n")  # an interrupt stops before: no report
-        answer = {"i": index, "report": report.model_dump_json(), "reused": reused}
-        try:  # the student's page beside the report (kept when the report was)
-            pages.here().student(name, report, keep=reused)
-        except Exception as exc:  # noqa: BLE001 - the report is written: a bug in the pages must not lose it
-            answer["page_problem"] = f"{type(exc).__name__}: {str(exc)[:200]}"
-        answer.update(sandbox_cpu_s=pool.cpu_s - sandbox_before, grading_cpu_s=time.process_time() - started)
+                report = failed(index, source, exc)
+        answer = {"i": index, "reused": reused}
+        write(index, report, answer, reused)
+        answer.update(report=report.model_dump_json(), sandbox_cpu_s=pool.cpu_s - sandbox_before,
+                      page_faults=pool.page_faults - faults_before, grading_cpu_s=time.process_time() - started)
         return answer
 
     def take(answer: dict) -> None:
         """One submission done (in this process or a grading process): into the summary and the progress."""
         index = answer["i"]
         if "lost" in answer:  # its grading process died: a report that says so, graded again next run
-            source = _read(found[index].path)
-            report = grader_failure(source, found[index].student, grading, RuntimeError(answer["lost"]))
-            write_atomic(out_dir / f"{names[index]}.json", report.model_dump_json(indent=2) + "\n")
-            try:
-                pages.here().student(names[index], report)
-            except Exception as exc:  # noqa: BLE001
-                answer["page_problem"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            source = source_of(index)
+            if found[index].note:
+                source.notes.insert(0, found[index].note)
+            report = failed(index, source, RuntimeError(answer["lost"]))
+            write(index, report, answer)
         else:
             report = Report.model_validate_json(answer["report"])
         used["sandbox"] += answer.get("sandbox_cpu_s", 0.0)
+        used["page_faults"] += answer.get("page_faults", 0)
         if jobs > 1:  # the CPU time of other processes than this one
             used["grading"] += answer.get("grading_cpu_s", 0.0)
         summary.add(report)
@@ -211,14 +227,16 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
 
         @contextmanager
         def start():
-            with WorkerPool(1, launcher, limits) as pool:
+            with WorkerPool(1, launcher, limits, pools=jobs) as pool:
                 yield lambda index: grade_one(index, pool)
 
-        with Shards(jobs, start) as shards:
+        patience = 2 * limits.submission_s + 180  # a submission's two jobs, a worker's start, and margins
+        with Shards(jobs, start, patience_s=patience) as shards:
             for answer in shards.map(list(range(len(found)))):
                 take(answer)
     summary.write(out_dir)
-    return BatchSummary(summary, out_dir, launcher.name, used["sandbox"], pages.finish(), used["grading"])
+    return BatchSummary(summary, out_dir, launcher.name, used["sandbox"], pages.finish(), used["grading"],
+                        used["page_faults"])
 
 
 class _BatchPages:

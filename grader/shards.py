@@ -24,6 +24,7 @@ import selectors
 import signal
 import socket
 import struct
+import sys
 import time
 from collections import deque
 from contextlib import AbstractContextManager
@@ -32,8 +33,9 @@ from typing import Callable, Iterator
 Work = Callable[[int], dict]  # item -> what to send back (JSON-able)
 _LENGTH = struct.Struct("!Q")
 PREFETCH = 2  # items handed to each process ahead, so that none waits for the next
-STOP_S = 10.0  # how long a process is given to stop its worker after SIGTERM, before SIGKILL
+STOP_S = 15.0  # how long a process is given to stop its worker after SIGTERM (which takes up to 10 s), before SIGKILL
 PR_SET_PDEATHSIG = 1
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
 
 
 class _Process:
@@ -42,6 +44,7 @@ class _Process:
     def __init__(self, pid: int, sock: socket.socket) -> None:
         self.pid, self.sock = pid, sock
         self.held: list[int] = []  # items sent, not yet answered
+        self.since = time.monotonic()  # its last answer (or first item)
 
 
 class Shards:
@@ -51,8 +54,11 @@ class Shards:
     item there (it opens that process's sandbox worker, and closes it on the way out).
     """
 
-    def __init__(self, count: int, start: Callable[[], AbstractContextManager[Work]]) -> None:
+    def __init__(self, count: int, start: Callable[[], AbstractContextManager[Work]],
+                 patience_s: float = 600.0) -> None:
+        """``patience_s``: how long a process may hold items without answering before it is taken for stuck."""
         self.start = start
+        self.patience_s = patience_s
         self.count = max(1, count)
         self.processes: list[_Process] = []
         self.restarts_left = 2 * self.count
@@ -67,8 +73,8 @@ class Shards:
                 self._spawn(selector)
             for process in list(self.processes):
                 self._feed(process, todo)
-            while any(p.held for p in self.processes):
-                for key, _ in selector.select():
+            while any(p.held for p in self.processes) or (todo and self.processes):
+                for key, _ in selector.select(timeout=min(self.patience_s, 5.0)):
                     process = key.data
                     try:
                         answer = _read(process.sock)
@@ -77,16 +83,29 @@ class Shards:
                         continue
                     if answer.get("i") in process.held:
                         process.held.remove(answer["i"])
+                    process.since = time.monotonic()
                     yield answer
                     self._feed(process, todo)
+                for process in list(self.processes):
+                    if process.held and time.monotonic() - process.since > self.patience_s:
+                        _reap(process.pid, signal.SIGKILL)  # stuck (a bug): its items are lost, the batch goes on
+                        yield from self._lost(process, selector, todo, f"no answer in {self.patience_s:.0f} s")
+                    elif not process.held and todo:
+                        self._feed(process, todo)
         finally:
             selector.close()
 
     def _feed(self, process: _Process, todo: deque) -> None:
         while todo and len(process.held) < PREFETCH:
             item = todo.popleft()
+            try:
+                _write(process.sock, {"i": item})
+            except OSError:  # it died after its last answer: the item waits for another; its end is read next
+                todo.appendleft(item)
+                return
+            if not process.held:  # patience counts from its oldest unanswered item
+                process.since = time.monotonic()
             process.held.append(item)
-            _write(process.sock, {"i": item})
 
     def _lost(self, process: _Process, selector, todo: deque, why: str) -> Iterator[dict]:
         """A process died: its items are lost; another takes its place while there is work."""
@@ -97,22 +116,33 @@ class Shards:
         held, process.held = process.held, []
         for item in held:
             yield {"i": item, "lost": f"a grading process stopped ({why})"}
-        if todo and (self.restarts_left > 0 or not self.processes):
+        if todo and self.restarts_left > 0:
             self.restarts_left -= 1
             self._feed(self._spawn(selector), todo)
+        elif todo and not self.processes:  # they keep dying: the rest cannot be graded this run
+            while todo:
+                yield {"i": todo.popleft(), "lost": f"the grading processes kept stopping ({why})"}
 
     def _spawn(self, selector) -> _Process:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child's coverage is not collected
-            parent.close()
-            for other in self.processes:
-                other.sock.close()
-            _serve(child, self.start, self.parent)
-        child.close()
-        process = _Process(pid, parent)
-        self.processes.append(process)
-        selector.register(parent, selectors.EVENT_READ, process)
+        # Ctrl-C and SIGTERM wait until the child has its own handlers and the parent knows the child
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+        try:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child's coverage is not collected
+                try:
+                    parent.close()
+                    for other in self.processes:
+                        other.sock.close()
+                    _serve(child, self.start, self.parent)
+                finally:
+                    os._exit(1)
+            child.close()
+            process = _Process(pid, parent)
+            self.processes.append(process)
+            selector.register(parent, selectors.EVENT_READ, process)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
         return process
 
     def close(self, interrupted: bool = False) -> None:
@@ -160,8 +190,10 @@ def _serve(sock: socket.socket, start: Callable[[], AbstractContextManager[Work]
     """The grading process: grade each item received until the parent hangs up or stops it."""
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        signal.signal(signal.SIGINT, _ignore)  # Ctrl-C is the parent's to handle (SIG_IGN would pass to the sandbox)
         signal.signal(signal.SIGTERM, _stop)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # not the parent's progress bar, if it has one
         _die_with_parent(parent)
         with start() as work:
             while True:
@@ -178,6 +210,10 @@ def _serve(sock: socket.socket, start: Callable[[], AbstractContextManager[Work]
 
 def _stop(signum, frame) -> None:
     raise SystemExit(1)
+
+
+def _ignore(signum, frame) -> None:
+    pass
 
 
 def _die_with_parent(parent: int) -> None:

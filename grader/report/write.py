@@ -21,3 +21,16 @@ def write_atomic(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def remove_leftovers(folder: Path) -> list[str]:
+    """Remove the temporary files of writes that never finished (a process killed by SIGKILL mid-write)."""
+    removed = []
+    for path in Path(folder).glob(".*.tmp"):
+        if path.is_file() and not path.is_symlink() and path.name.count(".") >= 3:  # .<name>.<random>.tmp
+            try:
+                path.unlink()
+                removed.append(path.name)
+            except OSError:
+                pass
+    return removed

@@ -77,6 +77,8 @@ def fresh(value):
         return value.copy()
     if isinstance(value, dict):
         return {k: fresh(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(fresh(v) for v in value)
     return value
 
 
@@ -87,6 +89,8 @@ def same(a, b) -> bool:
             return type(a) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
         if isinstance(b, dict):
             return isinstance(a, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in b)
+        if isinstance(b, (list, tuple)):
+            return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
         return True
     except Exception:  # noqa: BLE001
         return False

@@ -18,7 +18,8 @@ from pathlib import Path
 ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("pids", "memory")
 _counter = itertools.count()
-_OWNER = os.getpid()  # the grader's own process: its forked grading processes name their groups after it too
+_OWNER = os.getpid()  # the process that imported this module, the grader's own: its forked grading processes
+# inherit the value, so every group of a batch is named after the grader (and a stale one is told by it)
 
 
 def available() -> bool:

@@ -70,6 +70,7 @@ class SubmissionRun:
     detail: str = ""
     elapsed_s: float = 0.0
     cpu_s: float = 0.0  # CPU time of the submission's processes and of the worker for it, as the worker measured
+    page_faults: int = 0  # minor page faults of the submission's processes (each a copied or zeroed page)
     loaded: bool = False  # the top-level code ran to its end (or, for notebooks, every cell was tried)
 
 
@@ -102,6 +103,7 @@ class Transcript:
         run = self.run
         run.elapsed_s += _number(exit_info.get("elapsed_s"))
         run.cpu_s += _number(exit_info.get("cpu_s")) + _number(exit_info.get("worker_cpu_s"))
+        run.page_faults += int(_number(exit_info.get("page_faults")))
         frames, clean = protocol.unpack_all(stream)
         loaded = done = False
         for header, blobs in frames:

@@ -170,9 +170,12 @@ class _Worker:
 
     def __init__(self, launcher: Launcher, preload: tuple[str, ...] = ()) -> None:
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
+        self.proc: subprocess.Popen | None = None
+        self.cgroup: WorkerCgroup | None = None
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        argv, self.cgroup = launcher.command(theirs.fileno(), preload)
+        self.buffer = b""
         try:
+            argv, self.cgroup = launcher.command(theirs.fileno(), preload)
             self.proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -184,14 +187,16 @@ class _Worker:
                 close_fds=True,
                 pass_fds=(theirs.fileno(),),
             )
-        finally:
             theirs.close()
-        self.buffer = b""
-        try:
             header, _ = self._next_control(time.monotonic() + STARTUP_S)
         except (WorkerLost, OSError) as exc:
             self.kill()
             raise WorkerLost(f"the worker did not start ({exc})") from None
+        except BaseException:  # stopped (Ctrl-C, SIGTERM) while starting: leave no process, group or folder
+            self.kill()
+            raise
+        finally:
+            theirs.close()
         if header.get("t") != "ready":
             self.kill()
             raise WorkerLost("the worker did not start")
@@ -289,14 +294,15 @@ class _Worker:
 
     def kill(self) -> None:
         """Kill the worker and its whole process group."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
         self.control.close()
         if self.cgroup:
             self.cgroup.remove()
@@ -319,15 +325,18 @@ def _drain(fd: int, data: bytearray) -> None:
 class WorkerPool:
     """A few fork-server workers; ``run`` grades one job on whichever is free. Thread-safe."""
 
-    def __init__(self, size: int, launcher: Launcher, limits: Limits) -> None:
+    def __init__(self, size: int, launcher: Launcher, limits: Limits, pools: int = 1) -> None:
+        """``pools``: how many pools like this one run at once (one per grading process of a batch)."""
         self.launcher = launcher
         self.limits = limits
         self.size = max(1, size)
+        self.pools = max(1, pools)
         self._idle: dict[tuple[str, ...], queue.Queue[_Worker | None]] = {}  # by the modules preloaded
         self._all: list[_Worker] = []
         self._closed = False
         self._frames: dict[int, tuple[tuple, bytes]] = {}
         self.cpu_s = 0.0  # CPU time the sandbox spent on the jobs run so far (as the workers measured it)
+        self.page_faults = 0  # and the page faults of their submission processes
         self._lock = threading.Lock()
 
     def _queue(self, preload: tuple[str, ...]) -> queue.Queue:
@@ -362,6 +371,7 @@ class WorkerPool:
         run = transcript.finish()
         with self._lock:
             self.cpu_s += run.cpu_s
+            self.page_faults += run.page_faults
         return run
 
     def _attempt(self, job: Job, todo: dict[int, list[int]] | None, left: float) -> tuple[dict[str, Any], bytes]:
@@ -398,7 +408,7 @@ class WorkerPool:
         """RLIMIT_NPROC counts every process of the user, so without cgroups it must leave room for every worker."""
         if self.launcher.cgroups is not None:
             return None
-        return (self.limits.processes + 8) * self.size * (1 + len(PRELOADS))
+        return (self.limits.processes + 8) * self.size * self.pools * (1 + len(PRELOADS))
 
     def _start(self, preload: tuple[str, ...]) -> _Worker:
         if self._closed:

@@ -73,7 +73,10 @@ def main(argv: list[str]) -> None:
         try:
             if raw != last[0]:  # a batch sends the same job again and again: decode it once
                 last = (raw, _decode_job(raw))
-                warm_up(last[1], progress)
+                try:
+                    warm_up(last[1], progress)
+                except Exception:  # noqa: BLE001 - only a saving: the job runs all the same
+                    progress[0] = 0
         except (protocol.ProtocolError, KeyError, TypeError, AttributeError, ValueError):
             last = (b"", {})
         job = last[1]

@@ -97,3 +97,17 @@ def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(
     assert run.returncode == 0 and f"{len(written)} up to date" in run.stderr
     assert len(list(out.glob("s[0-9]*.json"))) == 12
     assert all(Report.model_validate_json(p.read_text()).score == 100 for p in out.glob("s[0-9]*.json"))
+
+
+def test_a_batch_removes_the_temporary_files_of_writes_killed_midway(tmp_path):
+    subs, out = _batch(tmp_path / "subs", 1), tmp_path / "out"
+    out.mkdir()
+    leftovers = [out / ".s00.json.k3j2_x9.tmp", out / ".s00.html.a8b7c6.tmp"]  # as write_atomic names them
+    for path in leftovers:
+        path.write_text('{"half": ')
+    kept = out / "notes.tmp"  # not one of ours
+    kept.write_text("the instructor's")
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert not any(p.exists() for p in leftovers) and kept.read_text() == "the instructor's"
+    assert Report.model_validate_json((out / "s00.json").read_text()).score == 100
