@@ -7,7 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from grader import api
+from grader import api, batch
+from grader.grading import GRADER_FAILED
 from grader.report.model import Report
 from tests.conftest import ROOT
 
@@ -58,21 +59,21 @@ def test_a_grading_process_that_dies_costs_only_the_submissions_it_held(tmp_path
     subs.mkdir()
     for i in range(6):
         (subs / f"s{i}.py").write_text(f"# {i}\n" + BASE)
-    real = api.grade_source
+    real = batch.grade_source
 
     def dies_on_s3(source, student, grading, pool):
         if student == "s3":  # a bug, or the OOM killer, in the middle of one submission
             os._exit(9)
         return real(source, student, grading, pool)
 
-    monkeypatch.setattr(api, "grade_source", dies_on_s3)  # the grading processes are forks: they have it too
-    batch = api.grade([subs], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=2)
+    monkeypatch.setattr(batch, "grade_source", dies_on_s3)  # the grading processes are forks: they have it too
+    graded = api.grade([subs], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=2)
     reports = {p.stem: Report.model_validate_json(p.read_text()) for p in (tmp_path / "out").glob("s[0-9].json")}
     assert sorted(reports) == [f"s{i}" for i in range(6)]
     assert reports["s3"].status == "error" and "grading process stopped" in reports["s3"].message
-    assert reports["s3"].message.startswith(api.GRADER_FAILED)  # so a rerun grades it again
+    assert reports["s3"].message.startswith(GRADER_FAILED)  # so a rerun grades it again
     # s3's process held at most one other submission (PREFETCH = 2): it is reported the same way, the rest are graded
     lost = [s for s, r in reports.items() if r.status == "error"]
     assert "s3" in lost and len(lost) <= 2
     assert all(r.score == 100 for s, r in reports.items() if s not in lost)
-    assert batch.statistics["errors"] == len(lost)
+    assert graded.statistics["errors"] == len(lost)

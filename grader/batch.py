@@ -1,0 +1,198 @@
+"""A class's batch, once its fixed part is ready: every submission graded, its page and report written,
+the summary and the class page gathered as the reports come.
+
+With one job everything runs in this process; with more, in forked grading processes
+(:mod:`grader.shards`), each with its own sandbox worker. Either way each submission goes
+through :meth:`Batch.grade_one` (where it is graded) and then :meth:`Batch.take` (here).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from grader import __version__
+from grader.exercises.base import Exercise
+from grader.grading import GRADER_FAILED, Grading, grade_source, grader_failure
+from grader.report.html.site import Pages
+from grader.report.model import Report
+from grader.report.summary import Summary
+from grader.report.write import remove_leftovers, write_atomic
+from grader.sandbox.pool import WorkerPool
+from grader.shards import Shards
+from grader.source import Source, read_submission
+from grader.submissions import Submission, safe_name
+
+
+@dataclass
+class Usage:
+    """What the batch cost, as the sandbox and the grading processes measured it."""
+
+    sandbox_cpu_s: float = 0.0  # CPU time spent in the sandbox, all workers together
+    grading_cpu_s: float = 0.0  # CPU time of the grading processes (0 when it all ran in this one)
+    sandbox_page_faults: int = 0  # page faults of the submission processes, all together
+
+
+class Batch:
+    """The submissions ``found`` of one assignment, graded into ``out_dir``."""
+
+    def __init__(self, found: list[Submission], exercise: Exercise, grading: Grading, out_dir: Path, *,
+                 force: bool = False, on_report: Callable[[Report, bool], None] | None = None) -> None:
+        self.found, self.exercise, self.grading, self.out_dir = found, exercise, grading, out_dir
+        self.force, self.on_report = force, on_report
+        taken: set[str] = set()
+        self.names = [safe_name(s.student, taken) for s in found]  # one file name each, even for equal ids
+        self.summary = Summary(exercise.name, [f.name for f in exercise.functions])
+        self.usage = Usage()
+        self.pages = BatchPages(out_dir)
+        self.sharded = False
+
+    def run(self, jobs: int) -> str:
+        """Grade every submission, ``jobs`` at a time; write the summaries and the class page.
+
+        Returns why the HTML pages could not all be built ('' when they were).
+        """
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(self.out_dir)
+        jobs = max(1, min(jobs, len(self.found)))
+        limits, launcher = self.grading.limits, self.grading.launcher
+        if jobs == 1:  # here, in this process
+            with WorkerPool(1, launcher, limits) as pool:
+                for index in range(len(self.found)):
+                    self.take(self.grade_one(index, pool))
+        else:  # in ``jobs`` grading processes, each with its own sandbox worker
+            self.sharded = True
+
+            @contextmanager
+            def start():
+                with WorkerPool(1, launcher, limits, pools=jobs) as pool:
+                    yield lambda index: self.grade_one(index, pool)
+
+            patience = 2 * limits.submission_s + 180  # a submission's two jobs, a worker's start, and margins
+            with Shards(jobs, start, patience_s=patience) as shards:
+                for answer in shards.map(list(range(len(self.found)))):
+                    self.take(answer)
+        self.summary.write(self.out_dir)
+        return self.pages.finish()
+
+    def grade_one(self, index: int, pool: WorkerPool) -> dict:
+        """Grade (or reuse the report of) submission ``index``; what the batch keeps of it (JSON-able)."""
+        started, sandbox_before, faults_before = time.process_time(), pool.cpu_s, pool.page_faults
+        submission, source = self.found[index], self.source_of(index)
+        report = None if self.force else reusable(self.report_path(index), source, self.exercise)
+        reused = report is not None
+        if report is None:
+            try:
+                report = grade_source(source, submission.student, self.grading, pool)
+                report.submission.lms_id, report.submission.late = submission.lms_id, submission.late
+            except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
+                report = self.failed(index, source, exc)
+        answer = {"i": index, "reused": reused}
+        self.write(index, report, answer, reused)
+        answer.update(report=report.model_dump_json(), sandbox_cpu_s=pool.cpu_s - sandbox_before,
+                      page_faults=pool.page_faults - faults_before, grading_cpu_s=time.process_time() - started)
+        return answer
+
+    def take(self, answer: dict) -> None:
+        """One submission done (here or in a grading process): into the summary, the class page, the progress."""
+        index = answer["i"]
+        if "lost" in answer:  # its grading process died: a report that says so, graded again next run
+            report = self.failed(index, self.source_of(index), RuntimeError(answer["lost"]))
+            self.write(index, report, answer)
+        else:
+            report = Report.model_validate_json(answer["report"])  # from the grader's own process
+        self.usage.sandbox_cpu_s += answer.get("sandbox_cpu_s", 0.0)
+        self.usage.sandbox_page_faults += answer.get("page_faults", 0)
+        if self.sharded:  # the CPU time of other processes than this one
+            self.usage.grading_cpu_s += answer.get("grading_cpu_s", 0.0)
+        self.summary.add(report)
+        self.pages.count(self.names[index], report, answer.get("page_problem"))
+        if self.on_report:
+            self.on_report(report, bool(answer.get("reused")))
+
+    def source_of(self, index: int) -> Source:
+        """The submission's code, read, with the note on which of the student's files it is."""
+        submission = self.found[index]
+        source = read_submission(submission.path)
+        if submission.display:
+            source.path = submission.display
+        if submission.note:
+            source.notes.insert(0, submission.note)
+        return source
+
+    def report_path(self, index: int) -> Path:
+        return self.out_dir / f"{self.names[index]}.json"
+
+    def failed(self, index: int, source: Source, exc: BaseException) -> Report:
+        """The report of a submission the grader itself failed on (graded again next run)."""
+        report = grader_failure(source, self.found[index].student, self.grading, exc)
+        report.submission.lms_id, report.submission.late = self.found[index].lms_id, self.found[index].late
+        return report
+
+    def write(self, index: int, report: Report, answer: dict, reused: bool = False) -> None:
+        """The student's page, then the report (so that a report is never newer than its page)."""
+        try:
+            self.pages.here().student(self.names[index], report, keep=reused)
+        except Exception as exc:  # noqa: BLE001 - a bug in the pages must not lose the report
+            answer["page_problem"] = _why(exc)
+        if not reused:  # an interrupt before this leaves no report: the next run grades it again
+            write_atomic(self.report_path(index), report.model_dump_json(indent=2) + "\n")
+
+
+def reusable(path: Path, source: Source, exercise: Exercise) -> Report | None:
+    """The report already written for this very file by this grader, if any."""
+    try:
+        report = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = (report.submission.sha256 == source.sha256 and report.grader.version == __version__
+            and report.assignment == exercise.name and report.grader.assignment_version == exercise.version)
+    failed = (report.message or "").startswith(GRADER_FAILED)
+    return report if same and source.sha256 and not failed else None
+
+
+class BatchPages:
+    """The batch's HTML: each student's page written where its report is graded (in whichever process),
+    the class page from every report, counted as they come, written at the end.
+
+    A failure to build them (a bug) is said in the batch's summary; the reports stand whatever happens.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.problem = ""
+        try:
+            self.classes: Pages | None = Pages(out_dir)
+        except Exception as exc:  # noqa: BLE001
+            self.classes, self.problem = None, _why(exc)
+
+    def here(self) -> Pages:
+        """The pages of this process (a grading process has its own copy, forked)."""
+        if self.classes is None:
+            raise RuntimeError(self.problem)
+        return self.classes
+
+    def count(self, stem: str, report: Report, problem: str | None) -> None:
+        self.problem = self.problem or problem or ""
+        if self.classes is not None and not self.problem:
+            try:
+                self.classes.add(stem, report)
+            except Exception as exc:  # noqa: BLE001
+                self.problem = _why(exc)
+
+    def finish(self) -> str:
+        """Write the class page; say why the pages could not all be built, if they could not ('' when they were)."""
+        if not self.problem and self.classes is not None:
+            try:
+                self.classes.write_class_page()
+            except Exception as exc:  # noqa: BLE001
+                self.problem = _why(exc)
+        if self.problem:
+            return f"the HTML pages could not be built ({self.problem}); the reports are whole"
+        return ""
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
