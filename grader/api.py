@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -123,6 +123,4 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
     if on_start:
         on_start(len(found))
     pages_problem = batch.run(jobs or os.cpu_count() or 1)
-    usage = batch.usage
-    return BatchSummary(batch.summary, out_dir, launcher.name, usage.sandbox_cpu_s, pages_problem,
-                        usage.grading_cpu_s, usage.sandbox_page_faults)
+    return BatchSummary(batch.summary, out_dir, launcher.name, pages_problem=pages_problem, **asdict(batch.usage))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from grader import __version__
+from grader.errors import GraderError
 from grader.exercises.base import Exercise
 from grader.grading import GRADER_FAILED, Grading, grade_source, grader_failure
 from grader.report.html.site import Pages
@@ -48,7 +49,6 @@ class Batch:
         self.summary = Summary(exercise.name, [f.name for f in exercise.functions])
         self.usage = Usage()
         self.pages = BatchPages(out_dir)
-        self.sharded = False
 
     def run(self, jobs: int) -> str:
         """Grade every submission, ``jobs`` at a time; write the summaries and the class page.
@@ -62,9 +62,8 @@ class Batch:
         if jobs == 1:  # here, in this process
             with WorkerPool(1, launcher, limits) as pool:
                 for index in range(len(self.found)):
-                    self.take(self.grade_one(index, pool))
+                    self.take(self.grade_one(index, pool, as_json=False), elsewhere=False)
         else:  # in ``jobs`` grading processes, each with its own sandbox worker
-            self.sharded = True
 
             @contextmanager
             def start():
@@ -74,15 +73,18 @@ class Batch:
             patience = 2 * limits.submission_s + 180  # a submission's two jobs, a worker's start, and margins
             with Shards(jobs, start, patience_s=patience) as shards:
                 for answer in shards.map(list(range(len(self.found)))):
-                    self.take(answer)
+                    self.take(answer, elsewhere=True)
         self.summary.write(self.out_dir)
         return self.pages.finish()
 
-    def grade_one(self, index: int, pool: WorkerPool) -> dict:
-        """Grade (or reuse the report of) submission ``index``; what the batch keeps of it (JSON-able)."""
+    def grade_one(self, index: int, pool: WorkerPool, as_json: bool = True) -> dict:
+        """Grade (or reuse the report of) submission ``index``; what the batch keeps of it.
+
+        ``as_json``: the report as JSON text, for a grading process to send (else the Report itself).
+        """
         started, sandbox_before, faults_before = time.process_time(), pool.cpu_s, pool.page_faults
         submission, source = self.found[index], self.source_of(index)
-        report = None if self.force else reusable(self.report_path(index), source, self.exercise)
+        report = None if self.force else reusable(self.report_path(index), source, submission, self.exercise)
         reused = report is not None
         if report is None:
             try:
@@ -90,25 +92,30 @@ class Batch:
                 report.submission.lms_id, report.submission.late = submission.lms_id, submission.late
             except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
                 report = self.failed(index, source, exc)
-        answer = {"i": index, "reused": reused}
-        self.write(index, report, answer, reused)
-        answer.update(report=report.model_dump_json(), sandbox_cpu_s=pool.cpu_s - sandbox_before,
-                      page_faults=pool.page_faults - faults_before, grading_cpu_s=time.process_time() - started)
+        answer = {"i": index, "reused": reused, "page_problem": self.write(index, report, reused),
+                  "report": report.model_dump_json() if as_json else report}
+        answer.update(sandbox_cpu_s=pool.cpu_s - sandbox_before, page_faults=pool.page_faults - faults_before,
+                      grading_cpu_s=time.process_time() - started)
         return answer
 
-    def take(self, answer: dict) -> None:
-        """One submission done (here or in a grading process): into the summary, the class page, the progress."""
+    def take(self, answer: dict, elsewhere: bool) -> None:
+        """One submission done: into the summary, the class page, the progress.
+
+        ``elsewhere``: the answer comes from a grading process (a trusted fork of this one), as JSON.
+        """
         index = answer["i"]
-        if "lost" in answer:  # its grading process died: a report that says so, graded again next run
+        if "lost" in answer:  # its grading process died, or failed on it: a report that says so, graded again next run
             report = self.failed(index, self.source_of(index), RuntimeError(answer["lost"]))
-            self.write(index, report, answer)
+            answer["page_problem"] = self.write(index, report)
+        elif elsewhere:
+            report = Report.model_validate_json(answer["report"])
         else:
-            report = Report.model_validate_json(answer["report"])  # from the grader's own process
+            report = answer["report"]
         self.usage.sandbox_cpu_s += answer.get("sandbox_cpu_s", 0.0)
         self.usage.sandbox_page_faults += answer.get("page_faults", 0)
-        if self.sharded:  # the CPU time of other processes than this one
+        if elsewhere:  # the CPU time of other processes than this one
             self.usage.grading_cpu_s += answer.get("grading_cpu_s", 0.0)
-        self.summary.add(report)
+        self.summary.add(report, order=index)
         self.pages.count(self.names[index], report, answer.get("page_problem"))
         if self.on_report:
             self.on_report(report, bool(answer.get("reused")))
@@ -132,24 +139,35 @@ class Batch:
         report.submission.lms_id, report.submission.late = self.found[index].lms_id, self.found[index].late
         return report
 
-    def write(self, index: int, report: Report, answer: dict, reused: bool = False) -> None:
-        """The student's page, then the report (so that a report is never newer than its page)."""
+    def write(self, index: int, report: Report, reused: bool = False) -> str:
+        """The student's page, then the report (so that a report is never newer than its page).
+
+        Returns why the page could not be written ('' when it was); a report that cannot be written
+        (a full disk) stops the batch with a GraderError.
+        """
+        problem = ""
         try:
             self.pages.here().student(self.names[index], report, keep=reused)
         except Exception as exc:  # noqa: BLE001 - a bug in the pages must not lose the report
-            answer["page_problem"] = _why(exc)
+            problem = _why(exc)
         if not reused:  # an interrupt before this leaves no report: the next run grades it again
-            write_atomic(self.report_path(index), report.model_dump_json(indent=2) + "\n")
+            path = self.report_path(index)
+            try:
+                write_atomic(path, report.model_dump_json(indent=2) + "\n")
+            except OSError as exc:
+                raise GraderError(f"cannot write {path} ({exc.strerror or exc})") from None
+        return problem
 
 
-def reusable(path: Path, source: Source, exercise: Exercise) -> Report | None:
-    """The report already written for this very file by this grader, if any."""
+def reusable(path: Path, source: Source, submission: Submission, exercise: Exercise) -> Report | None:
+    """The report already written for this very file (and LMS record) by this grader, if any."""
     try:
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     same = (report.submission.sha256 == source.sha256 and report.grader.version == __version__
-            and report.assignment == exercise.name and report.grader.assignment_version == exercise.version)
+            and report.assignment == exercise.name and report.grader.assignment_version == exercise.version
+            and (report.submission.lms_id, report.submission.late) == (submission.lms_id, submission.late))
     failed = (report.message or "").startswith(GRADER_FAILED)
     return report if same and source.sha256 and not failed else None
 
@@ -164,29 +182,29 @@ class BatchPages:
     def __init__(self, out_dir: Path) -> None:
         self.problem = ""
         try:
-            self.classes: Pages | None = Pages(out_dir)
+            self.site: Pages | None = Pages(out_dir)  # the renderer, and the class page's tally
         except Exception as exc:  # noqa: BLE001
-            self.classes, self.problem = None, _why(exc)
+            self.site, self.problem = None, _why(exc)
 
     def here(self) -> Pages:
         """The pages of this process (a grading process has its own copy, forked)."""
-        if self.classes is None:
+        if self.site is None:
             raise RuntimeError(self.problem)
-        return self.classes
+        return self.site
 
     def count(self, stem: str, report: Report, problem: str | None) -> None:
         self.problem = self.problem or problem or ""
-        if self.classes is not None and not self.problem:
+        if self.site is not None and not self.problem:
             try:
-                self.classes.add(stem, report)
+                self.site.add(stem, report)
             except Exception as exc:  # noqa: BLE001
                 self.problem = _why(exc)
 
     def finish(self) -> str:
         """Write the class page; say why the pages could not all be built, if they could not ('' when they were)."""
-        if not self.problem and self.classes is not None:
+        if not self.problem and self.site is not None:
             try:
-                self.classes.write_class_page()
+                self.site.write_class_page()
             except Exception as exc:  # noqa: BLE001
                 self.problem = _why(exc)
         if self.problem:

@@ -25,17 +25,20 @@ import signal
 import socket
 import struct
 import sys
+import threading
 import time
 from collections import deque
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Callable, Iterator
+
+from grader.errors import GraderError
 
 Work = Callable[[int], dict]  # item -> what to send back (JSON-able)
 _LENGTH = struct.Struct("!Q")
 PREFETCH = 2  # items handed to each process ahead, so that none waits for the next
 STOP_S = 15.0  # how long a process is given to stop its worker after SIGTERM (which takes up to 10 s), before SIGKILL
 PR_SET_PDEATHSIG = 1
-_STOPPING = {signal.SIGINT, signal.SIGTERM}
+_STOPPING = (signal.SIGINT, signal.SIGTERM)
 
 
 class _Process:
@@ -70,7 +73,11 @@ class Shards:
         selector = selectors.DefaultSelector()
         try:
             for _ in range(min(self.count, len(items))):
-                self._spawn(selector)
+                try:
+                    self._spawn(selector)
+                except OSError as exc:  # no more processes, or no memory: go on with those there are
+                    if not self.processes:
+                        raise GraderError(f"cannot start a grading process ({exc})") from None
             for process in list(self.processes):
                 self._feed(process, todo)
             while any(p.held for p in self.processes) or (todo and self.processes):
@@ -87,9 +94,9 @@ class Shards:
                     yield answer
                     self._feed(process, todo)
                 for process in list(self.processes):
-                    if process.held and time.monotonic() - process.since > self.patience_s:
-                        _reap(process.pid, signal.SIGKILL)  # stuck (a bug): its items are lost, the batch goes on
-                        yield from self._lost(process, selector, todo, f"no answer in {self.patience_s:.0f} s")
+                    if process.held and time.monotonic() - process.since > self.patience_s:  # stuck (a bug)
+                        yield from self._lost(process, selector, todo, f"no answer in {self.patience_s:.0f} s",
+                                              stop=signal.SIGTERM)  # its own worker stopped on its way out
                     elif not process.held and todo:
                         self._feed(process, todo)
         finally:
@@ -107,28 +114,35 @@ class Shards:
                 process.since = time.monotonic()
             process.held.append(item)
 
-    def _lost(self, process: _Process, selector, todo: deque, why: str) -> Iterator[dict]:
-        """A process died: its items are lost; another takes its place while there is work."""
+    def _lost(self, process: _Process, selector, todo: deque, why: str,
+              stop: signal.Signals = signal.SIGKILL) -> Iterator[dict]:
+        """A process died (or is stopped with ``stop``): its items are lost; another takes its place."""
         selector.unregister(process.sock)
         process.sock.close()
         self.processes.remove(process)
-        _reap(process.pid, signal.SIGKILL)
+        _reap(process.pid, stop)  # not reaped before: its pid cannot have been reused
         held, process.held = process.held, []
         for item in held:
             yield {"i": item, "lost": f"a grading process stopped ({why})"}
         if todo and self.restarts_left > 0:
             self.restarts_left -= 1
-            self._feed(self._spawn(selector), todo)
-        elif todo and not self.processes:  # they keep dying: the rest cannot be graded this run
+            try:
+                self._feed(self._spawn(selector), todo)
+            except OSError as exc:
+                why = f"{why}; no new one could start: {exc}"
+        if todo and not self.processes:  # they keep dying: the rest cannot be graded this run
             while todo:
                 yield {"i": todo.popleft(), "lost": f"the grading processes kept stopping ({why})"}
 
     def _spawn(self, selector) -> _Process:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        # Ctrl-C and SIGTERM wait until the child has its own handlers and the parent knows the child
-        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
-        try:
-            pid = os.fork()
+        with _signals_deferred():  # Ctrl-C and SIGTERM wait until the parent knows the child, to stop it
+            try:
+                pid = os.fork()
+            except OSError:
+                parent.close()
+                child.close()
+                raise
             if pid == 0:  # pragma: no cover - the child's coverage is not collected
                 try:
                     parent.close()
@@ -141,8 +155,6 @@ class Shards:
             process = _Process(pid, parent)
             self.processes.append(process)
             selector.register(parent, selectors.EVENT_READ, process)
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
         return process
 
     def close(self, interrupted: bool = False) -> None:
@@ -192,7 +204,6 @@ def _serve(sock: socket.socket, start: Callable[[], AbstractContextManager[Work]
     try:
         signal.signal(signal.SIGINT, _ignore)  # Ctrl-C is the parent's to handle (SIG_IGN would pass to the sandbox)
         signal.signal(signal.SIGTERM, _stop)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # not the parent's progress bar, if it has one
         _die_with_parent(parent)
         with start() as work:
@@ -201,11 +212,41 @@ def _serve(sock: socket.socket, start: Callable[[], AbstractContextManager[Work]
                     message = _read(sock)
                 except ValueError:  # the parent hung up
                     break
-                _write(sock, work(int(message["i"])))
+                item = int(message["i"])
+                try:
+                    answer = work(item)
+                except Exception as exc:  # noqa: BLE001 - a bug, or the disk full: the parent says so for this one
+                    answer = {"i": item, "lost": f"{type(exc).__name__}: {str(exc)[:300]}"}
+                _write(sock, answer)
     except BaseException:  # noqa: BLE001 - stopped, or a bug: the parent reports the items held
         code = 1
     finally:
         os._exit(code)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM recorded, not acted on, for a moment; then raised again, in order.
+
+    Python runs its signal handlers in the main thread whichever thread the signal reached
+    (a progress bar's, say), so masking the signals in this thread would not be enough.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {}
+    for sig in _STOPPING:
+        handler = signal.getsignal(sig)
+        if handler is not None:  # None: set outside Python, and not to be replaced
+            previous[sig] = signal.signal(sig, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(caught):
+            signal.raise_signal(sig)
 
 
 def _stop(signum, frame) -> None:

@@ -25,6 +25,7 @@ class Row:
     functions_passed: dict[str, bool]
     hints: list[tuple[str, str]]  # (function, code), mistakes only
     message: str
+    order: int = 0  # its place in the batch: rows of equal student ids keep it, however the batch ran
 
     @classmethod
     def of(cls, report: Report) -> "Row":
@@ -48,8 +49,10 @@ class Summary:
     functions: list[str]
     rows: list[Row] = field(default_factory=list)
 
-    def add(self, report: Report) -> None:
-        self.rows.append(Row.of(report))
+    def add(self, report: Report, order: int = 0) -> None:
+        row = Row.of(report)
+        row.order = order
+        self.rows.append(row)
 
     def statistics(self) -> dict:
         """summary.json's content."""
@@ -75,7 +78,7 @@ class Summary:
 
     def write(self, out_dir: Path) -> None:
         """Write summary.csv and summary.json into ``out_dir``."""
-        rows = sorted(self.rows, key=lambda r: r.student)
+        rows = sorted(self.rows, key=lambda r: (r.student, r.order))
         lines = [["student", "status", "score", "max_score", *self.functions, "hints", "message"]]
         for r in rows:
             lines.append([r.student, r.status, _num(r.score), _num(r.max_score),

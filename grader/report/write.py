@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -23,14 +25,20 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+LEFTOVER = re.compile(r"\.[^/]+\.(?:json|html|csv)\.[a-z0-9_]{8}\.tmp")  # as write_atomic names them
+LEFTOVER_AGE_S = 60.0  # older than any write that is still going on (another run's, in the same folder)
+
+
 def remove_leftovers(folder: Path) -> list[str]:
     """Remove the temporary files of writes that never finished (a process killed by SIGKILL mid-write)."""
     removed = []
+    now = time.time()
     for path in Path(folder).glob(".*.tmp"):
-        if path.is_file() and not path.is_symlink() and path.name.count(".") >= 3:  # .<name>.<random>.tmp
-            try:
+        try:
+            if (LEFTOVER.fullmatch(path.name) and path.is_file() and not path.is_symlink()
+                    and now - path.stat().st_mtime > LEFTOVER_AGE_S):
                 path.unlink()
                 removed.append(path.name)
-            except OSError:
-                pass
+        except OSError:
+            pass
     return removed

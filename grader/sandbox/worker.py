@@ -48,7 +48,9 @@ HEARTBEAT_S = 1.0  # the grader replaces a worker that is silent for a few of th
 
 def main(argv: list[str]) -> None:
     """Serve jobs from the control socket until it closes."""
-    in_pid_namespace = "--pid-namespace" in argv
+    # Only inside the sandbox's own PID namespace (where this is one of its first processes) are every
+    # other process, /tmp and /dev/shm this worker's own, to kill and empty: never trust the flag alone.
+    in_pid_namespace = "--pid-namespace" in argv and os.getpid() <= 2
     control = socket.socket(fileno=int(argv[argv.index("--control-fd") + 1]))
     set_dumpable(False)  # no process of the same user may read or trace this one's memory
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission (daemons too) become ours, to be killed
@@ -222,7 +224,7 @@ def _kill_submission(pid: int, in_pid_namespace: bool) -> None:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         pass
-    if in_pid_namespace and os.getpid() <= 2:
+    if in_pid_namespace:
         # Inside the sandbox's own PID namespace: every other process is the submission's.
         try:
             os.kill(-1, signal.SIGKILL)

@@ -102,12 +102,30 @@ def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(
 def test_a_batch_removes_the_temporary_files_of_writes_killed_midway(tmp_path):
     subs, out = _batch(tmp_path / "subs", 1), tmp_path / "out"
     out.mkdir()
-    leftovers = [out / ".s00.json.k3j2_x9.tmp", out / ".s00.html.a8b7c6.tmp"]  # as write_atomic names them
-    for path in leftovers:
+    leftovers = [out / ".s00.json.k3j2_x9q.tmp", out / ".s00.html.a8b7c6d5.tmp"]  # as write_atomic names them
+    recent = out / ".s01.json.zz9y8x7w.tmp"  # another run's write, going on now
+    kept = [out / "notes.tmp", out / ".notes.txt.abcdefgh.tmp"]  # not ours
+    for path in [*leftovers, recent, *kept]:
         path.write_text('{"half": ')
-    kept = out / "notes.tmp"  # not one of ours
-    kept.write_text("the instructor's")
+    for path in [*leftovers, *kept]:
+        os.utime(path, (time.time() - 3600,) * 2)  # from a run killed an hour ago
     run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
     assert run.returncode == 0, run.stderr
-    assert not any(p.exists() for p in leftovers) and kept.read_text() == "the instructor's"
+    assert not any(p.exists() for p in leftovers) and recent.exists() and all(p.exists() for p in kept)
     assert Report.model_validate_json((out / "s00.json").read_text()).score == 100
+
+
+def test_a_report_is_reused_only_for_the_same_lms_record(tmp_path):
+    from grader import exercises
+    from grader.batch import reusable
+    from grader.source import read_submission
+    from grader.submissions import Submission
+
+    subs, out = _batch(tmp_path / "subs", 1), tmp_path / "out"
+    assert grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    path, exercise = out / "s00.json", exercises.get("softmax_gradients")
+    source = read_submission(subs / "s00.py")
+    assert reusable(path, source, Submission("s00", subs / "s00.py"), exercise) is not None
+    # the same file, now flagged late by Canvas (or under another Canvas id): graded again, so the report says so
+    assert reusable(path, source, Submission("s00", subs / "s00.py", late=True), exercise) is None
+    assert reusable(path, source, Submission("s00", subs / "s00.py", lms_id="4711"), exercise) is None

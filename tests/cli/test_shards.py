@@ -1,0 +1,80 @@
+"""The forked grading processes on their own (grader/shards.py), with work functions of the test's."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from contextlib import contextmanager
+
+import pytest
+
+from grader.shards import Shards, _signals_deferred
+
+
+def _starting(work):
+    @contextmanager
+    def start():
+        yield work
+    return start
+
+
+def _square(item: int) -> dict:
+    return {"i": item, "square": item * item, "pid": os.getpid()}
+
+
+def test_every_item_is_answered_once_by_forked_processes():
+    with Shards(3, _starting(_square)) as shards:
+        answers = list(shards.map(list(range(40))))
+    assert sorted(a["i"] for a in answers) == list(range(40))
+    assert all(a["square"] == a["i"] ** 2 for a in answers)
+    pids = {a["pid"] for a in answers}
+    assert len(pids) >= 2 and os.getpid() not in pids  # graded elsewhere than here
+
+
+def test_an_item_that_raises_is_lost_alone_and_its_process_goes_on():
+    def work(item: int) -> dict:
+        if item == 5:
+            raise OSError(28, "No space left on device")
+        return _square(item)
+
+    with Shards(2, _starting(work)) as shards:
+        answers = {a["i"]: a for a in shards.map(list(range(12)))}
+        assert shards.restarts_left == 4  # no process had to be replaced
+    assert "No space left" in answers[5]["lost"]
+    assert all("lost" not in a for i, a in answers.items() if i != 5) and len(answers) == 12
+
+
+def test_a_stuck_process_is_stopped_after_its_patience_and_the_batch_goes_on():
+    def work(item: int) -> dict:
+        if item == 3:
+            time.sleep(3600)  # a bug that never returns
+        return _square(item)
+
+    started = time.monotonic()
+    with Shards(2, _starting(work), patience_s=1.0) as shards:
+        answers = {a["i"]: a for a in shards.map(list(range(10)))}
+    assert time.monotonic() - started < 30
+    assert sorted(answers) == list(range(10))
+    assert "no answer in 1 s" in answers[3]["lost"]
+    lost = [i for i, a in answers.items() if "lost" in a]
+    assert len(lost) <= 2 and all(answers[i]["square"] == i * i for i in answers if i not in lost)
+
+
+def test_processes_that_keep_dying_end_the_batch_with_every_item_said_lost():
+    def work(item: int) -> dict:
+        os._exit(3)
+
+    with Shards(2, _starting(work)) as shards:
+        answers = list(shards.map(list(range(20))))
+    assert sorted(a["i"] for a in answers) == list(range(20)) and all("lost" in a for a in answers)
+
+
+def test_ctrl_c_waits_while_signals_are_deferred_then_comes():
+    reached = []
+    with pytest.raises(KeyboardInterrupt):
+        with _signals_deferred():
+            signal.raise_signal(signal.SIGINT)
+            reached.append("after the signal")  # not interrupted here
+    assert reached == ["after the signal"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is back
