@@ -71,17 +71,26 @@ def _left_behind(grader_pid: int) -> list[str]:
     return left
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])  # in this process; in two forked grading processes
-def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(tmp_path, jobs):
+def _ctrl_c_possible() -> None:  # a terminal's Ctrl-C reaches a foreground group whose SIGINT is not ignored
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("jobs,how", [("1", "sigterm"), ("2", "sigterm"), ("2", "ctrl-c")])
+def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(tmp_path, jobs, how):
+    """SIGTERM to the grader alone; or Ctrl-C, SIGINT to its whole process group (its grading processes too)."""
     subs, out = _batch(tmp_path / "subs", 12, SLOW), tmp_path / "out"
     mark = f"GRADER_TEST_BATCH={os.getpid()}-{time.time_ns()}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), mark.split("=")[0]: mark.split("=")[1]}
     proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(subs), "-a", "softmax_gradients",
-                             "-o", str(out), "-j", jobs], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             "-o", str(out), "-j", jobs], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, preexec_fn=_ctrl_c_possible)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(out.glob("s[0-9]*.json"))) < 2:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    if how == "sigterm":
+        proc.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     written = list(out.glob("s[0-9]*.json"))
