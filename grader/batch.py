@@ -8,6 +8,7 @@ through :meth:`Batch.grade_one` (where it is graded) and then :meth:`Batch.take`
 
 from __future__ import annotations
 
+import importlib
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +65,8 @@ class Batch:
                 for index in range(len(self.found)):
                     self.take(self.grade_one(index, pool, as_json=False), elsewhere=False)
         else:  # in ``jobs`` grading processes, each with its own sandbox worker
+            if any(s.path.suffix.lower() == ".ipynb" for s in self.found):
+                importlib.import_module("grader.source.magics")  # nbconvert imported once, here, not in each process
 
             @contextmanager
             def start():
