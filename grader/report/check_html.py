@@ -36,12 +36,10 @@ def render_check_html(report: Report) -> str:
     stubs = words.stub_tests(report)
     if stubs:
         out.append(f"<p><b>{words.STUBS}</b> {escape(words.STUBS_WHY)}: {escape(words.stub_names(stubs))}</p>")
-    for test in report.tests:
-        if not test.hints or test in stubs:
-            continue
+    for test, hints in words.hinted(report, stubs):
         out.append(f'<div class="grader-hints"><p><b><code>{escape(test.id)}</code></b> {_status(test.status, test.status)}</p>')
-        for i, hint in enumerate(test.hints):
-            out.append(f'<p style="margin-left:1em"><span style="color:{HINT_COLOUR}">{escape(words.hint_label(i, hint))}</span> '
+        for label, hint in hints:
+            out.append(f'<p style="margin-left:1em"><span style="color:{HINT_COLOUR}">{escape(label)}</span> '
                        f'<b class="grader-hint-code">{escape(hint.code)}</b>{escape(words.evidence(hint))}<br>'
                        f'<span style="margin-left:1em;display:inline-block">{escape(hint.message)}</span></p>')
         out.append("</div>")

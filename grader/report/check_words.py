@@ -29,6 +29,11 @@ def hint_label(index: int, hint: Hint) -> str:
     return "warning" if hint.warning else ("hint" if index == 0 else "also possible")
 
 
+def hinted(report: Report, stubs: list[TestResult]) -> list[tuple[TestResult, list[tuple[str, Hint]]]]:
+    """The tests whose hints are shown (not the stubs), each with its hints and their labels."""
+    return [(t, [(hint_label(i, h), h) for i, h in enumerate(t.hints)]) for t in report.tests if t.hints and t not in stubs]
+
+
 def evidence(hint: Hint) -> str:
     """' (your output matches it on 3 of 3 cases)', or '' for a warning or a hint without evidence."""
     if hint.evidence and not hint.warning:

@@ -37,12 +37,9 @@ def render_check(report: Report, console: Console) -> None:
     stubs = words.stub_tests(report)
     if stubs:
         console.print(f"\n[bold]{words.STUBS}[/bold] {words.STUBS_WHY}: {escape(words.stub_names(stubs))}")
-    for test in report.tests:
-        if not test.hints or test in stubs:
-            continue
+    for test, hints in words.hinted(report, stubs):
         console.print(f"\n[bold]{escape(test.id)}[/bold] [{STATUS_STYLE.get(test.status, '')}]{test.status}[/]")
-        for i, hint in enumerate(test.hints):
-            label = words.hint_label(i, hint)
+        for label, hint in hints:
             console.print(Padding(f"[yellow]{label}[/yellow] [bold]{escape(hint.code)}[/bold]{escape(words.evidence(hint))}", (0, 0, 0, 2)))
             console.print(Padding(escape(hint.message), (0, 0, 0, 4)))
     console.print(f"\n[bold]{words.score(report)}[/bold]: {escape(words.tally(report))}")
