@@ -95,8 +95,9 @@ class Batch:
                 report.submission.lms_id, report.submission.late = submission.lms_id, submission.late
             except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
                 report = self.failed(index, source, exc)
-        answer = {"i": index, "reused": reused, "page_problem": self.write(index, report, reused),
-                  "report": report.model_dump_json() if as_json else report}
+        text = report.model_dump_json(indent=2) + "\n" if as_json or not reused else ""  # dumped once: filed and sent
+        answer = {"i": index, "reused": reused, "page_problem": self.write(index, report, text, reused),
+                  "report": text if as_json else report}
         answer.update(sandbox_cpu_s=pool.cpu_s - sandbox_before, page_faults=pool.page_faults - faults_before,
                       grading_cpu_s=time.process_time() - started)
         return answer
@@ -109,7 +110,7 @@ class Batch:
         index = answer["i"]
         if "lost" in answer:  # its grading process died, or failed on it: a report that says so, graded again next run
             report = self.failed(index, self.source_of(index), RuntimeError(answer["lost"]))
-            answer["page_problem"] = self.write(index, report)
+            answer["page_problem"] = self.write(index, report, report.model_dump_json(indent=2) + "\n")
         elif elsewhere:
             report = Report.model_validate_json(answer["report"])
         else:
@@ -142,8 +143,8 @@ class Batch:
         report.submission.lms_id, report.submission.late = self.found[index].lms_id, self.found[index].late
         return report
 
-    def write(self, index: int, report: Report, reused: bool = False) -> str:
-        """The student's page, then the report (so that a report is never newer than its page).
+    def write(self, index: int, report: Report, text: str, reused: bool = False) -> str:
+        """The student's page, then the report, ``text`` (so that a report is never newer than its page).
 
         Returns why the page could not be written ('' when it was); a report that cannot be written
         (a full disk) stops the batch with a GraderError.
@@ -156,7 +157,7 @@ class Batch:
         if not reused:  # an interrupt before this leaves no report: the next run grades it again
             path = self.report_path(index)
             try:
-                write_atomic(path, report.model_dump_json(indent=2) + "\n")
+                write_atomic(path, text)
             except OSError as exc:
                 raise GraderError(f"cannot write {path} ({exc.strerror or exc})") from None
         return problem
