@@ -58,9 +58,10 @@ class Shards:
     """
 
     def __init__(self, count: int, start: Callable[[], AbstractContextManager[Work]],
-                 patience_s: float = 600.0) -> None:
-        """``patience_s``: how long a process may hold items without answering before it is taken for stuck."""
-        self.start = start
+                 patience_s: float = 600.0, before_fork: Callable[[], None] = lambda: None) -> None:
+        """``patience_s``: how long a process may hold items without answering before it is taken for stuck;
+        ``before_fork``: called before each process is forked (to finish what the parent's threads are doing)."""
+        self.start, self.before_fork = start, before_fork
         self.patience_s = patience_s
         self.count = max(1, count)
         self.processes: list[_Process] = []
@@ -135,6 +136,7 @@ class Shards:
                 yield {"i": todo.popleft(), "lost": f"the grading processes kept stopping ({why})"}
 
     def _spawn(self, selector) -> _Process:
+        self.before_fork()
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         with _signals_deferred():  # Ctrl-C and SIGTERM wait until the parent knows the child, to stop it
             try:

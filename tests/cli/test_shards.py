@@ -78,3 +78,18 @@ def test_ctrl_c_waits_while_signals_are_deferred_then_comes():
             reached.append("after the signal")  # not interrupted here
     assert reached == ["after the signal"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is back
+
+
+def test_before_fork_runs_before_every_fork_the_first_ones_and_each_replacement():
+    calls = []
+
+    def work(item: int) -> dict:
+        if item == 4:
+            os._exit(3)  # this process dies: a new one is forked in its place
+        return _square(item)
+
+    with Shards(2, _starting(work), before_fork=lambda: calls.append(time.monotonic())) as shards:
+        answers = {a["i"]: a for a in shards.map(list(range(10)))}
+        replaced = 4 - shards.restarts_left
+    assert replaced >= 1 and "lost" in answers[4]
+    assert len(calls) == 2 + replaced  # one per process forked, replacements too

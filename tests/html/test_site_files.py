@@ -111,3 +111,16 @@ def test_a_class_where_nothing_could_be_graded_still_gets_its_page(tmp_path):
     table = re.search(r'<table id="ungraded">(.*?)</table>', page, re.S)[1]
     assert [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", table, re.S)] == [
         "a", "syntax error: expected ':'", "b", "the file is empty"]
+
+
+def test_a_warmed_up_matplotlib_draws_the_same_plots_as_a_cold_one():
+    code = ("from grader.report.html import plots\n"
+            "def draw():\n"
+            "    return plots.score_histogram([3.0, 5.0, 5.0], 2, 6.0) + plots.pass_rate_bars(['a', 'bb'], [0.5, 1.0])\n"
+            "cold = draw()\n"
+            "plots.warm_up()\n"
+            "warm = draw()\n"
+            "assert '<svg' in cold and cold == warm, 'the warm-up changed the plots'\n"
+            "print('same')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.stdout.strip() == "same", done.stderr
