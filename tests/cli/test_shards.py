@@ -84,12 +84,14 @@ def test_before_fork_runs_before_every_fork_the_first_ones_and_each_replacement(
     calls = []
 
     def work(item: int) -> dict:
-        if item == 4:
-            os._exit(3)  # this process dies: a new one is forked in its place
+        if item == 0:
+            os._exit(3)  # this process dies: a new one is forked in its place (items are left: it is needed)
+        time.sleep(0.02)
         return _square(item)
 
     with Shards(2, _starting(work), before_fork=lambda: calls.append(time.monotonic())) as shards:
-        answers = {a["i"]: a for a in shards.map(list(range(10)))}
+        answers = {a["i"]: a for a in shards.map(list(range(20)))}
         replaced = 4 - shards.restarts_left
-    assert replaced >= 1 and "lost" in answers[4]
+    assert "lost" in answers[0] and sorted(answers) == list(range(20))
+    assert replaced >= 1
     assert len(calls) == 2 + replaced  # one per process forked, replacements too
