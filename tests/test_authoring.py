@@ -40,9 +40,9 @@ def test_shipped_public_data_is_what_the_reference_gives(name):
 
 
 def _differences(shipped, built, where=""):
-    """Where the shipped data differs from a fresh build: keys, lengths and text exactly; numbers to
-    1e-13 of their scale (a tenth of the grading tolerance), since another CPU's BLAS may round the
-    last bits otherwise; NaN equals NaN."""
+    """Where the shipped data differs from a fresh build: keys, lengths and text exactly; each number
+    to 1e-13, relative or absolute (a tenth of the grading tolerance), since another CPU's BLAS may
+    round the last bits otherwise; NaN equals NaN."""
     if isinstance(shipped, dict) and isinstance(built, dict):
         if shipped.keys() != built.keys():
             yield where, sorted(shipped.keys() ^ built.keys())
