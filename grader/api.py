@@ -17,6 +17,7 @@ from grader.exercises.base import Exercise
 from grader.grading import Grading, Plan, grade_source
 from grader.report.model import Report
 from grader.report.summary import Summary
+from grader.sandbox import spares
 from grader.sandbox.isolation import choose_launcher
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Launcher, WorkerPool
@@ -40,9 +41,13 @@ class BatchSummary:
         return self.summary.statistics()
 
 
-def default_launcher(limits: Limits | None = None, *, require_sandbox: bool = False) -> Launcher:
-    """How submissions are isolated on this machine (bubblewrap when it works)."""
-    return choose_launcher(limits or Limits(), require_sandbox=require_sandbox)
+def default_launcher(limits: Limits | None = None, *, require_sandbox: bool = False, spares: int = 0) -> Launcher:
+    """How submissions are isolated on this machine (bubblewrap when it works).
+
+    ``spares``: the workers about to be used at once, started now as the check that the sandbox works
+    (and then used by the pools of ``check`` and ``grade``).
+    """
+    return choose_launcher(limits or Limits(), require_sandbox=require_sandbox, spares=spares)
 
 
 def _resolve(assignment: str | None, source: Source | None) -> Exercise:
@@ -81,8 +86,12 @@ def check(path: str | Path, *, assignment: str | None = None, limits: Limits | N
     limits = limits or Limits()
     launcher = launcher or default_launcher(limits)
     grading = Grading(Plan.build(exercise, exercise.checks_for({"public"})), load_public_answers(exercise), limits, launcher)
-    with WorkerPool(1, launcher, limits) as pool:
-        return grade_source(source, path.stem, grading, pool)
+    try:
+        with WorkerPool(1, launcher, limits) as pool:
+            spares.give(pool)
+            return grade_source(source, path.stem, grading, pool)
+    finally:
+        spares.release()
 
 
 def prepare(exercise: Exercise, solutions: str | Path | None, limits: Limits, launcher: Launcher) -> Grading:
@@ -105,10 +114,13 @@ def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Pat
     is not graded again unless ``force``; ``on_report(report, reused)`` follows the batch.
     """
     out_dir = Path(out_dir)
-    with tempfile.TemporaryDirectory(prefix="grader-archives-") as scratch:
-        found = collect([Path(p) for p in paths], assignment, Path(scratch))
-        return _grade_all(found, paths, assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
-                          limits=limits, launcher=launcher, force=force, on_start=on_start, on_report=on_report)
+    try:
+        with tempfile.TemporaryDirectory(prefix="grader-archives-") as scratch:
+            found = collect([Path(p) for p in paths], assignment, Path(scratch))
+            return _grade_all(found, paths, assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
+                              limits=limits, launcher=launcher, force=force, on_start=on_start, on_report=on_report)
+    finally:
+        spares.release()  # those no pool took (a batch of reused reports starts none)
 
 
 def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, launcher, force, on_start,
@@ -117,10 +129,11 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
         raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths))
     exercise = _resolve(assignment, None) if assignment else _guess_batch(found)
     limits = limits or Limits()
-    launcher = launcher or default_launcher(limits)
+    jobs = jobs or os.cpu_count() or 1
+    launcher = launcher or default_launcher(limits, spares=min(jobs, len(found)))
     grading = prepare(exercise, solutions, limits, launcher)
     batch = Batch(found, exercise, grading, out_dir, force=force, on_report=on_report)
     if on_start:
         on_start(len(found))
-    pages_problem = batch.run(jobs or os.cpu_count() or 1)
+    pages_problem = batch.run(jobs)
     return BatchSummary(batch.summary, out_dir, launcher.name, pages_problem=pages_problem, **asdict(batch.usage))

@@ -24,6 +24,7 @@ from grader.report.html.site import Pages
 from grader.report.model import Report
 from grader.report.summary import Summary
 from grader.report.write import remove_leftovers, write_atomic
+from grader.sandbox import spares
 from grader.sandbox.pool import WorkerPool
 from grader.shards import Shards
 from grader.source import Source, read_submission
@@ -63,19 +64,28 @@ class Batch:
         limits, launcher = self.grading.limits, self.grading.launcher
         if jobs == 1:  # here, in this process
             with WorkerPool(1, launcher, limits) as pool:
+                spares.give(pool)
                 for index in range(len(self.found)):
                     self.take(self.grade_one(index, pool, as_json=False), elsewhere=False)
         else:  # in ``jobs`` grading processes, each with its own sandbox worker
             if any(s.path.suffix.lower() == ".ipynb" for s in self.found):
                 importlib.import_module("grader.source.magics")  # nbconvert imported once, here, not in each process
 
+            handover = spares.Handover()  # each grading process takes one of the workers started as the sandbox's check
+
             @contextmanager
             def start():
                 with WorkerPool(1, launcher, limits, pools=jobs) as pool:
+                    handover.adopt(pool)
                     yield lambda index: self.grade_one(index, pool)
 
+            def before_fork() -> None:
+                self.pages.settle()
+                handover.before_fork()
+
             patience = 2 * limits.submission_s + 180  # a submission's two jobs, a worker's start, and margins
-            with Shards(jobs, start, patience_s=patience, before_fork=self.pages.settle) as shards:
+            with Shards(jobs, start, patience_s=patience, before_fork=before_fork,
+                        after_fork=handover.after_fork) as shards:
                 for answer in shards.map(list(range(len(self.found)))):
                     self.take(answer, elsewhere=True)
         self.summary.write(self.out_dir)

@@ -37,7 +37,7 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox
     if not path.exists() and not path.is_symlink():
         fail(f"{path} does not exist")
     try:
-        launcher = api.default_launcher(require_sandbox=require_sandbox)
+        launcher = api.default_launcher(require_sandbox=require_sandbox, spares=1)
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
         report = api.check(path, assignment=assignment, launcher=launcher)
     except GraderError as exc:
@@ -67,7 +67,7 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
     if missing:
         fail(f"not found: {', '.join(missing)}")
     try:
-        launcher = api.default_launcher(require_sandbox=require_sandbox)
+        launcher = api.default_launcher(require_sandbox=require_sandbox, spares=jobs or os.cpu_count() or 1)
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
         signal.signal(signal.SIGTERM, _interrupt)
         with BatchProgress(Console(stderr=True, highlight=False)) as progress:

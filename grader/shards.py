@@ -58,10 +58,12 @@ class Shards:
     """
 
     def __init__(self, count: int, start: Callable[[], AbstractContextManager[Work]],
-                 patience_s: float = 600.0, before_fork: Callable[[], None] = lambda: None) -> None:
+                 patience_s: float = 600.0, before_fork: Callable[[], None] = lambda: None,
+                 after_fork: Callable[[], None] = lambda: None) -> None:
         """``patience_s``: how long a process may hold items without answering before it is taken for stuck;
-        ``before_fork``: called before each process is forked (to finish what the parent's threads are doing)."""
-        self.start, self.before_fork = start, before_fork
+        ``before_fork``: called before each process is forked (to finish what the parent's threads are doing);
+        ``after_fork``: called in the parent after each fork (and after a fork that failed)."""
+        self.start, self.before_fork, self.after_fork = start, before_fork, after_fork
         self.patience_s = patience_s
         self.count = max(1, count)
         self.processes: list[_Process] = []
@@ -144,6 +146,7 @@ class Shards:
             except OSError:
                 parent.close()
                 child.close()
+                self.after_fork()
                 raise
             if pid == 0:  # pragma: no cover - the child's coverage is not collected
                 try:
@@ -154,6 +157,7 @@ class Shards:
                 finally:
                     os._exit(1)
             child.close()
+            self.after_fork()
             process = _Process(pid, parent)
             self.processes.append(process)
             selector.register(parent, selectors.EVENT_READ, process)

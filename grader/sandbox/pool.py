@@ -168,7 +168,9 @@ class WorkerLost(Exception):
 class _Worker:
     """One fork-server process and its pipes."""
 
-    def __init__(self, launcher: Launcher, preload: tuple[str, ...] = ()) -> None:
+    def __init__(self, launcher: Launcher, preload: tuple[str, ...] = (), wait: bool = True) -> None:
+        """Start the worker; with ``wait``, also wait until it says it is ready (else call :meth:`wait_ready`)."""
+        self.launcher, self.preload = launcher, preload
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
         self.proc: subprocess.Popen | None = None
         self.cgroup: WorkerCgroup | None = None
@@ -187,9 +189,7 @@ class _Worker:
                 close_fds=True,
                 pass_fds=(theirs.fileno(),),
             )
-            theirs.close()
-            header, _ = self._next_control(time.monotonic() + STARTUP_S)
-        except (WorkerLost, OSError) as exc:
+        except OSError as exc:
             self.kill()
             raise WorkerLost(f"the worker did not start ({exc})") from None
         except BaseException:  # stopped (Ctrl-C, SIGTERM) while starting: leave no process, group or folder
@@ -197,6 +197,19 @@ class _Worker:
             raise
         finally:
             theirs.close()
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait for the worker's "ready" (its NumPy imported and checked); WorkerLost if it never comes."""
+        try:
+            header, _ = self._next_control(time.monotonic() + STARTUP_S)
+        except WorkerLost as exc:
+            self.kill()
+            raise WorkerLost(f"the worker did not start ({exc})") from None
+        except BaseException:
+            self.kill()
+            raise
         if header.get("t") != "ready":
             self.kill()
             raise WorkerLost("the worker did not start")
@@ -348,6 +361,25 @@ class WorkerPool:
                 for _ in range(self.size):
                     idle.put(None)
             return idle
+
+    def adopt(self, worker: _Worker) -> None:
+        """Use ``worker``, started and ready (a spare: ``grader.sandbox.spares``), in place of one not yet started.
+
+        Called before the pool's first job; a worker of another launcher, or one too many, is stopped.
+        """
+        idle = self._queue(worker.preload)
+        try:
+            place = idle.get_nowait()  # None: a worker not started yet
+        except queue.Empty:  # every worker is busy
+            worker.kill()
+            return
+        if place is not None or self._closed or worker.launcher != self.launcher:
+            idle.put(place)
+            worker.kill()
+            return
+        with self._lock:
+            self._all.append(worker)
+        idle.put(worker)
 
     def run(self, job: Job) -> SubmissionRun:
         """Run one job to its end: after a crash or a hung call, a fresh run goes on with the cases left.

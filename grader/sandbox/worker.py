@@ -55,6 +55,9 @@ def main(argv: list[str]) -> None:
     set_dumpable(False)  # no process of the same user may read or trace this one's memory
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission (daemons too) become ours, to be killed
     np.random.default_rng(0).standard_normal(4)  # warm NumPy's RNG before any fork
+    a = np.arange(4.0).reshape(2, 2) + np.eye(2)  # linear algebra works here (this start may stand for the probe)
+    if not np.allclose(a @ np.linalg.solve(a, np.ones(2)), 1):
+        return
     if "--preload" in argv:  # heavy modules the submissions of this worker import (SciPy)
         for name in argv[argv.index("--preload") + 1].split(","):
             try:
@@ -126,7 +129,9 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     ``progress[0]`` is the number of calls the submission process has started.
     """
     own_cpu = time.process_time()
-    workdir = tempfile.mkdtemp(prefix="sub-")
+    # In its own PID namespace the sandbox's /tmp is this worker's alone, and emptied after each job: the
+    # submission's working folder. Elsewhere /tmp is shared: a folder of its own, removed after.
+    workdir = "/tmp" if in_pid_namespace else tempfile.mkdtemp(prefix="sub-")
     started = time.monotonic()
     progress[0] = 0
     gc.freeze()  # the collector of the submission process leaves this process's objects (and their pages) alone
@@ -148,8 +153,9 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     _kill_submission(pid, in_pid_namespace)
     status, usage = _reap(pid)
     _kill_descendants()  # what escaped the session (a daemon, a process in its own group) came to us
-    shutil.rmtree(workdir, ignore_errors=True)
-    if in_pid_namespace:  # the sandbox's /tmp and /dev/shm are this worker's own: empty them for the next one
+    if not in_pid_namespace:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:  # the sandbox's /tmp and /dev/shm are this worker's own: empty them for the next one
         _empty("/tmp")
         _empty("/dev/shm")
     return {

@@ -57,7 +57,9 @@ def _read_bytes(path: Path, source: Source) -> bytes | None:
             _fail(source, f"the file is {info.st_size / 1e6:.1f} MB, larger than the {limit // (1024 * 1024)} MB allowed")
             return None
         with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(limit + 1)
+            data = f.read(info.st_size + 1)  # a buffer of the file's size, not of the limit
+            if len(data) > info.st_size:  # it grew since fstat (or /proc-like sizes): the rest, up to the limit
+                data += f.read(limit + 1 - len(data))
         if len(data) > limit:
             _fail(source, "the file is larger than allowed")
             return None

@@ -52,6 +52,27 @@ def test_a_huge_file_is_refused_without_reading_it(tmp_path):
     assert "larger than" in source.error
 
 
+@pytest.mark.parametrize("told_size", [0, 10])
+def test_a_file_that_grew_after_its_size_was_read_is_read_whole(tmp_path, monkeypatch, told_size):
+    """The read buffer is sized to the file: a file larger than fstat said (still being written, or a size-0
+    file such as those of /proc) is still read to its end, and still refused past the limit."""
+    path = tmp_path / "growing.py"
+    text = "".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(100))
+    path.write_text(text)
+    real_fstat = os.fstat
+
+    def smaller(fd):
+        info = real_fstat(fd)
+        return os.stat_result((info.st_mode, info.st_ino, info.st_dev, info.st_nlink, info.st_uid, info.st_gid,
+                               told_size, int(info.st_atime), int(info.st_mtime), int(info.st_ctime)))
+
+    monkeypatch.setattr("grader.source.reader.os.fstat", smaller)
+    source = read_submission(path)
+    assert source.error is None and source.chunks == [("growing.py", text)] and "f99" in source.defined
+    monkeypatch.setitem(MAX_BYTES, "py", len(text) - 1)
+    assert "larger than allowed" in read_submission(path).error
+
+
 def test_a_fifo_is_not_read(tmp_path):
     path = tmp_path / "pipe.py"
     os.mkfifo(path)

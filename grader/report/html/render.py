@@ -22,7 +22,8 @@ class Renderer:
 
     def __init__(self) -> None:
         self.env = Environment(loader=PackageLoader("grader.report.html", "templates"), autoescape=True,
-                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                               auto_reload=False)  # the templates are the package's own: no stat of base.html per page
         self.env.filters.update(math=math_html, num=_num, decimals=_decimals, pct=lambda x: f"{100 * x:.0f}%")
         self.env.globals.update(version=__version__, css=Markup(_asset("style.css")))
         self.script = _asset("students.js")
