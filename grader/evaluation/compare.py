@@ -54,11 +54,37 @@ def compare(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, rel: float
     actual, squeezed = conform(np.asarray(actual, dtype=np.float64), expected.shape)
     if actual.shape != expected.shape:
         return Comparison("shape", expected.shape, actual.shape, total=expected.size)
-    if expected.size:  # the common case, right and finite, in a few vectorised steps
-        max_abs, scale = _max_error(actual, expected, tol.floor)
-        if max_abs <= rel * scale and scale < np.inf:  # False for nan
+    if expected.size:  # the common cases, finite on both sides, in a few vectorised steps
+        diff, max_abs, scale = _differences(actual, expected, tol.floor)
+        if max_abs <= rel * scale and scale < np.inf:  # right (False for nan)
             return Comparison("match", expected.shape, actual.shape, max_abs=max_abs, total=expected.size,
                               squeezed=squeezed, scaled_error=max_abs / scale)
+        if max_abs < np.inf and scale < np.inf:  # wrong, but every entry of both is a number
+            return _finite_mismatch(diff, expected, max_abs, scale, rel, squeezed)
+    return _anatomy(actual, expected, tol, rel, squeezed)
+
+
+def _finite_mismatch(diff: np.ndarray, expected: np.ndarray, max_abs: float, scale: float, rel: float,
+                     squeezed: bool) -> Comparison:
+    """What :func:`_anatomy` finds when both arrays are finite and some entry is off, in fewer steps."""
+    mismatched_mask = diff > rel * scale
+    rel_err = np.where(mismatched_mask, diff / np.maximum(np.abs(expected), 1e-6 * scale), 0.0)
+    return Comparison(
+        "mismatch", expected.shape, expected.shape, max_abs=max_abs, max_rel=float(rel_err.max()),
+        worst=tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape)),
+        mismatched=int(np.count_nonzero(mismatched_mask)), total=expected.size, squeezed=squeezed,
+        scaled_error=max_abs / scale, wrong_rows=_wrong_rows(mismatched_mask))
+
+
+def _wrong_rows(mismatched_mask: np.ndarray) -> tuple[int, ...]:
+    """The indices along the first axis that hold a wrong entry."""
+    if mismatched_mask.ndim < 1 or not len(mismatched_mask):
+        return ()
+    return tuple(int(i) for i in np.flatnonzero(mismatched_mask.reshape(len(mismatched_mask), -1).any(axis=1)))
+
+
+def _anatomy(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, rel: float, squeezed: bool) -> Comparison:
+    """The comparison of two arrays of one shape, whatever they hold (nan and inf too)."""
     finite_expected = np.isfinite(expected)
     bad = ~np.isfinite(actual) & finite_expected
     both_nan = np.isnan(actual) & np.isnan(expected)
@@ -86,8 +112,7 @@ def compare(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, rel: float
         nonfinite=int(np.count_nonzero(bad)),
         squeezed=squeezed,
         scaled_error=max_abs / scale,
-        wrong_rows=tuple(int(i) for i in np.flatnonzero(mismatched_mask.reshape(len(diff), -1).any(axis=1)))
-        if diff.ndim >= 1 and len(diff) else (),
+        wrong_rows=_wrong_rows(mismatched_mask),
     )
     if result["nonfinite"]:
         return Comparison("nonfinite", **result)
@@ -158,12 +183,16 @@ def close(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
 
 def _max_error(actual: np.ndarray, expected: np.ndarray, floor: float) -> tuple[float, float]:
     """max |a - e| and the scale max(max |e|, floor); nan or inf when either side is not finite."""
+    return _differences(actual, expected, floor)[1:]
+
+
+def _differences(actual: np.ndarray, expected: np.ndarray, floor: float) -> tuple[np.ndarray, float, float]:
+    """|a - e|, its max, and the scale max(max |e|, floor); nan or inf when either side is not finite."""
     if getattr(_state, "quiet", False):
-        diff = actual - expected
-        np.abs(diff, out=diff)
-        return float(diff.max()), max(float(np.abs(expected).max()), floor)
+        diff = np.abs(actual - expected)
+        return diff, float(diff.max()), max(float(np.abs(expected).max()), floor)
     with quiet():
-        return _max_error(actual, expected, floor)
+        return _differences(actual, expected, floor)
 
 
 _state = threading.local()  # NumPy's error state is per thread too
