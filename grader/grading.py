@@ -87,7 +87,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
         if source.error_code:
             hints = [HintSummary(code=source.error_code, function="*", message=generic_message(source.error_code, detail=source.error_detail))]
         return Report(status="error", score=0.0, message=source.error, hints=hints, duration_s=_since(started), **base)
-    run = pool.run(Job(tuple(source.chunks), source.mode, plan.calls, preload_for(source.imports)))
+    run = pool.run(Job(tuple(source.chunks), source.mode, plan.calls, preload_for(source.imports), tuple(source.compiled)))
     base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
     if run.status == "load_error" or not run.loaded:
         message = _load_failure(run, source)

@@ -41,7 +41,7 @@ def check_consistency(exercise: Exercise, results: list[CheckResult], tests: lis
         return
     params = exercise.function(consistency.backward).params
     call = Call(consistency.forward, params, f"numgrad:{consistency.loss}", tuple(first.check.cases[i].args for i in picked))
-    run = pool.run(Job(tuple(source.chunks), source.mode, (call,), preload_for(source.imports)))
+    run = pool.run(Job(tuple(source.chunks), source.mode, (call,), preload_for(source.imports), tuple(source.compiled)))
     numeric = run.calls.get(consistency.forward) or []
     if len(numeric) != len(picked) or any(r.status != "ok" or not isinstance(r.value, dict) for r in numeric):
         return

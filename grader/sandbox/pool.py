@@ -51,6 +51,7 @@ class Job:
     mode: str  # "module": one failure stops the load; "cells": each chunk on its own
     calls: tuple[Call, ...]
     preload: tuple[str, ...] = ()  # heavy modules the code imports: run it on a worker that has them loaded
+    compiled: tuple[bytes, ...] = ()  # each chunk's code object, marshalled (compiled here once, not in the sandbox)
 
     def frame(self, limits: Limits, processes: int | None = None, deadline_s: float | None = None) -> bytes:
         """The job's control frame: the calls and the limits, the same for a whole batch (the code goes apart).
@@ -82,10 +83,12 @@ class Job:
 
         ``todo`` lists the cases to call, by function index (None: every case).
         """
-        header = {"mode": self.mode, "chunks": [{"name": n, "code": code} for n, code in self.chunks]}
+        compiled = len(self.compiled) == len(self.chunks) <= protocol.MAX_BLOBS  # else each chunk is compiled there
+        header = {"mode": self.mode, "chunks": [{"name": n, "code": code, **({"compiled": i} if compiled else {})}
+                                                for i, (n, code) in enumerate(self.chunks)]}
         if todo is not None:
             header["todo"] = {str(fi): cases for fi, cases in todo.items()}
-        return protocol.pack_frame(header)
+        return protocol.pack_frame(header, list(self.compiled) if compiled else [])
 
 
 class Runner(Protocol):

@@ -16,6 +16,7 @@ class Source:
     kind: Kind
     sha256: str
     chunks: list[tuple[str, str]] = field(default_factory=list)  # (file or cell name, code)
+    compiled: list[bytes] = field(default_factory=list)  # each chunk's code object, marshalled (what the sandbox runs)
     mode: Literal["module", "cells"] = "module"
     notes: list[str] = field(default_factory=list)
     defined: set[str] = field(default_factory=set)

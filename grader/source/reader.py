@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import stat
 from pathlib import Path
 
 from grader.source.model import Source
 from grader.source.notebook import NotebookError, read_cells
-from grader.source.syntax import StudentSyntaxError, defined_names, imported_modules, parse
+from grader.source.syntax import StudentSyntaxError, compile_chunk, defined_names, imported_modules
 
 MAX_BYTES = {"py": 2 * 1024 * 1024, "ipynb": 32 * 1024 * 1024}
 
@@ -86,13 +87,14 @@ def _load_module(text: str, name: str, source: Source) -> None:
     if source.kind == "unknown":
         source.notes.append(f"{name} has neither a .py nor a .ipynb extension; it was read as Python")
     try:
-        tree = parse(text, name)
+        code = compile_chunk(text, name)
     except StudentSyntaxError as exc:
         _fail(source, exc.message, "generic.python2_syntax" if exc.python2 else None, exc.python2)
         return
     source.chunks = [(name, text)]
+    source.compiled = [marshal.dumps(code)]
     source.lines[name] = text.splitlines()
-    source.defined = defined_names(tree)
+    source.defined = defined_names(code)
     source.imports = imported_modules(text)
     source.mode = "module"
 
@@ -109,14 +111,15 @@ def _load_notebook(text: str, source: Source) -> None:
         if not code.strip():
             continue
         try:
-            tree = parse(code, name)
+            compiled = compile_chunk(code, name)
         except StudentSyntaxError as exc:
             kind = "Python 2 code" if exc.python2 else "a syntax error"
             source.notes.append(f"{exc.message}; {name} has {kind} and was skipped")
             continue
         source.chunks.append((name, code))
+        source.compiled.append(marshal.dumps(compiled))
         source.lines[name] = code.splitlines()
-        source.defined |= defined_names(tree)
+        source.defined |= defined_names(compiled)
         source.imports |= imported_modules(code)
     if not source.chunks:
         _fail(source, "the notebook has no code cell that can be run")

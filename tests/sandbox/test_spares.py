@@ -166,3 +166,15 @@ def test_a_batch_on_two_grading_processes_starts_two_workers_in_all(probes, monk
     result = api.grade([batch], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=2, limits=TEST_LIMITS)
     assert result.statistics["graded"] == 6 and result.sandbox == "bwrap"
     assert log.read_text().split() == [str(os.getpid())] * 2 and probes == []  # the parent's two, as the check
+
+
+def test_the_sandbox_runs_the_code_the_grader_compiled_and_compiles_the_text_only_without_it():
+    import marshal
+
+    triple = marshal.dumps(compile("def double(x):\n    return 3 * x\n", "s.py", "exec", dont_inherit=True))
+    launcher = isolation.choose_launcher(TEST_LIMITS)
+    with WorkerPool(1, launcher, TEST_LIMITS) as pool:
+        sent = pool.run(Job(DOUBLE.chunks, DOUBLE.mode, DOUBLE.calls, compiled=(triple,)))
+        text = pool.run(DOUBLE)
+    assert sent.calls["double"][0].value.array.tolist() == [0.0, 3.0, 6.0]  # what was compiled, not the text
+    assert text.calls["double"][0].value.array.tolist() == [0.0, 2.0, 4.0]

@@ -140,3 +140,29 @@ def test_the_packages_a_submission_imports_are_read_from_its_text(tmp_path):
     path.write_text("import numpy as np\nfrom scipy.special import logsumexp\nimport os, sys.path\n\n"
                     "def f():\n    from math import exp\n    return 'import json'\n")
     assert read_submission(path).imports == {"numpy", "scipy", "os", "sys", "math"}
+
+
+def test_code_that_only_compiling_finds_wrong_is_told_before_it_runs(tmp_path):
+    path = tmp_path / "early_return.py"
+    path.write_text("def softmax(z):\n    return z\n\nreturn softmax\n")
+    source = read_submission(path)
+    assert source.error == "early_return.py, line 4: syntax error: 'return' outside function: return softmax"
+    assert source.chunks == [] and source.compiled == []
+
+
+def test_the_compilers_warnings_on_student_code_stay_off_the_graders_terminal(tmp_path):
+    import warnings
+
+    path = tmp_path / "warns.py"
+    path.write_text("x = 1\nif x is 1:\n    y = '\\d'\n")  # SyntaxWarning and DeprecationWarning when compiled
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        source = read_submission(path)
+    assert source.error is None and len(source.compiled) == 1 and caught == []
+
+
+def test_every_top_level_name_is_found_past_the_first_256(tmp_path):
+    path = tmp_path / "many.py"
+    path.write_text("import numpy as np\n" + "".join(f"def f{i}(x):\n    return x\n" for i in range(300)) + "for k in range(2):\n    pass\n")
+    source = read_submission(path)
+    assert {"np", "k", "f0", "f255", "f256", "f299"} <= source.defined and len(source.defined) == 302
