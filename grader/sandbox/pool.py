@@ -29,6 +29,7 @@ WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 STARTUP_S = 60.0
 REPLY_MARGIN_S = 15.0
 RESULTS_CAP = 32 * 1024 * 1024  # bytes of results a submission may send; beyond, its run is "garbled"
+READ_SIZE = 1 << 16  # a pipe's capacity: a larger read only allocates (and frees) a larger buffer
 SILENCE_S = 5.0  # a worker sends a heartbeat every second while it waits; silence this long means it is stuck
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
@@ -275,7 +276,7 @@ class _Worker:
                 if not pending:  # the whole code is sent: EOF tells the reader so
                     os.close(writing.pop())
             if results in readable:
-                chunk = os.read(results, 1 << 20)
+                chunk = os.read(results, READ_SIZE)
                 if not chunk:  # every writer is gone: wait for the outcome alone
                     reading = []
                 elif len(data) <= RESULTS_CAP:
@@ -330,7 +331,7 @@ def _drain(fd: int, data: bytearray) -> None:
     os.set_blocking(fd, False)
     while len(data) <= RESULTS_CAP:
         try:
-            chunk = os.read(fd, 1 << 20)
+            chunk = os.read(fd, READ_SIZE)
         except BlockingIOError:
             return
         if not chunk:
