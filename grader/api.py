@@ -50,6 +50,11 @@ def default_launcher(limits: Limits | None = None, *, require_sandbox: bool = Fa
     return choose_launcher(limits or Limits(), require_sandbox=require_sandbox, spares=spares)
 
 
+def default_jobs(jobs: int | None) -> int:
+    """How many submissions are graded at once: ``jobs``, or the number of cores."""
+    return jobs or os.cpu_count() or 1
+
+
 def _resolve(assignment: str | None, source: Source | None) -> Exercise:
     if assignment:
         try:
@@ -129,7 +134,7 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
         raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths))
     exercise = _resolve(assignment, None) if assignment else _guess_batch(found)
     limits = limits or Limits()
-    jobs = jobs or os.cpu_count() or 1
+    jobs = default_jobs(jobs)
     launcher = launcher or default_launcher(limits, spares=min(jobs, len(found)))
     grading = prepare(exercise, solutions, limits, launcher)
     batch = Batch(found, exercise, grading, out_dir, force=force, on_report=on_report)

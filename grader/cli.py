@@ -67,7 +67,7 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
     if missing:
         fail(f"not found: {', '.join(missing)}")
     try:
-        launcher = api.default_launcher(require_sandbox=require_sandbox, spares=jobs or os.cpu_count() or 1)
+        launcher = api.default_launcher(require_sandbox=require_sandbox, spares=api.default_jobs(jobs))
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
         signal.signal(signal.SIGTERM, _interrupt)
         with BatchProgress(Console(stderr=True, highlight=False)) as progress:

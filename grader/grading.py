@@ -17,7 +17,7 @@ from grader.exercises.base import Check, Exercise
 from grader.report.model import GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.outcome import SubmissionRun
-from grader.sandbox.pool import Call, Job, Launcher, Runner, preload_for
+from grader.sandbox.pool import Call, Job, Launcher, Runner
 from grader.source.model import Source
 
 
@@ -87,7 +87,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
         if source.error_code:
             hints = [HintSummary(code=source.error_code, function="*", message=generic_message(source.error_code, detail=source.error_detail))]
         return Report(status="error", score=0.0, message=source.error, hints=hints, duration_s=_since(started), **base)
-    run = pool.run(Job(tuple(source.chunks), source.mode, plan.calls, preload_for(source.imports), tuple(source.compiled)))
+    run = pool.run(Job.of(source, plan.calls))
     base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
     if run.status == "load_error" or not run.loaded:
         message = _load_failure(run, source)

@@ -11,7 +11,7 @@ import numpy as np
 from grader.evaluation.check import CheckResult
 from grader.exercises.base import Consistency, Exercise
 from grader.report.model import Evidence, Hint, TestResult
-from grader.sandbox.pool import Call, Job, Runner, preload_for
+from grader.sandbox.pool import Call, Job, Runner
 from grader.source.model import Source
 
 MATCH_REL = 1e-5  # finite differences of the student's forward are good to about 1e-8
@@ -41,7 +41,7 @@ def check_consistency(exercise: Exercise, results: list[CheckResult], tests: lis
         return
     params = exercise.function(consistency.backward).params
     call = Call(consistency.forward, params, f"numgrad:{consistency.loss}", tuple(first.check.cases[i].args for i in picked))
-    run = pool.run(Job(tuple(source.chunks), source.mode, (call,), preload_for(source.imports), tuple(source.compiled)))
+    run = pool.run(Job.of(source, (call,)))
     numeric = run.calls.get(consistency.forward) or []
     if len(numeric) != len(picked) or any(r.status != "ok" or not isinstance(r.value, dict) for r in numeric):
         return

@@ -172,18 +172,13 @@ def close(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
     if actual.shape != expected.shape:
         return False
     if expected.size:  # finite on both sides, the common case: one bound
-        max_abs, scale = _max_error(actual, expected, tol.floor)
+        _, max_abs, scale = _differences(actual, expected, tol.floor)
         if max_abs < np.inf and scale < np.inf:
             return max_abs <= tol.match_rel * scale
     if not np.array_equal(np.isnan(actual), np.isnan(expected)):
         return False
     c = compare(actual, expected, tol, rel=tol.match_rel)
     return c.verdict == "match"
-
-
-def _max_error(actual: np.ndarray, expected: np.ndarray, floor: float) -> tuple[float, float]:
-    """max |a - e| and the scale max(max |e|, floor); nan or inf when either side is not finite."""
-    return _differences(actual, expected, floor)[1:]
 
 
 def _differences(actual: np.ndarray, expected: np.ndarray, floor: float) -> tuple[np.ndarray, float, float]:

@@ -54,6 +54,11 @@ class Job:
     preload: tuple[str, ...] = ()  # heavy modules the code imports: run it on a worker that has them loaded
     compiled: tuple[bytes, ...] = ()  # each chunk's code object, marshalled (compiled here once, not in the sandbox)
 
+    @classmethod
+    def of(cls, source: Any, calls: tuple[Call, ...]) -> "Job":
+        """The job that runs a submission's code (a ``Source``: its chunks, mode, imports, compiled code) and makes ``calls``."""
+        return cls(tuple(source.chunks), source.mode, calls, preload_for(source.imports), tuple(source.compiled))
+
     def frame(self, limits: Limits, processes: int | None = None, deadline_s: float | None = None) -> bytes:
         """The job's control frame: the calls and the limits, the same for a whole batch (the code goes apart).
 
