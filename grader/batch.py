@@ -9,7 +9,6 @@ through :meth:`Batch.grade_one` (where it is graded) and then :meth:`Batch.take`
 from __future__ import annotations
 
 import importlib
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,12 +78,8 @@ class Batch:
                     handover.adopt(pool)
                     yield lambda index: self.grade_one(index, pool)
 
-            def before_fork() -> None:
-                self.pages.settle()
-                handover.before_fork()
-
             patience = 2 * limits.submission_s + 180  # a submission's two jobs, a worker's start, and margins
-            with Shards(jobs, start, patience_s=patience, before_fork=before_fork,
+            with Shards(jobs, start, patience_s=patience, before_fork=handover.before_fork,
                         after_fork=handover.after_fork) as shards:
                 for answer in shards.map(list(range(len(self.found)))):
                     self.take(answer, elsewhere=True)
@@ -119,7 +114,6 @@ class Batch:
         ``elsewhere``: the answer comes from a grading process (a trusted fork of this one), as JSON.
         """
         index = answer["i"]
-        self.pages.warm_up()  # once the grading processes are all started (a restart waits for it: settle)
         if "lost" in answer:  # its grading process died, or failed on it: a report that says so, graded again next run
             report = self.failed(index, self.source_of(index), RuntimeError(answer["lost"]))
             answer["page_problem"] = self.write(index, report, report.model_dump_json(indent=2) + "\n")
@@ -197,7 +191,6 @@ class BatchPages:
 
     def __init__(self, out_dir: Path) -> None:
         self.problem = ""
-        self.warming: threading.Thread | None = None
         try:
             self.site: Pages | None = Pages(out_dir)  # the renderer, and the class page's tally
         except Exception as exc:  # noqa: BLE001
@@ -209,21 +202,6 @@ class BatchPages:
             raise RuntimeError(self.problem)
         return self.site
 
-    def warm_up(self) -> None:
-        """Start importing and warming matplotlib for the class page, in a thread, while the batch goes on.
-
-        Its import and first draw take about half a second: this way they overlap with grading
-        (the thread mostly runs while this process waits for answers) instead of adding to the end.
-        """
-        if self.warming is None and self.site is not None:
-            self.warming = threading.Thread(target=_warm_plots, name="grader-warm-plots", daemon=True)
-            self.warming.start()
-
-    def settle(self) -> None:
-        """Wait for the warm-up: before a fork (a child must not inherit a half-done import) and the class page."""
-        if self.warming is not None:
-            self.warming.join()
-
     def count(self, stem: str, report: Report, problem: str | None) -> None:
         self.problem = self.problem or problem or ""
         if self.site is not None and not self.problem:
@@ -234,7 +212,6 @@ class BatchPages:
 
     def finish(self) -> str:
         """Write the class page; say why the pages could not all be built, if they could not ('' when they were)."""
-        self.settle()
         if not self.problem and self.site is not None:
             try:
                 self.site.write_class_page()
@@ -243,15 +220,6 @@ class BatchPages:
         if self.problem:
             return f"the HTML pages could not be built ({self.problem}); the reports are whole"
         return ""
-
-
-def _warm_plots() -> None:
-    try:
-        from grader.report.html import plots
-
-        plots.warm_up()
-    except Exception:  # noqa: BLE001 - only a warm-up: the class page itself says what fails
-        pass
 
 
 def _why(exc: BaseException) -> str:

@@ -1,93 +1,82 @@
-"""The class page's plots, drawn by matplotlib as inline SVG (imported only when a page is built).
+"""The class page's plots, drawn by pygal as inline SVG (imported only when a page is built).
 
-Figures are made with ``matplotlib.figure.Figure``, never through pyplot, so no GUI backend is chosen and
-no global state is touched (the same as the Agg backend, for SVG). Text stays text (``svg.fonttype``
-none: no font is embedded or fetched), ``$`` in a label is not mathtext, and ids are salted per plot so
-that the output is the same on every run and two plots on one page share no id.
+pygal writes SVG with text as text and its style inside the ``<svg>``, scoped to the chart's id, which is
+fixed here (pygal's default is random) so that the output is the same on every run and two plots on
+one page share no id. The script pygal adds for its tooltips is left out: the pages run only their own.
+Importing pygal and drawing both plots takes a few hundredths of a second.
 """
 
 from __future__ import annotations
 
-import io
+import itertools
+import math
 import re
 from typing import Sequence
 
-_STYLE = {
-    "svg.fonttype": "none",
-    "text.parse_math": False,
-    "font.family": "DejaVu Sans",  # shipped with matplotlib
-    "font.size": 10,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
 _GRADED, _ERROR, _BAR = "#3b6ea8", "#c0392b", "#2e8b57"
+_FONT = "DejaVu Sans, Verdana, sans-serif"
+BINS = 10  # the histogram's bars: each a tenth of the points
 
 
 def score_histogram(scores: Sequence[float], errors: int, max_score: float) -> str:
     """A histogram of the scores out of ``max_score``; the ``errors`` ungraded submissions stacked at 0."""
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    import pygal
 
     top = max_score if max_score > 0 else max([*scores, 1.0])
-    edges = [top * i / 10 for i in range(11)]
-    with _style("grader-histogram"):
-        fig = Figure(figsize=(6.4, 2.8))
-        ax = fig.add_subplot()
-        ax.hist([list(scores), [0.0] * errors], bins=edges, stacked=True, color=[_GRADED, _ERROR],
-                label=["graded", "could not be graded (0)"], edgecolor="white")
-        ax.set_xlim(0, top)
-        ax.set_xlabel(f"score (out of {top:g})")
-        ax.set_ylabel("students")
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        if errors:
-            fig.legend(frameon=False, loc="upper right", ncols=2)
-        fig.subplots_adjust(left=0.09, right=0.97, bottom=0.18, top=0.86)  # fixed: tight_layout costs a draw
-        return _svg(fig, "histogram")
+    counts = bin_counts(scores, top)
+    chart = pygal.StackedBar(**_config(_GRADED, _ERROR), width=640, height=290, show_legend=bool(errors),
+                             legend_at_bottom=True, legend_at_bottom_columns=2,
+                             x_title=f"score (out of {top:g})", y_title="students", spacing=2,
+                             y_labels=integer_ticks(max(c + (errors if i == 0 else 0) for i, c in enumerate(counts))))
+    chart.x_labels = [f"{top * i / BINS:g}–{top * (i + 1) / BINS:g}" for i in range(BINS)]
+    chart.add("graded", counts)
+    chart.add("could not be graded (0)", [errors] + [0] * (BINS - 1))
+    return _svg(chart, "histogram")
 
 
 def pass_rate_bars(parts: Sequence[str], rates: Sequence[float]) -> str:
-    """Horizontal bars: the share of students passing each part, in percent."""
-    from matplotlib.figure import Figure
+    """Horizontal bars: the share of students passing each part, in percent, the first part on top."""
+    import pygal
 
-    with _style("grader-pass-rates"):
-        fig = Figure(figsize=(6.4, 0.9 + 0.32 * len(parts)))
-        ax = fig.add_subplot()
-        rows = range(len(parts))
-        ax.barh(rows, [100 * r for r in rates], color=_BAR)
-        ax.set_yticks(list(rows), labels=list(parts))
-        ax.invert_yaxis()
-        ax.set_xlim(0, 100)
-        ax.set_xlabel("students passing every test (%)")
-        for y, r in zip(rows, rates):
-            ax.text(min(100 * r + 1, 88), y, f"{100 * r:.0f}%", va="center")
-        width, height = fig.get_size_inches()
-        longest = max((len(p) for p in parts), default=1)
-        fig.subplots_adjust(left=min(0.6, (0.2 + 0.075 * longest) / width), right=0.97,
-                            bottom=0.6 / height, top=1 - 0.15 / height)  # about 0.075 in a character
-        return _svg(fig, "pass-rates")
+    chart = pygal.HorizontalBar(**_config(_BAR), width=640, height=90 + 32 * len(parts), show_legend=False,
+                                x_title="students passing every test (%)", range=(0, 100),
+                                y_labels=list(range(0, 101, 10)), print_values=True,
+                                value_formatter=lambda v: f"{v:.0f}%")
+    chart.x_labels = list(reversed(parts))  # pygal draws the first row at the bottom
+    chart.add("students passing", [100 * r for r in reversed(rates)])
+    return _svg(chart, "pass-rates")
 
 
-def warm_up() -> None:
-    """Import matplotlib and draw one throwaway figure (its fonts and first draw are the slow part).
-
-    A batch does this in a thread while its submissions are graded, so that the class page at the
-    end costs only its own drawing; the output is not kept.
-    """
-    score_histogram([1.0], 1, 1.0)
-    pass_rate_bars(["warm-up"], [1.0])
+def bin_counts(scores: Sequence[float], top: float) -> list[int]:
+    """How many scores fall in each tenth of ``[0, top]`` (the last tenth includes ``top``)."""
+    counts = [0] * BINS
+    for score in scores:
+        counts[min(BINS - 1, max(0, int(BINS * score / top)))] += 1
+    return counts
 
 
-def _style(salt: str):
-    import matplotlib
+def integer_ticks(highest: int) -> list[int]:
+    """Whole-number ticks from 0 to at least ``highest``: at most nine, 1, 2 or 5 times a power of ten apart."""
+    highest = max(1, highest)
+    step = next(s for s in (m * 10 ** k for k in itertools.count() for m in (1, 2, 5)) if highest / s <= 8)
+    return list(range(0, step * math.ceil(highest / step) + 1, step))
 
-    return matplotlib.rc_context({**_STYLE, "svg.hashsalt": salt})
+
+def _config(*colors: str) -> dict:
+    from pygal.style import Style
+
+    style = Style(background="transparent", plot_background="transparent", foreground="#333",
+                  foreground_strong="#222", foreground_subtle="#ccc", colors=colors, font_family=_FONT,
+                  label_font_size=11, major_label_font_size=11, title_font_size=12, legend_font_size=12,
+                  value_font_size=11, opacity=".9", opacity_hover=".9", transition="0s")
+    return dict(style=style, js=[], disable_xml_declaration=True, explicit_size=True, truncate_label=-1,
+                truncate_legend=-1, show_y_guides=True, show_x_guides=False, margin=8)
 
 
-def _svg(fig, prefix: str) -> str:
-    """The ``<svg>`` element alone (no XML prolog, no metadata), its ids prefixed to be unique in a page."""
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    text = buffer.getvalue()
-    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text[text.index("<svg"):], flags=re.S)
-    return text.replace(' id="', f' id="{prefix}-').replace("url(#", f"url(#{prefix}-").replace(
-        'href="#', f'href="#{prefix}-')
+_SCRIPT = re.compile(r"<script\b.*?</script>\s*", re.S)
+
+
+def _svg(chart, name: str) -> str:
+    """The ``<svg>`` element alone, its id ``chart-<name>``, without pygal's script."""
+    chart.uuid = name
+    return _SCRIPT.sub("", chart.render(is_unicode=True))

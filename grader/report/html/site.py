@@ -52,7 +52,7 @@ class Pages:
     from every report added (which need not be kept)."""
 
     def __init__(self, report_dir: str | Path, out_file: str | Path | None = None) -> None:
-        from grader.report.html.render import Renderer  # Jinja2 and matplotlib only when pages are built
+        from grader.report.html.render import Renderer  # Jinja2 and pygal only when pages are built
 
         self.report_dir = Path(report_dir)
         self.out_file = Path(out_file) if out_file is not None else self.report_dir / "index.html"
