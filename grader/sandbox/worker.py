@@ -27,11 +27,9 @@ import importlib
 import mmap
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -39,6 +37,12 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
 import protocol  # noqa: E402
 from submission import PR_SET_CHILD_SUBREAPER, prctl, set_dumpable, submission_process, warm_up  # noqa: E402
+
+# Every module this process has loaded makes each fork and each exit of a submission process dearer: an
+# extension module maps five regions, copied at each fork and unmapped at each exit (numpy.random alone,
+# ten of them, cost about 1 ms per submission). So nothing is imported here that a job does not need:
+# not numpy.random (a submission that uses it imports it itself), and tempfile and shutil (random,
+# hashlib, zlib, bz2, lzma) only where a folder is to be made or removed.
 
 HEARTBEAT_S = 1.0  # the grader replaces a worker that is silent for a few of these (stopped, say)
 
@@ -54,7 +58,6 @@ def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[argv.index("--control-fd") + 1]))
     set_dumpable(False)  # no process of the same user may read or trace this one's memory
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission (daemons too) become ours, to be killed
-    np.random.default_rng(0).standard_normal(4)  # warm NumPy's RNG before any fork
     a = np.arange(4.0).reshape(2, 2) + np.eye(2)  # linear algebra works here (this start may stand for the probe)
     if not np.allclose(a @ np.linalg.solve(a, np.ones(2)), 1):
         return
@@ -131,7 +134,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     own_cpu = time.process_time()
     # In its own PID namespace the sandbox's /tmp is this worker's alone, and emptied after each job: the
     # submission's working folder. Elsewhere /tmp is shared: a folder of its own, removed after.
-    workdir = "/tmp" if in_pid_namespace else tempfile.mkdtemp(prefix="sub-")
+    workdir = "/tmp" if in_pid_namespace else _own_folder()
     started = time.monotonic()
     progress[0] = 0
     gc.freeze()  # the collector of the submission process leaves this process's objects (and their pages) alone
@@ -154,7 +157,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     status, usage = _reap(pid)
     _kill_descendants()  # what escaped the session (a daemon, a process in its own group) came to us
     if not in_pid_namespace:
-        shutil.rmtree(workdir, ignore_errors=True)
+        _remove_tree(workdir)
     else:  # the sandbox's /tmp and /dev/shm are this worker's own: empty them for the next one
         _empty("/tmp")
         _empty("/dev/shm")
@@ -172,6 +175,19 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     }
 
 
+def _own_folder() -> str:
+    """A new private folder for a job's files, where /tmp is shared (outside the sandbox's PID namespace)."""
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="sub-")
+
+
+def _remove_tree(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _empty(folder: str) -> None:
     """Remove everything in ``folder`` (links are removed, never followed)."""
     try:
@@ -182,7 +198,7 @@ def _empty(folder: str) -> None:
         path = os.path.join(folder, name)
         try:
             if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
+                _remove_tree(path)
             else:
                 os.unlink(path)
         except OSError:

@@ -164,3 +164,30 @@ def test_a_submission_that_imports_scipy_runs_on_a_worker_that_has_it_loaded(gra
     assert points(with_scipy)["softmax"] == max_points(with_scipy)["softmax"]
     without = grade_text(BASE + PRELOAD_PROBE.format(import_line=""))  # the others fork a smaller worker
     assert points(without)["softmax"] == 0
+
+
+LEAN_PROBE = '''
+import sys
+UNNEEDED = [m for m in ("numpy.random", "tempfile", "shutil", "hashlib", "bz2", "lzma") if m in sys.modules]
+
+def softmax(z):
+    if UNNEEDED:
+        raise RuntimeError("the worker had loaded " + ", ".join(UNNEEDED))
+    p = np.exp(z - np.max(z))
+    return p / p.sum()
+'''
+
+RANDOM_USER = '''
+def softmax(z):
+    noise = np.random.default_rng(0).standard_normal(z.shape) * 0  # NumPy's RNG, imported by the submission itself
+    p = np.exp(z + noise - np.max(z))
+    return p / p.sum()
+'''
+
+
+def test_the_worker_forks_submissions_without_modules_they_do_not_need(grade_text):
+    """Each module the worker has loaded makes every fork and exit dearer; a submission that needs one imports it."""
+    lean = grade_text(BASE + LEAN_PROBE)
+    assert points(lean)["softmax"] == max_points(lean)["softmax"], by_function(lean)["softmax"][0].message
+    with_rng = grade_text(BASE + RANDOM_USER)
+    assert points(with_rng) == max_points(with_rng)
