@@ -189,18 +189,38 @@ def _remove_tree(path: str) -> None:
 
 
 def _empty(folder: str) -> None:
-    """Remove everything in ``folder`` (links are removed, never followed)."""
+    """Remove everything in ``folder`` that lies on its own file system (links removed, never followed).
+
+    What another file system holds is never entered: the sandbox's read-only binds of the
+    grader's own Python stand under /tmp when the grader is installed there, and walking them
+    after every job would cost their thousands of files each time. Iterative, so that no depth
+    of folders made by a submission can exhaust this process's stack.
+    """
     try:
-        entries = os.listdir(folder)
+        device = os.lstat(folder).st_dev
     except OSError:
         return
-    for name in entries:
-        path = os.path.join(folder, name)
+    pending, emptied = [folder], []
+    while pending:
+        current = pending.pop()
+        emptied.append(current)
         try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                _remove_tree(path)
-            else:
-                os.unlink(path)
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_dev != device:
+                    continue  # a mount point: not the submission's
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+    for path in reversed(emptied[1:]):  # the deepest first; a folder holding a mount point stays
+        try:
+            os.rmdir(path)
         except OSError:
             pass
 

@@ -1,0 +1,79 @@
+"""The worker empties the sandbox's /tmp after each job: all that a submission left, nothing mounted there."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+WORKER_DIR = Path(__file__).resolve().parents[2] / "grader" / "sandbox"
+BWRAP = shutil.which("bwrap")
+
+
+def _bwrap(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    user = [] if os.geteuid() == 0 else ["--unshare-user"]
+    return subprocess.run([BWRAP, *user, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _usable() -> bool:
+    return BWRAP is not None and _bwrap("--tmpfs", "/tmp", "--", "true").returncode == 0
+
+
+# As the worker leaves /tmp after a job whose submission wrote files, a folder nested deeper than
+# Python's recursion limit, a link out of /tmp, and files beside a read-write mount point.
+_JOB_LEFT_THIS = r"""
+import json, os, sys
+sys.path.insert(0, "/tmp/code")
+import worker
+open("/tmp/left.txt", "w").write("x")
+open("/tmp/skel/beside.txt", "w").write("x")
+deep = "/tmp/deep"
+os.mkdir(deep)
+for _ in range(1500):
+    deep += "/d"
+    os.mkdir(deep)
+os.symlink("/tmp/skel/bound/keep.txt", "/tmp/link")
+worker._empty("/tmp")
+print(json.dumps({"tmp": sorted(os.listdir("/tmp")), "skel": sorted(os.listdir("/tmp/skel"))}))
+"""
+
+
+@pytest.mark.skipif(not _usable(), reason="bwrap cannot make a mount namespace here")
+def test_emptying_tmp_removes_what_the_job_left_and_never_enters_a_mount_point(tmp_path):
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "keep.txt").write_text("the grader's own file")
+    (host / "sub").mkdir()
+    (host / "sub" / "also.txt").write_text("kept too")
+    done = _bwrap("--tmpfs", "/tmp", "--bind", str(host), "/tmp/skel/bound", "--ro-bind", str(WORKER_DIR), "/tmp/code",
+                  "--", sys.executable, "-I", "-c", _JOB_LEFT_THIS)
+    assert done.returncode == 0, done.stderr[-2000:]
+    left = json.loads(done.stdout.strip().splitlines()[-1])
+    assert left == {"tmp": ["code", "skel"], "skel": ["bound"]}  # only the mount points and the folder holding one
+    assert (host / "keep.txt").read_text() == "the grader's own file"  # writable, yet not entered
+    assert (host / "sub" / "also.txt").read_text() == "kept too"
+
+
+def test_emptying_a_folder_on_one_file_system_removes_everything_but_follows_no_link(tmp_path):
+    sys.path.insert(0, str(WORKER_DIR))  # as the worker imports itself
+    try:
+        import worker
+    finally:
+        sys.path.remove(str(WORKER_DIR))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("not the job's")
+    job = tmp_path / "job"
+    (job / "a" / "b").mkdir(parents=True)
+    (job / "a" / "b" / "c.txt").write_text("x")
+    (job / "top.txt").write_text("x")
+    (job / "to_outside").symlink_to(outside)
+    (job / "a" / "dangling").symlink_to(tmp_path / "nowhere")
+    worker._empty(str(job))
+    assert job.is_dir() and list(job.iterdir()) == []
+    assert (outside / "precious.txt").read_text() == "not the job's"
