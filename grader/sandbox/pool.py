@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import marshal
 import os
 import queue
 import select
@@ -85,16 +86,16 @@ class Job:
         return protocol.pack_frame(header, blobs)
 
     def code(self, todo: dict[int, list[int]] | None = None) -> bytes:
-        """The student's code, as the frame sent on the job's code pipe (never through the worker).
+        """The student's code, as sent on the job's code pipe (never through the worker): marshalled.
 
+        Marshal goes one way only, from the grader into the sandbox, where it is read before any of
+        the student's code runs (nothing that comes out of the sandbox is ever unmarshalled).
         ``todo`` lists the cases to call, by function index (None: every case).
         """
-        compiled = len(self.compiled) == len(self.chunks) <= protocol.MAX_BLOBS  # else each chunk is compiled there
-        header = {"mode": self.mode, "chunks": [{"name": n, "code": code, **({"compiled": i} if compiled else {})}
-                                                for i, (n, code) in enumerate(self.chunks)]}
-        if todo is not None:
-            header["todo"] = {str(fi): cases for fi, cases in todo.items()}
-        return protocol.pack_frame(header, list(self.compiled) if compiled else [])
+        compiled = len(self.compiled) == len(self.chunks)  # else each chunk is compiled there
+        chunks = [{"name": n, "code": code, "compiled": self.compiled[i] if compiled else None}
+                  for i, (n, code) in enumerate(self.chunks)]
+        return marshal.dumps({"mode": self.mode, "chunks": chunks, "todo": todo})
 
 
 class Runner(Protocol):

@@ -104,22 +104,28 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
 def _read_code(fd: int) -> tuple[list[dict], str, dict[int, list[int]] | None]:
     """The student's code chunks, how to run them, and which cases to call (None: all).
 
-    They come on their own pipe, read to its end, then closed; a chunk's ``"compiled"`` is its
-    code object, marshalled by the grader.
+    They come on their own pipe, marshalled by the grader (:meth:`Job.code`), read to its end,
+    then closed; a chunk's ``"compiled"`` is its code object, marshalled too (or None).
     """
-    with os.fdopen(fd, "rb") as stream:
-        data = stream.read(protocol.MAX_HEADER * 8)
-    frames, _ = protocol.unpack_frames(data)
-    if not frames:
+    parts, size = [], 0
+    try:
+        while size <= MAX_CODE:
+            part = os.read(fd, 1 << 16)
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+    finally:
+        os.close(fd)
+    try:
+        sent = marshal.loads(b"".join(parts))
+    except (ValueError, EOFError, TypeError):
         return [], "module", None
-    header, blobs = frames[0]
-    todo = header.get("todo")
-    todo = {int(k): [int(i) for i in v] for k, v in todo.items()} if isinstance(todo, dict) else None
-    chunks = [c for c in header.get("chunks", []) if isinstance(c, dict)]
-    for chunk in chunks:
-        index = chunk.get("compiled")
-        chunk["compiled"] = blobs[index] if isinstance(index, int) and 0 <= index < len(blobs) else None
-    return chunks, str(header.get("mode", "module")), todo
+    chunks = [c for c in sent.get("chunks", []) if isinstance(c, dict)]
+    return chunks, str(sent.get("mode", "module")), sent.get("todo")
+
+
+MAX_CODE = 32 << 20  # bytes of code read from the grader
 
 
 def _code_of(chunk: dict) -> types.CodeType:
@@ -158,8 +164,11 @@ def _apply_limits(limits: dict) -> None:
         except (ValueError, OSError):
             pass
     try:  # under memory pressure, the kernel kills the submission, not the worker
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        try:
+            os.write(fd, b"1000")
+        finally:
+            os.close(fd)
     except OSError:
         pass
 
