@@ -163,13 +163,16 @@ class Transcript:
         return run
 
     def _take_results(self, fname: str, header: dict[str, Any], blobs: list[bytes]) -> None:
-        got = self.results[fname]
-        for entry in _as_list(header.get("cases"))[: self.calls[fname]]:
+        got, count = self.results[fname], self.calls[fname]
+        for entry in _as_list(header.get("cases"))[:count]:
             if not isinstance(entry, dict):
                 continue
             case = entry.get("case")
-            if isinstance(case, int) and not isinstance(case, bool) and 0 <= case < self.calls[fname] and case not in got:
+            if _is_int(case) and 0 <= case < count and case not in got:
                 got[case] = _call_result(entry, _own_blobs(entry.get("blobs"), blobs))
+        for case, duration, array in _plain_results(header.get("plain"), blobs, count):
+            if case not in got:
+                got[case] = CallResult("ok", value=Returned(array), duration_s=duration)
 
     def _culprit(self, started: Any) -> tuple[str, int] | None:
         """The call that was running when the run stopped: the one the worker saw start last, if it
@@ -215,6 +218,46 @@ class Transcript:
             if left:
                 todo[fi] = left
         return todo
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _plain_results(plain: Any, blobs: list[bytes], count: int) -> list[tuple[int, float, np.ndarray]]:
+    """The cases of a results record that returned plain float64 arrays: (case, duration, array) each.
+
+    ``plain`` is ``[cases, durations, shapes, blob]``: the arrays end to end in blob number ``blob``.
+    Anything malformed and the whole column is dropped (its cases then have no result).
+    """
+    if plain is None:
+        return []
+    if not (isinstance(plain, list) and len(plain) == 4 and all(isinstance(c, list) for c in plain[:3])):
+        return []
+    cases, durations, shapes, index = plain
+    if not (len(cases) == len(durations) == len(shapes) <= count and _is_int(index) and 0 <= index < len(blobs)):
+        return []
+    sizes = []
+    for case, shape in zip(cases, shapes):
+        if not (_is_int(case) and 0 <= case < count and isinstance(shape, list) and len(shape) <= 8):
+            return []
+        size = 1
+        for n in shape:  # Python ints: no wrap-around
+            if not (_is_int(n) and 0 <= n <= protocol.MAX_ELEMENTS):
+                return []
+            size *= n
+        if size > protocol.MAX_ELEMENTS:
+            return []
+        sizes.append(size)
+    blob = blobs[index]
+    if len(blob) != 8 * sum(sizes):
+        return []
+    numbers = np.frombuffer(blob, dtype="<f8").copy()  # one copy, of this record's own bytes
+    out, start = [], 0
+    for case, duration, shape, size in zip(cases, durations, shapes, sizes):
+        out.append((case, _number(duration), numbers[start : start + size].reshape(shape)))
+        start += size
+    return out
 
 
 def _own_blobs(span: Any, blobs: list[bytes]) -> list[bytes]:

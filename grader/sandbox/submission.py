@@ -203,7 +203,7 @@ def _run_calls(work: list, namespace: dict, out, progress: memoryview, student_f
                 pending.append(results.frame())
                 out.write(b"".join(pending))
                 pending, results, flushed = [], Results(name, fi), time.perf_counter()
-        if results.entries:
+        if len(results):
             pending.append(results.frame())
     pending.append(last)
     out.write(b"".join(pending))

@@ -21,6 +21,8 @@ FRAMES = {
                              '"value": {"t": "none"}}',
     "shape_that_wraps_around": '{"t": "result", "function": "softmax", "case": 0, "status": "ok", '
                                '"value": {"t": "array", "dtype": "<f8", "shape": [2**21] * 4, "blob": 0}}, [b""]',
+    "plain_column_that_wraps_around": '{"t": "results", "function": "softmax", "index": 0, "cases": [], '
+                                      '"plain": [[0], [0.0], [[2**21] * 4], 0]}, [b""]',
     "nested_dict_value": '{"t": "result", "function": "softmax", "case": 0, "status": "ok", '
                          '"value": {"t": "dict", "items": [["W", {"t": "dict", "items": []}]]}}',
 }
