@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 from grader import __version__
 from grader.diagnosis.catalogue import generic_message
@@ -11,7 +12,7 @@ from grader.diagnosis.consistency import check_consistency
 from grader.diagnosis.diagnose import diagnose, summary_order
 from grader.diagnosis.explain import describe_error, test_message
 from grader.evaluation.answers import Answers
-from grader.evaluation.check import CheckResult, judge_check
+from grader.evaluation.check import CheckResult, Judged, judge_checks
 from grader.evaluation.compare import quiet
 from grader.exercises.base import Check, Exercise
 from grader.report.model import GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult
@@ -61,6 +62,11 @@ class Grading:
     limits: Limits
     launcher: Launcher
 
+    @cached_property
+    def every_expected(self) -> list:
+        """The expected answers of every check of the plan, end to end (one list for the batch)."""
+        return [e for check in self.plan.checks for e in self.answers[check.id].expected]
+
     def grader_info(self) -> GraderInfo:
         """The report's ``grader`` block."""
         return GraderInfo(
@@ -93,7 +99,9 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
         message = _load_failure(run, source)
         return Report(status="error", score=0.0, message=message, duration_s=_since(started), **base)
     with quiet():
-        graded = [_grade_check(check, run, grading, source) for check in plan.checks]
+        results = judge_checks([_judged(check, run, grading) for check in plan.checks], plan.exercise.tolerance,
+                               grading.every_expected)
+        graded = [_grade_check(result, grading, source) for result in results]
     tests = [test for test, _ in graded]
     whole = len(plan.calls) == len(plan.exercise.functions)  # not one function's tests alone (the notebook's check)
     if tests and whole and all(r.cases and r.cases[0].state == "missing" for _, r in graded):
@@ -112,12 +120,16 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
     )
 
 
-def _grade_check(check: Check, run: SubmissionRun, grading: Grading, source: Source) -> tuple[TestResult, CheckResult]:
-    exercise = grading.plan.exercise
+def _judged(check: Check, run: SubmissionRun, grading: Grading) -> Judged:
+    """A check, its function, the calls of its cases (None when the function is missing), their answers."""
     calls = run.calls.get(check.function)
     picked = None if calls is None else [calls[i] for i in grading.plan.positions[check.id]]
+    return check, grading.plan.exercise.function(check.function), picked, grading.answers[check.id].expected
+
+
+def _grade_check(result: CheckResult, grading: Grading, source: Source) -> tuple[TestResult, CheckResult]:
+    exercise, check = grading.plan.exercise, result.check
     answers = grading.answers[check.id]
-    result = judge_check(check, exercise.function(check.function), picked, answers.expected, exercise.tolerance)
     hints: list[Hint] = diagnose(result, answers, exercise, source, grading.limits.call_s)
     shown = answers.expected if check.visibility == "public" else None
     passed = result.status == "passed"

@@ -57,21 +57,34 @@ class CheckResult:
         return all(c.actual is not None and c.comparison and c.comparison.verdict != "shape" for c in self.cases)
 
 
-def judge_check(
-    check: Check,
-    function: Function,
-    calls: list[CallResult] | None,
-    expected: list[np.ndarray],
-    tol: Tolerance,
-) -> CheckResult:
-    """Compare each case's call result with its expected answer. ``calls`` is None when the function is missing."""
+Judged = tuple[Check, Function, "list[CallResult] | None", list[np.ndarray]]  # a check, its calls, their answers
+
+
+def judge_checks(judged: list[Judged], tol: Tolerance, every_expected: list[np.ndarray]) -> list[CheckResult]:
+    """Judge a submission's checks; the plainly right cases of them all are found in one vectorised pass.
+
+    Each item is a check, its function, its calls (None when the function is missing) and the expected
+    answers; ``every_expected`` is those answers end to end, the same list for a whole batch (so that
+    what is derived from it is computed once).
+    """
+    plains = [[None] * len(check.cases) if calls is None else [_plain_array(r, function, check.key) for r in calls]
+              for check, function, calls, _ in judged]
+    right = right_cases([p for plain in plains for p in plain], every_expected, tol)
+    results, offset = [], 0
+    for (check, function, calls, expected), plain in zip(judged, plains):
+        results.append(_judge_check(check, function, calls, expected, tol, plain, right, offset))
+        offset += len(check.cases)
+    return results
+
+
+def _judge_check(check: Check, function: Function, calls: list[CallResult] | None, expected: list[np.ndarray],
+                 tol: Tolerance, plain: list, right: dict, offset: int) -> CheckResult:
+    """Each case's call result against its expected answer; ``right[offset + i]``: case i is plainly right."""
     if calls is None:
         return CheckResult(check, [CaseResult(case, "missing") for case in check.cases])
-    plain = [_plain_array(r, function, check.key) for r in calls]
-    right = right_cases(plain, expected, tol)  # most cases, judged at once
     cases = []
     for i, (case, call, answer) in enumerate(zip(check.cases, calls, expected)):
-        comparison = right.get(i)
+        comparison = right.get(offset + i)
         if comparison is not None:
             cases.append(CaseResult(case, "right", call, plain[i], plain[i].array, comparison))
         else:
