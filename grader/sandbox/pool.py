@@ -233,20 +233,27 @@ class _Worker:
         code_r, code_w = os.pipe()
         os.set_blocking(code_w, False)
         try:
+            try:  # the code first, as much as the pipe holds: the submission process then need not wait for this one
+                written = os.write(code_w, code[:READ_SIZE])
+            except BlockingIOError:
+                written = 0
             try:
                 socket.send_fds(self.control, [job], [results_w, code_r])
             except OSError as exc:
+                os.close(code_w)
                 raise WorkerLost(f"the worker stopped listening ({exc.__class__.__name__})") from None
             finally:
                 os.close(results_w)
                 os.close(code_r)
-            return self._collect(results_r, code_w, code, time.monotonic() + timeout)
+            return self._collect(results_r, code_w, code[written:], time.monotonic() + timeout)
         finally:
             os.close(results_r)
 
     def _collect(self, results: int, code_w: int, code: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
-        """Write the code (then close its pipe), read results and control frames, until the outcome arrives."""
+        """Write the rest of the code (then close its pipe), read results and control frames, until the outcome arrives."""
         writing = [code_w]
+        if not code:  # all of it is in the pipe: EOF tells the reader so
+            os.close(writing.pop())
         try:
             return self._exchange(results, writing, code, deadline)
         finally:
