@@ -32,6 +32,8 @@ REPLY_MARGIN_S = 15.0
 RESULTS_CAP = 32 * 1024 * 1024  # bytes of results a submission may send; beyond, its run is "garbled"
 READ_SIZE = 1 << 16  # a pipe's capacity: a larger read only allocates (and frees) a larger buffer
 SILENCE_S = 5.0  # a worker sends a heartbeat every second while it waits; silence this long means it is stuck
+SETTLE_S = 2.0  # how long a job that said "done" may take to end before its worker is replaced (it takes ~2 ms)
+DONE = protocol.pack_frame({"t": "done"})  # the last bytes a submission process writes, once every call is made
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
@@ -186,6 +188,8 @@ class _Worker:
         self.cgroup: WorkerCgroup | None = None
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.buffer = b""
+        self.owed = 0  # outcomes of jobs taken as finished when their results said "done", not yet read
+        self.carry: dict[str, float] = {}  # what those outcomes measured, added to the next outcome returned
         try:
             argv, self.cgroup = launcher.command(theirs.fileno(), preload)
             self.proc = subprocess.Popen(
@@ -227,7 +231,11 @@ class _Worker:
     def request(self, job: bytes, code: bytes, timeout: float) -> tuple[dict[str, Any], bytes]:
         """Run one job: send it with a code pipe and a results pipe; return the outcome and the results.
 
-        Heartbeats keep the wait going; silence for SILENCE_S, or ``timeout`` in all, means the worker is lost.
+        Once the results end with "done" (every call made), they are returned at once, with an outcome
+        of this process's own (``"early": True``): the submission process's exit and the worker's
+        cleanup then overlap the judging, and the worker's outcome is read before its next job
+        (:meth:`settle`). Heartbeats keep the wait going; silence for SILENCE_S, or ``timeout`` in
+        all, means the worker is lost. Call only once the worker is settled.
         """
         results_r, results_w = os.pipe()
         code_r, code_w = os.pipe()
@@ -248,6 +256,27 @@ class _Worker:
             return self._collect(results_r, code_w, code[written:], time.monotonic() + timeout)
         finally:
             os.close(results_r)
+
+    def settle(self, deadline: float) -> None:
+        """Read the outcomes still owed (of jobs returned early); WorkerLost if they do not all come by ``deadline``.
+
+        A job whose results said "done" ends within milliseconds, unless the submission wrote "done"
+        itself and lingers: then the worker is still busy with it, and is to be replaced.
+        """
+        while self.owed:
+            header, _ = self._next_control(deadline)
+            if header.get("t") != "outcome":  # a heartbeat: the worker still waits for that submission
+                continue
+            self.owed -= 1
+            for key in ("cpu_s", "worker_cpu_s", "page_faults"):
+                self.carry[key] = self.carry.get(key, 0.0) + _measure(header.get(key))
+
+    def _returned(self, header: dict[str, Any]) -> dict[str, Any]:
+        """An outcome to return, with what the owed outcomes read since measured added to it."""
+        for key, value in self.carry.items():
+            header[key] = _measure(header.get(key)) + value
+        self.carry = {}
+        return header
 
     def _collect(self, results: int, code_w: int, code: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
         """Write the rest of the code (then close its pipe), read results and control frames, until the outcome arrives."""
@@ -273,8 +302,11 @@ class _Worker:
                     continue
                 _drain(results, data)
                 if len(data) > RESULTS_CAP:
-                    return {**header[0], "truncated": True}, b""
-                return header[0], bytes(data)
+                    return self._returned({**header[0], "truncated": True}), b""
+                return self._returned(header[0]), bytes(data)
+            if not writing and len(data) <= RESULTS_CAP and data.endswith(DONE):  # every call made
+                self.owed += 1
+                return self._returned({"t": "outcome", "early": True}), bytes(data)
             left = min(deadline, silent_until) - time.monotonic()
             if left <= 0:
                 raise WorkerLost("the worker did not answer in time")
@@ -314,7 +346,7 @@ class _Worker:
                 return frame
             left = deadline - time.monotonic()
             if left <= 0:
-                raise WorkerLost("the worker did not start in time")
+                raise WorkerLost("the worker did not answer in time")
             ready, _, _ = select.select([self.control], [], [], left)
             if ready:
                 chunk = self.control.recv(1 << 16)
@@ -337,6 +369,11 @@ class _Worker:
         if self.cgroup:
             self.cgroup.remove()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _measure(value: Any) -> float:
+    """A CPU time or a count from a worker's outcome (0 when it is not a number)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def _drain(fd: int, data: bytearray) -> None:
@@ -428,6 +465,13 @@ class WorkerPool:
         frame = self._frame(job) if todo is None else job.frame(self.limits, self._nproc(), deadline_s=left)
         idle = self._queue(job.preload)
         worker = idle.get()
+        if worker is not None and worker.owed:
+            try:
+                worker.settle(time.monotonic() + SETTLE_S)
+            except (WorkerLost, OSError, ValueError):  # still busy with the last submission: this job gets a new one
+                worker.kill()
+                self._forget(worker)
+                worker = None
         try:
             if worker is None:
                 worker = self._start(job.preload)
