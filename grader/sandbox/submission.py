@@ -98,7 +98,11 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
         else:
             kind = "absent" if fn is None else type(fn).__name__
             out.write(protocol.pack_frame({"t": "missing", "function": call["function"], "found": kind}))
+    # "done" is the last thing written: the grader takes the job as finished when the results end with it
     _run_calls(work, namespace, out, progress, student_files, last=protocol.pack_frame({"t": "done"}))
+
+
+MAX_CODE = 32 << 20  # bytes of code read from the grader
 
 
 def _read_code(fd: int) -> tuple[list[dict], str, dict[int, list[int]] | None]:
@@ -120,12 +124,11 @@ def _read_code(fd: int) -> tuple[list[dict], str, dict[int, list[int]] | None]:
     try:
         sent = marshal.loads(b"".join(parts))
     except (ValueError, EOFError, TypeError):
+        sent = None
+    if not isinstance(sent, dict):
         return [], "module", None
     chunks = [c for c in sent.get("chunks", []) if isinstance(c, dict)]
     return chunks, str(sent.get("mode", "module")), sent.get("todo")
-
-
-MAX_CODE = 32 << 20  # bytes of code read from the grader
 
 
 def _code_of(chunk: dict) -> types.CodeType:
