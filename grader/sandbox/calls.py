@@ -66,6 +66,7 @@ class Results:
         self.blobs: list[bytes] = []
         self.plain: tuple[list[int], list[float], list[list[int]]] = ([], [], [])
         self.plain_blobs: list[bytes] = []
+        self.plain_size = 0  # bytes in plain_blobs: their blob stays within the protocol's cap on one blob
 
     def __len__(self) -> int:
         return len(self.entries) + len(self.plain[0])
@@ -74,12 +75,14 @@ class Results:
         """One case's record from :func:`call_once`; its blobs are numbered from 0, as ``record["blobs"]`` says."""
         value = record.get("value")
         if value is not None and value.get("type") == "ndarray" and value.get("orig") == "float64" \
-                and value["t"] == "array" and len(blobs) == 1 and not record["mutated"]:
+                and value["t"] == "array" and len(blobs) == 1 and not record["mutated"] \
+                and self.plain_size + len(blobs[0]) <= protocol.MAX_ELEMENTS * 8:
             cases, durations, shapes = self.plain
             cases.append(case)
             durations.append(record["duration_s"])
             shapes.append(value["shape"])
             self.plain_blobs.append(blobs[0])
+            self.plain_size += len(blobs[0])
             return
         record["case"] = case
         record["blobs"] = [len(self.blobs), len(blobs)]

@@ -119,6 +119,11 @@ class Launcher:
     def in_pid_namespace(self) -> bool:
         return self.name == "bwrap"
 
+    @property
+    def contains_submissions(self) -> bool:
+        """Whether stopping a worker stops every process its submissions started (its PID namespace or cgroups)."""
+        return self.in_pid_namespace or self.cgroups is not None
+
     def command(self, control_fd: int, preload: tuple[str, ...] = ()) -> tuple[list[str], WorkerCgroup | None]:
         """The command that starts one worker (talking on ``control_fd``, with ``preload`` imported),
         and the cgroup it will join (if any)."""
@@ -228,14 +233,15 @@ class _Worker:
             self.kill()
             raise WorkerLost("the worker did not start")
 
-    def request(self, job: bytes, code: bytes, timeout: float) -> tuple[dict[str, Any], bytes]:
+    def request(self, job: bytes, code: bytes, timeout: float, early: bool = False) -> tuple[dict[str, Any], bytes]:
         """Run one job: send it with a code pipe and a results pipe; return the outcome and the results.
 
-        Once the results end with "done" (every call made), they are returned at once, with an outcome
-        of this process's own (``"early": True``): the submission process's exit and the worker's
-        cleanup then overlap the judging, and the worker's outcome is read before its next job
-        (:meth:`settle`). Heartbeats keep the wait going; silence for SILENCE_S, or ``timeout`` in
-        all, means the worker is lost. Call only once the worker is settled.
+        With ``early``, once the results end with "done" (every call made), they are returned at once,
+        with an outcome of this process's own (``"early": True``): the submission process's exit and
+        the worker's cleanup then overlap the judging, and the worker's outcome is read before its next
+        job (:meth:`settle`). Only where stopping the worker stops all its submission left running.
+        Heartbeats keep the wait going; silence for SILENCE_S, or ``timeout`` in all, means the worker
+        is lost. Call only once the worker is settled.
         """
         results_r, results_w = os.pipe()
         code_r, code_w = os.pipe()
@@ -253,7 +259,7 @@ class _Worker:
             finally:
                 os.close(results_w)
                 os.close(code_r)
-            return self._collect(results_r, code_w, code[written:], time.monotonic() + timeout)
+            return self._collect(results_r, code_w, code[written:], time.monotonic() + timeout, early)
         finally:
             os.close(results_r)
 
@@ -278,18 +284,19 @@ class _Worker:
         self.carry = {}
         return header
 
-    def _collect(self, results: int, code_w: int, code: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
+    def _collect(self, results: int, code_w: int, code: bytes, deadline: float, early: bool) -> tuple[dict[str, Any], bytes]:
         """Write the rest of the code (then close its pipe), read results and control frames, until the outcome arrives."""
         writing = [code_w]
         if not code:  # all of it is in the pipe: EOF tells the reader so
             os.close(writing.pop())
         try:
-            return self._exchange(results, writing, code, deadline)
+            return self._exchange(results, writing, code, deadline, early)
         finally:
             if writing:
                 os.close(code_w)
 
-    def _exchange(self, results: int, writing: list[int], code: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
+    def _exchange(self, results: int, writing: list[int], code: bytes, deadline: float,
+                  early: bool) -> tuple[dict[str, Any], bytes]:
         data = bytearray()
         pending = memoryview(code)
         silent_until = time.monotonic() + SILENCE_S
@@ -304,7 +311,7 @@ class _Worker:
                 if len(data) > RESULTS_CAP:
                     return self._returned({**header[0], "truncated": True}), b""
                 return self._returned(header[0]), bytes(data)
-            if not writing and len(data) <= RESULTS_CAP and data.endswith(DONE):  # every call made
+            if early and not writing and len(data) <= RESULTS_CAP and _ends_with_done(data):  # every call made
                 self.owed += 1
                 return self._returned({"t": "outcome", "early": True}), bytes(data)
             left = min(deadline, silent_until) - time.monotonic()
@@ -369,6 +376,22 @@ class _Worker:
         if self.cgroup:
             self.cgroup.remove()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _ends_with_done(data: bytearray) -> bool:
+    """Whether the last whole frame of ``data`` is "done", and the frames before it are whole (not a blob's tail)."""
+    if not data.endswith(DONE):
+        return False
+    view, pos, end = memoryview(data), 0, len(data) - len(DONE)
+    try:
+        while pos < end:
+            length = protocol.frame_length(view[pos:])
+            if length is None:
+                return False
+            pos += length
+    except protocol.ProtocolError:
+        return False
+    return pos == end
 
 
 def _measure(value: Any) -> float:
@@ -450,7 +473,8 @@ class WorkerPool:
             if todo is not None and left < min(1.0, self.limits.call_s):
                 transcript.out_of_time()
                 break
-            header, data = self._attempt(job, todo, left)
+            header, data, waited = self._attempt(job, todo, left)
+            started += waited  # the end of another submission's job (or a new worker) is not this one's time
             todo = transcript.add(data, header)
             if todo is None:
                 break
@@ -460,32 +484,40 @@ class WorkerPool:
             self.page_faults += run.page_faults
         return run
 
-    def _attempt(self, job: Job, todo: dict[int, list[int]] | None, left: float) -> tuple[dict[str, Any], bytes]:
-        """One run of the job on whichever worker is free: its exit summary and its raw results."""
-        frame = self._frame(job) if todo is None else job.frame(self.limits, self._nproc(), deadline_s=left)
+    def _attempt(self, job: Job, todo: dict[int, list[int]] | None,
+                 left: float) -> tuple[dict[str, Any], bytes, float]:
+        """One run of the job on whichever worker is free: its exit summary, its raw results, and the
+        seconds spent before it could start (the worker's last job ending, or a new worker starting)."""
         idle = self._queue(job.preload)
         worker = idle.get()
-        if worker is not None and worker.owed:
-            try:
-                worker.settle(time.monotonic() + SETTLE_S)
-            except (WorkerLost, OSError, ValueError):  # still busy with the last submission: this job gets a new one
-                worker.kill()
-                self._forget(worker)
-                worker = None
+        waiting = time.monotonic()
         try:
-            if worker is None:
-                worker = self._start(job.preload)
-            header, data = worker.request(frame, job.code(todo), left + REPLY_MARGIN_S)
+            worker = self._settled(worker, job.preload)
+            waited = time.monotonic() - waiting
+            frame = self._frame(job) if todo is None else job.frame(self.limits, self._nproc(), deadline_s=left)
+            header, data = worker.request(frame, job.code(todo), left + REPLY_MARGIN_S,
+                                          early=self.launcher.contains_submissions)
         except (WorkerLost, OSError, ValueError) as exc:  # whatever went wrong, this worker is done for
             if worker is not None:
                 worker.kill()
                 self._forget(worker)
             idle.put(None)
-            return {"lost": str(exc), "timed_out": "in time" in str(exc)}, b""
+            return {"lost": str(exc), "timed_out": "in time" in str(exc)}, b"", 0.0
         if worker.cgroup and not self.launcher.in_pid_namespace:
             worker.cgroup.kill_others({worker.proc.pid})  # outside a PID namespace, daemons can escape the session
         idle.put(worker)
-        return header, data
+        return header, data, waited
+
+    def _settled(self, worker: _Worker | None, preload: tuple[str, ...]) -> _Worker:
+        """``worker`` once its last job has ended; a new one if it has none, or if that job will not end."""
+        if worker is not None and worker.owed:
+            try:
+                worker.settle(time.monotonic() + SETTLE_S)
+            except (WorkerLost, OSError, ValueError):  # still busy with the last submission: stopped with it
+                worker.kill()
+                self._forget(worker)
+                worker = None
+        return worker if worker is not None else self._start(preload)
 
     def _frame(self, job: Job) -> bytes:
         """The job's frame: the same cases for every submission of a batch, so encoded once."""

@@ -29,6 +29,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import sys
 import time
 
@@ -41,8 +42,8 @@ from submission import PR_SET_CHILD_SUBREAPER, prctl, set_dumpable, submission_p
 # Every module this process has loaded makes each fork and each exit of a submission process dearer: an
 # extension module maps five regions, copied at each fork and unmapped at each exit (numpy.random alone,
 # ten of them, cost about 1 ms per submission). So nothing is imported here that a job does not need:
-# not numpy.random (a submission that uses it imports it itself), and tempfile and shutil (random,
-# hashlib, zlib, bz2, lzma) only where a folder is to be made or removed.
+# not numpy.random (a submission that uses it imports it itself), and tempfile (random, hashlib) only
+# where a folder is to be made, outside a PID namespace of the sandbox's own.
 
 HEARTBEAT_S = 1.0  # the grader replaces a worker that is silent for a few of these (stopped, say)
 
@@ -157,7 +158,8 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     status, usage = _reap(pid)
     _kill_descendants()  # what escaped the session (a daemon, a process in its own group) came to us
     if not in_pid_namespace:
-        _remove_tree(workdir)
+        _empty(workdir)
+        _quietly(os.rmdir, workdir, dir_fd=None)
     else:  # the sandbox's /tmp and /dev/shm are this worker's own: empty them for the next one
         _empty("/tmp")
         _empty("/dev/shm")
@@ -182,47 +184,71 @@ def _own_folder() -> str:
     return tempfile.mkdtemp(prefix="sub-")
 
 
-def _remove_tree(path: str) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
-
-
 def _empty(folder: str) -> None:
     """Remove everything in ``folder`` that lies on its own file system (links removed, never followed).
 
     What another file system holds is never entered: the sandbox's read-only binds of the
     grader's own Python stand under /tmp when the grader is installed there, and walking them
-    after every job would cost their thousands of files each time. Iterative, so that no depth
-    of folders made by a submission can exhaust this process's stack.
+    after every job would cost their thousands of files each time. Every step is relative to an
+    open folder, two at a time: no depth of folders (nor a path past PATH_MAX) that a submission
+    made stops it, and a folder it made unreadable is made readable first. Run once every
+    process of the job is dead, so that nothing changes under it.
     """
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
     try:
-        device = os.lstat(folder).st_dev
+        fd = os.open(folder, flags)
     except OSError:
         return
-    pending, emptied = [folder], []
-    while pending:
-        current = pending.pop()
-        emptied.append(current)
-        try:
-            entries = list(os.scandir(current))
-        except OSError:
-            continue
-        for entry in entries:
+    try:
+        device = os.fstat(fd).st_dev
+        levels, names = [os.listdir(fd)], []  # names still to remove at each level; the path down, by name
+        while levels:
+            if not levels[-1]:  # this folder is done with: back up, and remove it if it is empty now
+                levels.pop()
+                if not names:
+                    break
+                parent = os.open("..", flags, dir_fd=fd)
+                os.close(fd)
+                fd = parent
+                _quietly(os.rmdir, names.pop(), dir_fd=fd)  # fails where it holds a mount point: left there
+                continue
+            name = levels[-1].pop()
             try:
-                if entry.stat(follow_symlinks=False).st_dev != device:
-                    continue  # a mount point: not the submission's
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
-                else:
-                    os.unlink(entry.path)
+                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
             except OSError:
-                pass
-    for path in reversed(emptied[1:]):  # the deepest first; a folder holding a mount point stays
-        try:
-            os.rmdir(path)
-        except OSError:
-            pass
+                continue
+            if info.st_dev != device:  # a mount point: not the submission's
+                continue
+            if not stat.S_ISDIR(info.st_mode):
+                _quietly(os.unlink, name, dir_fd=fd)
+                continue
+            if _quietly(os.rmdir, name, dir_fd=fd):
+                continue
+            try:
+                os.chmod(name, 0o700, dir_fd=fd)  # a folder (not a link: nothing runs to swap it) made unreadable
+                child = os.open(name, flags, dir_fd=fd)
+            except OSError:
+                continue
+            if os.fstat(child).st_dev != device:
+                os.close(child)
+                continue
+            os.close(fd)
+            fd = child
+            names.append(name)
+            levels.append(os.listdir(fd))
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _quietly(remove, name: str, dir_fd: int | None) -> bool:
+    """``remove(name, dir_fd=dir_fd)``; whether it worked."""
+    try:
+        remove(name, dir_fd=dir_fd)
+        return True
+    except OSError:
+        return False
 
 
 def _wait(pid: int, limits: dict, started: float, control, progress: memoryview) -> str | None:

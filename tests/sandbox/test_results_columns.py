@@ -88,3 +88,15 @@ def test_an_absurd_duration_is_read_as_zero_and_a_case_already_told_keeps_its_fi
     got = _decoded(_stream(first), count=2)
     assert got[0].status == "ok" and got[0].duration_s == 0.0 and got[0].value.array.tolist() == [0.0, 1.0]
     assert got[1].status == "error" and got[1].error.type == "ValueError"
+
+
+def test_plain_arrays_past_the_cap_on_one_blob_travel_as_entries_and_still_decode():
+    big = protocol.MAX_ELEMENTS // 2 + 50_000  # two of them pass the cap on one blob, not the cap on a stream
+    results = calls.Results("f", 0)
+    for i in range(2):
+        record, blobs = calls.call_once(_returns(np.full(big, float(i))), (np.zeros(1),), ("z",), "array", set())
+        results.add(i, record, blobs)
+    header = protocol.unpack_all(results.frame())[0][0][0]
+    assert header["plain"][0] == [0] and [e["case"] for e in header["cases"]] == [1]
+    got = _decoded(_stream(results.frame()), count=2)
+    assert [c.status for c in got] == ["ok", "ok"] and got[1].value.array.shape == (big,) and got[1].value.array[0] == 1.0

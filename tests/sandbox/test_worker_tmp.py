@@ -25,7 +25,8 @@ def _usable() -> bool:
 
 
 # As the worker leaves /tmp after a job whose submission wrote files, a folder nested deeper than
-# Python's recursion limit, a link out of /tmp, and files beside a read-write mount point.
+# Python's recursion limit, a path longer than PATH_MAX, folders it made unreadable, a link out of
+# /tmp, and files beside a read-write mount point.
 _JOB_LEFT_THIS = r"""
 import json, os, sys
 sys.path.insert(0, "/tmp/code")
@@ -38,6 +39,16 @@ for _ in range(1500):
     deep += "/d"
     os.mkdir(deep)
 os.symlink("/tmp/skel/bound/keep.txt", "/tmp/link")
+os.chdir("/tmp")
+for _ in range(20):  # a path far past PATH_MAX, made one folder at a time
+    os.mkdir("x" * 250)
+    os.chdir("x" * 250)
+open("bottom.txt", "w").write("x")
+os.chdir("/")
+os.makedirs("/tmp/locked/inner")
+open("/tmp/locked/inner/secret.txt", "w").write("x")
+os.chmod("/tmp/locked/inner", 0)
+os.chmod("/tmp/locked", 0)
 worker._empty("/tmp")
 print(json.dumps({"tmp": sorted(os.listdir("/tmp")), "skel": sorted(os.listdir("/tmp/skel"))}))
 """
