@@ -298,6 +298,7 @@ class _Worker:
     def _exchange(self, results: int, writing: list[int], code: bytes, deadline: float,
                   early: bool) -> tuple[dict[str, Any], bytes]:
         data = bytearray()
+        frames = protocol.FrameEnds()  # where the results' whole frames end, for "done"
         pending = memoryview(code)
         silent_until = time.monotonic() + SILENCE_S
         reading = [results]
@@ -311,7 +312,8 @@ class _Worker:
                 if len(data) > RESULTS_CAP:
                     return self._returned({**header[0], "truncated": True}), b""
                 return self._returned(header[0]), bytes(data)
-            if early and not writing and len(data) <= RESULTS_CAP and _ends_with_done(data):  # every call made
+            if early and not writing and len(data) <= RESULTS_CAP and data.endswith(DONE) \
+                    and frames.ends_with(data, DONE):  # every call made
                 self.owed += 1
                 return self._returned({"t": "outcome", "early": True}), bytes(data)
             left = min(deadline, silent_until) - time.monotonic()
@@ -362,8 +364,8 @@ class _Worker:
                 self.buffer += chunk
 
     def kill(self) -> None:
-        """Kill the worker and its whole process group."""
-        if self.proc is not None:
+        """Kill the worker and its whole process group (once: a worker reaped leaves its number to others)."""
+        if self.proc is not None and self.proc.returncode is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except OSError:
@@ -376,22 +378,6 @@ class _Worker:
         if self.cgroup:
             self.cgroup.remove()
         shutil.rmtree(self.home, ignore_errors=True)
-
-
-def _ends_with_done(data: bytearray) -> bool:
-    """Whether the last whole frame of ``data`` is "done", and the frames before it are whole (not a blob's tail)."""
-    if not data.endswith(DONE):
-        return False
-    view, pos, end = memoryview(data), 0, len(data) - len(DONE)
-    try:
-        while pos < end:
-            length = protocol.frame_length(view[pos:])
-            if length is None:
-                return False
-            pos += length
-    except protocol.ProtocolError:
-        return False
-    return pos == end
 
 
 def _measure(value: Any) -> float:
@@ -413,7 +399,11 @@ def _drain(fd: int, data: bytearray) -> None:
 
 
 class WorkerPool:
-    """A few fork-server workers; ``run`` grades one job on whichever is free. Thread-safe."""
+    """A few fork-server workers; ``run`` grades one job on whichever is free.
+
+    Thread-safe, but a worker dies with the thread that started it (bwrap's --die-with-parent goes by
+    thread): call ``run`` from threads that outlive the pool (the batch calls it from the main thread).
+    """
 
     def __init__(self, size: int, launcher: Launcher, limits: Limits, pools: int = 1) -> None:
         """``pools``: how many pools like this one run at once (one per grading process of a batch)."""
@@ -488,19 +478,21 @@ class WorkerPool:
                  left: float) -> tuple[dict[str, Any], bytes, float]:
         """One run of the job on whichever worker is free: its exit summary, its raw results, and the
         seconds spent before it could start (the worker's last job ending, or a new worker starting)."""
+        frame = self._frame(job) if todo is None else job.frame(self.limits, self._nproc(), deadline_s=left)
+        code = job.code(todo)  # both made before a worker is taken: a job that cannot be encoded costs none
         idle = self._queue(job.preload)
         worker = idle.get()
         waiting = time.monotonic()
         try:
-            worker = self._settled(worker, job.preload)
+            if worker is not None and not self._settles(worker):
+                worker = None  # stopped, with the submission that kept it busy
+            if worker is None:
+                worker = self._start(job.preload)
             waited = time.monotonic() - waiting
-            frame = self._frame(job) if todo is None else job.frame(self.limits, self._nproc(), deadline_s=left)
-            header, data = worker.request(frame, job.code(todo), left + REPLY_MARGIN_S,
-                                          early=self.launcher.contains_submissions)
+            header, data = worker.request(frame, code, left + REPLY_MARGIN_S, early=self.launcher.contains_submissions)
         except (WorkerLost, OSError, ValueError) as exc:  # whatever went wrong, this worker is done for
             if worker is not None:
-                worker.kill()
-                self._forget(worker)
+                self._stop(worker)
             idle.put(None)
             return {"lost": str(exc), "timed_out": "in time" in str(exc)}, b"", 0.0
         if worker.cgroup and not self.launcher.in_pid_namespace:
@@ -508,16 +500,14 @@ class WorkerPool:
         idle.put(worker)
         return header, data, waited
 
-    def _settled(self, worker: _Worker | None, preload: tuple[str, ...]) -> _Worker:
-        """``worker`` once its last job has ended; a new one if it has none, or if that job will not end."""
-        if worker is not None and worker.owed:
-            try:
-                worker.settle(time.monotonic() + SETTLE_S)
-            except (WorkerLost, OSError, ValueError):  # still busy with the last submission: stopped with it
-                worker.kill()
-                self._forget(worker)
-                worker = None
-        return worker if worker is not None else self._start(preload)
+    def _settles(self, worker: _Worker) -> bool:
+        """Whether ``worker``'s last job has ended (at once if it was not returned early); if it will not, stop the worker."""
+        try:
+            worker.settle(time.monotonic() + SETTLE_S)
+        except (WorkerLost, OSError, ValueError):  # still busy with the last submission
+            self._stop(worker)
+            return False
+        return True
 
     def _frame(self, job: Job) -> bytes:
         """The job's frame: the same cases for every submission of a batch, so encoded once."""
@@ -542,7 +532,8 @@ class WorkerPool:
         self._all.append(worker)
         return worker
 
-    def _forget(self, worker: _Worker) -> None:
+    def _stop(self, worker: _Worker) -> None:
+        worker.kill()
         if worker in self._all:
             self._all.remove(worker)
 

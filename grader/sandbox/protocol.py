@@ -24,6 +24,7 @@ MAX_HEADER = 4 * 1024 * 1024
 MAX_BLOBS = 4096
 MAX_ELEMENTS = 4_000_000
 MAX_DEPTH = 3
+MAX_FRAMES = 10_000  # frames in one submission's results (it sends a few per function); beyond, they are garbled
 ALLOWED_DTYPES = {"<f8": np.float64, "<i8": np.int64}
 
 
@@ -81,6 +82,70 @@ def frame_length(data: bytes) -> int | None:
     return cur if len(data) >= cur else None
 
 
+class FrameEnds:
+    """Follows the frames of a stream as it grows, reading each length field once: where its whole frames end.
+
+    For a stream read piece by piece (a submission's results): however it is cut, and whatever
+    it holds, following it costs no more than reading it once.
+    """
+
+    def __init__(self) -> None:
+        self.start = 0  # where the frame being followed begins (the stream's end when every frame is whole)
+        self.last = -1  # where the last whole frame begins
+        self.frames = 0  # whole frames so far
+        self.broken = False  # the stream stopped following the protocol (or has too many frames)
+        self._cursor = 0  # in the frame being followed: where its next blob length is
+        self._blobs: int | None = None  # and how many blob lengths are still to read (None: its start not read yet)
+
+    def follow(self, data: bytes | bytearray) -> None:
+        """Take in ``data``: the stream so far (what was followed before, and more)."""
+        end = len(data)
+        while not self.broken:
+            try:
+                if self._blobs is None and not self._open(data, end):
+                    return
+                while self._blobs:
+                    if end - self._cursor < 8:
+                        return
+                    (blen,) = struct.unpack_from("<Q", data, self._cursor)
+                    if blen > MAX_ELEMENTS * 8:
+                        raise ProtocolError("blob too large")
+                    self._cursor += 8 + blen
+                    self._blobs -= 1
+            except ProtocolError:
+                self.broken = True
+                return
+            if self._cursor > end:
+                return
+            self.last, self.start, self._blobs = self.start, self._cursor, None
+            self.frames += 1
+            self.broken = self.frames > MAX_FRAMES
+
+    def _open(self, data: bytes | bytearray, end: int) -> bool:
+        """Read the start of the frame at ``self.start`` (False while it has not all arrived)."""
+        if end - self.start < 8:
+            return False
+        if data[self.start : self.start + 4] != MAGIC:
+            raise ProtocolError("bad frame marker")
+        (hlen,) = struct.unpack_from("<I", data, self.start + 4)
+        if hlen > MAX_HEADER:
+            raise ProtocolError("frame header too large")
+        at = self.start + 8 + hlen
+        if end - at < 4:
+            return False
+        (nblobs,) = struct.unpack_from("<I", data, at)
+        if nblobs > MAX_BLOBS:
+            raise ProtocolError("too many blobs in a frame")
+        self._blobs, self._cursor = nblobs, at + 4
+        return True
+
+    def ends_with(self, data: bytes | bytearray, frame: bytes) -> bool:
+        """Follow ``data``; whether it is whole frames, the last of them ``frame`` (not a blob's tail like it)."""
+        self.follow(data)
+        return (not self.broken and self.start == len(data) and len(data) - self.last == len(frame)
+                and data[self.last :] == frame)
+
+
 def take_frame(data: bytes) -> tuple[tuple[dict[str, Any], list[bytes]] | None, bytes]:
     """The first complete frame of ``data`` (or None) and the bytes after it."""
     frame, used = _unpack_one(memoryview(data), 0)
@@ -93,6 +158,8 @@ def unpack_all(data: bytes) -> tuple[list[tuple[dict[str, Any], list[bytes]]], b
     view = memoryview(data)
     pos = 0
     while pos < len(view):
+        if len(frames) >= MAX_FRAMES:
+            return frames, False
         try:
             frame, used = _unpack_one(view, pos)
         except ProtocolError:

@@ -158,11 +158,11 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     status, usage = _reap(pid)
     _kill_descendants()  # what escaped the session (a daemon, a process in its own group) came to us
     if not in_pid_namespace:
-        _empty(workdir)
+        _empty(workdir, 0o700)
         _quietly(os.rmdir, workdir, dir_fd=None)
-    else:  # the sandbox's /tmp and /dev/shm are this worker's own: empty them for the next one
-        _empty("/tmp")
-        _empty("/dev/shm")
+    else:  # the sandbox's /tmp and /dev/shm are this worker's own: empty them (and open them again) for the next one
+        _empty("/tmp", 0o1777)
+        _empty("/dev/shm", 0o1777)
     return {
         "t": "outcome",
         "timed_out": stopped is not None,
@@ -184,24 +184,26 @@ def _own_folder() -> str:
     return tempfile.mkdtemp(prefix="sub-")
 
 
-def _empty(folder: str) -> None:
-    """Remove everything in ``folder`` that lies on its own file system (links removed, never followed).
+def _empty(folder: str, mode: int) -> None:
+    """Give ``folder`` its ``mode`` again, and remove everything in it that lies on its own file system.
 
     What another file system holds is never entered: the sandbox's read-only binds of the
     grader's own Python stand under /tmp when the grader is installed there, and walking them
-    after every job would cost their thousands of files each time. Every step is relative to an
-    open folder, two at a time: no depth of folders (nor a path past PATH_MAX) that a submission
-    made stops it, and a folder it made unreadable is made readable first. Run once every
-    process of the job is dead, so that nothing changes under it.
+    after every job would cost their thousands of files each time. Links are removed, never
+    followed. Every step is relative to an open folder, two at a time: no depth of folders (nor
+    a path past PATH_MAX) that a submission made stops it, and a folder it made unreadable (the
+    top one too: the sandbox's /tmp is the sandbox user's own) is made readable first. Run once
+    every process of the job is dead, so that nothing changes under it.
     """
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    _quietly(os.chmod, folder, dir_fd=None, mode=mode)
     try:
         fd = os.open(folder, flags)
     except OSError:
         return
     try:
         device = os.fstat(fd).st_dev
-        levels, names = [os.listdir(fd)], []  # names still to remove at each level; the path down, by name
+        levels, names = [_names(fd)], []  # names still to remove at each level; the path down, by name
         while levels:
             if not levels[-1]:  # this folder is done with: back up, and remove it if it is empty now
                 levels.pop()
@@ -224,28 +226,48 @@ def _empty(folder: str) -> None:
                 continue
             if _quietly(os.rmdir, name, dir_fd=fd):
                 continue
-            try:
-                os.chmod(name, 0o700, dir_fd=fd)  # a folder (not a link: nothing runs to swap it) made unreadable
-                child = os.open(name, flags, dir_fd=fd)
-            except OSError:
-                continue
-            if os.fstat(child).st_dev != device:
-                os.close(child)
+            child = _folder_below(fd, name, device)
+            if child is None:
                 continue
             os.close(fd)
             fd = child
             names.append(name)
-            levels.append(os.listdir(fd))
-    except OSError:
+            levels.append(_names(fd))
+    except OSError:  # ".." could not be opened: what is left stays (the next job's own files are apart from it)
         pass
     finally:
         os.close(fd)
 
 
-def _quietly(remove, name: str, dir_fd: int | None) -> bool:
-    """``remove(name, dir_fd=dir_fd)``; whether it worked."""
+def _names(fd: int) -> list[str]:
+    """The names in the open folder ``fd`` (none if it cannot be read)."""
     try:
-        remove(name, dir_fd=dir_fd)
+        return os.listdir(fd)
+    except OSError:
+        return []
+
+
+def _folder_below(fd: int, name: str, device: int) -> int | None:
+    """The folder ``name`` of ``fd``, made readable and opened; None if it cannot be, or is another file system's."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        os.chmod(name, 0o700, dir_fd=fd)  # a folder (not a link: nothing runs to swap it) made unreadable
+        child = os.open(name, flags, dir_fd=fd)
+    except OSError:
+        return None
+    try:
+        if os.fstat(child).st_dev == device:
+            return child
+    except OSError:
+        pass
+    os.close(child)
+    return None
+
+
+def _quietly(change, name: str, dir_fd: int | None, **more) -> bool:
+    """``change(name, dir_fd=dir_fd, **more)`` (a removal, a chmod); whether it worked."""
+    try:
+        change(name, dir_fd=dir_fd, **more)
         return True
     except OSError:
         return False

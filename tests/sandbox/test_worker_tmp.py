@@ -20,6 +20,18 @@ def _bwrap(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout)
 
 
+def _as_sandbox_user(*args: str) -> subprocess.CompletedProcess:
+    """bwrap in a user namespace of its own, without capabilities, as the sandbox runs for a user other
+    than root: its /tmp is then the submission's own (uid 1000 inside stands for the caller outside)."""
+    return subprocess.run([BWRAP, "--unshare-user", "--uid", "1000", "--gid", "1000", "--ro-bind", "/", "/",
+                           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--ro-bind", str(WORKER_DIR),
+                           "/tmp/code", *args], capture_output=True, text=True, timeout=60)
+
+
+def _usable_as_sandbox_user() -> bool:
+    return BWRAP is not None and _as_sandbox_user("--", sys.executable, "-I", "-c", "import numpy").returncode == 0
+
+
 def _usable() -> bool:
     return BWRAP is not None and _bwrap("--tmpfs", "/tmp", "--", "true").returncode == 0
 
@@ -49,7 +61,7 @@ os.makedirs("/tmp/locked/inner")
 open("/tmp/locked/inner/secret.txt", "w").write("x")
 os.chmod("/tmp/locked/inner", 0)
 os.chmod("/tmp/locked", 0)
-worker._empty("/tmp")
+worker._empty("/tmp", 0o1777)
 print(json.dumps({"tmp": sorted(os.listdir("/tmp")), "skel": sorted(os.listdir("/tmp/skel"))}))
 """
 
@@ -85,6 +97,36 @@ def test_emptying_a_folder_on_one_file_system_removes_everything_but_follows_no_
     (job / "top.txt").write_text("x")
     (job / "to_outside").symlink_to(outside)
     (job / "a" / "dangling").symlink_to(tmp_path / "nowhere")
-    worker._empty(str(job))
+    worker._empty(str(job), 0o700)
     assert job.is_dir() and list(job.iterdir()) == []
     assert (outside / "precious.txt").read_text() == "not the job's"
+
+
+# A submission of a sandbox run in a user namespace owns the sandbox's /tmp: it may lock it for the next.
+_JOB_LOCKED_TMP = r"""
+import json, os, stat, sys
+sys.path.insert(0, "/tmp/code")
+import worker
+os.makedirs("/tmp/locked/inner")
+open("/tmp/locked/inner/secret.txt", "w").write("x")
+open("/tmp/left.txt", "w").write("x")
+os.chmod("/tmp/locked/inner", 0)
+os.chmod("/tmp/locked", 0)
+os.chmod("/tmp", 0)
+try:
+    os.listdir("/tmp")
+    print("this user can read a folder of mode 0: nothing to test")
+    sys.exit(3)
+except PermissionError:
+    pass
+worker._empty("/tmp", 0o1777)
+print(json.dumps({"tmp": sorted(os.listdir("/tmp")), "mode": stat.S_IMODE(os.stat("/tmp").st_mode)}))
+"""
+
+
+@pytest.mark.skipif(not _usable_as_sandbox_user(), reason="bwrap cannot make a user namespace here")
+def test_a_tmp_the_submission_locked_is_opened_again_and_emptied():
+    done = _as_sandbox_user("--", sys.executable, "-I", "-c", _JOB_LOCKED_TMP)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    left = json.loads(done.stdout.strip().splitlines()[-1])
+    assert left == {"tmp": ["code"], "mode": 0o1777}

@@ -1,0 +1,99 @@
+"""A worker slot is never lost, and a worker never stopped twice, whatever goes wrong around a job."""
+from __future__ import annotations
+
+import queue
+import threading
+
+import numpy as np
+import pytest
+
+from grader import api
+from grader.sandbox import pool as pool_module
+from grader.sandbox.pool import Call, Job, WorkerLost, WorkerPool
+from tests.conftest import TEST_LIMITS
+
+HONEST = "import numpy as np\ndef f(x):\n    return np.ones(2)\n"
+GOOD_CASES = (Call("f", ("x",), "array", ((0,),)),)
+
+
+class _Runner:
+    """Runs jobs on one thread of its own, which outlives them all (a worker dies with the thread that
+    started it): ``run`` returns a job's run, or the exception it raised, and fails if it waits too long."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool, self.jobs, self.out = pool, queue.Queue(), queue.Queue()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                self.out.put(self.pool.run(job))
+            except Exception as exc:  # noqa: BLE001 - what run raised is the result here
+                self.out.put(exc)
+
+    def run(self, job: Job, seconds: float = 30.0):
+        self.jobs.put(job)
+        try:
+            return self.out.get(timeout=seconds)
+        except queue.Empty:
+            pytest.fail(f"pool.run still waiting after {seconds} s: a worker slot was lost")
+
+
+@pytest.mark.parametrize("case, error", [
+    pytest.param(({1, 2},), TypeError, id="a_set"),
+    pytest.param((np.array(["a"]),), ValueError, id="an_array_of_strings"),
+])
+def test_a_job_whose_cases_cannot_be_encoded_fails_alone_and_costs_no_worker(case, error):
+    with WorkerPool(1, api.default_launcher(TEST_LIMITS), TEST_LIMITS) as pool:
+        runner = _Runner(pool)
+        first = runner.run(Job(chunks=(("s.py", HONEST),), mode="module", calls=GOOD_CASES))
+        assert first.status == "ok"
+        worker_pid = pool._all[0].proc.pid
+        bad = runner.run(Job(chunks=(("s.py", HONEST),), mode="module",
+                                    calls=(Call("f", ("x",), "array", (case,)),)))
+        assert isinstance(bad, error)  # the grader's own bug, told as such, not as the submission's
+        after = runner.run(Job(chunks=(("s.py", HONEST),), mode="module", calls=GOOD_CASES))
+        assert after.status == "ok" and after.calls["f"][0].value.array.tolist() == [1.0, 1.0]
+        assert [w.proc.pid for w in pool._all] == [worker_pid]  # the same worker, neither lost nor restarted
+
+
+LINGERS = '''
+import os, sys, time
+protocol = sys.modules["protocol"]
+fd = next(n for n in range(3, 64) if os.path.exists(f"/proc/self/fd/{n}"))
+os.write(fd, protocol.pack_frame({"t": "done"}))
+time.sleep(30)
+'''
+
+
+def test_a_worker_stopped_because_its_last_job_lingers_is_stopped_once_even_when_no_new_one_starts(monkeypatch):
+    monkeypatch.setattr(pool_module, "SETTLE_S", 0.5)
+    launcher = api.default_launcher(TEST_LIMITS)
+    if not launcher.contains_submissions:
+        pytest.skip("jobs are taken as finished at their 'done' only in a PID namespace or with cgroups")
+    stops: list[int] = []
+    kill = pool_module._Worker.kill
+
+    def counted_kill(self):
+        stops.append(id(self))
+        kill(self)
+
+    monkeypatch.setattr(pool_module._Worker, "kill", counted_kill)
+    with WorkerPool(1, launcher, TEST_LIMITS) as pool:
+        runner = _Runner(pool)
+        runner.run(Job(chunks=(("s.py", LINGERS),), mode="module", calls=GOOD_CASES))
+        lingering = pool._all[0]
+        assert lingering.owed == 1
+
+        def no_new_worker(preload):
+            raise WorkerLost("the worker did not start")
+
+        pool._start = no_new_worker
+        run = runner.run(Job(chunks=(("s.py", HONEST),), mode="module", calls=GOOD_CASES))
+        assert run.status == "crashed" and "did not start" in run.detail
+        assert stops == [id(lingering)] and lingering.proc.returncode is not None
+        del pool._start  # a new worker may start again: the slot was kept
+        again = runner.run(Job(chunks=(("s.py", HONEST),), mode="module", calls=GOOD_CASES))
+        assert again.status == "ok"
+    assert stops.count(id(lingering)) == 1  # closing the pool did not stop it again
