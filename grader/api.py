@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,6 +16,7 @@ from grader.evaluation.answers import compute_answers, load_public_answers
 from grader.evaluation.reference import find_solutions, load_reference, verify_reference
 from grader.exercises.base import Exercise
 from grader.grading import Grading, Plan, grade_source
+from grader.report.html.site import warm_up as warm_up_pages
 from grader.report.model import Report
 from grader.report.summary import Summary
 from grader.sandbox import spares
@@ -135,8 +137,13 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
     exercise = _resolve(assignment, None) if assignment else _guess_batch(found)
     limits = limits or Limits()
     jobs = default_jobs(jobs)
-    launcher = launcher or default_launcher(limits, spares=min(jobs, len(found)))
-    grading = prepare(exercise, solutions, limits, launcher)
+    pages = threading.Thread(target=warm_up_pages, daemon=True)  # while the workers start (its waits free the GIL)
+    pages.start()
+    try:
+        launcher = launcher or default_launcher(limits, spares=min(jobs, len(found)))
+        grading = prepare(exercise, solutions, limits, launcher)
+    finally:
+        pages.join()  # before any grading process is forked
     batch = Batch(found, exercise, grading, out_dir, force=force, on_report=on_report)
     if on_start:
         on_start(len(found))

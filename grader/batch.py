@@ -83,6 +83,12 @@ class Batch:
                         after_fork=handover.after_fork) as shards:
                 for answer in shards.map(list(range(len(self.found)))):
                     self.take(answer, elsewhere=True)
+                shards.hang_up()  # they stop their workers while the summaries are written
+                return self._finish()
+        return self._finish()
+
+    def _finish(self) -> str:
+        """Write the summaries and the class page; why the pages could not all be built ('' when they were)."""
         self.summary.write(self.out_dir)
         return self.pages.finish()
 

@@ -163,15 +163,20 @@ class Shards:
             selector.register(parent, selectors.EVENT_READ, process)
         return process
 
-    def close(self, interrupted: bool = False) -> None:
-        """Let every process finish and exit (hang up); when ``interrupted``, stop them at once."""
+    def hang_up(self) -> None:
+        """Tell every process that no more items come: each then stops its worker and exits, unwaited for."""
         for process in self.processes:
-            if interrupted:
+            process.sock.close()
+
+    def close(self, interrupted: bool = False) -> None:
+        """Let every process finish and exit (hang up), and reap them; when ``interrupted``, stop them at once."""
+        if interrupted:
+            for process in self.processes:
                 try:
                     os.kill(process.pid, signal.SIGTERM)
                 except OSError:
                     pass
-            process.sock.close()
+        self.hang_up()
         for process in self.processes:
             _reap(process.pid, None)
         self.processes.clear()

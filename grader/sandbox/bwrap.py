@@ -14,12 +14,14 @@ Stdlib only.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import pwd
 import shutil
 import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -37,21 +39,33 @@ BASE_ENV: tuple[tuple[str, str], ...] = (
 )
 _SPECIAL = ("/proc", "/dev", "/tmp")  # mounted first; never re-created as plain dirs
 _TOOL_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
-_PATHS_SCRIPT = """\
-import json, os, sys, sysconfig
-paths = {sysconfig.get_path(n) for n in ("stdlib", "platstdlib", "purelib", "platlib")}
-# A system interpreter (prefix /usr) gets its own dirs only, never all of /usr.
-paths |= {p for p in (sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix)
-          if p not in ("/", "/usr", "/usr/local")}
-try:
-    import numpy
-    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(numpy.__file__))))
-except Exception:
-    pass
-paths.add(os.path.realpath(sys.executable))
-print(json.dumps({"paths": sorted(paths),
-                  "multiarch": sysconfig.get_config_var("MULTIARCH") or ""}))
-"""
+def _interpreter_paths() -> dict:
+    """The host folders the running interpreter needs, its multiarch triplet, and where its NumPy is.
+
+    Run by the interpreter asked about: in this process when that is this one, else in a child
+    with ``-I`` (so self-contained: its own imports, nothing of this module's).
+    """
+    import os
+    import sys
+    import sysconfig
+
+    paths = {sysconfig.get_path(n) for n in ("stdlib", "platstdlib", "purelib", "platlib")}
+    # A system interpreter (prefix /usr) gets its own dirs only, never all of /usr.
+    paths |= {p for p in (sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix)
+              if p not in ("/", "/usr", "/usr/local")}
+    numpy_dir = ""
+    try:
+        import numpy
+
+        numpy_dir = os.path.dirname(os.path.dirname(os.path.abspath(numpy.__file__)))
+        paths.add(numpy_dir)
+    except Exception:  # noqa: BLE001 - no NumPy: the probe says so later
+        pass
+    paths.add(os.path.realpath(sys.executable))
+    return {"paths": sorted(paths), "multiarch": sysconfig.get_config_var("MULTIARCH") or "", "numpy": numpy_dir}
+
+
+_PATHS_SCRIPT = inspect.getsource(_interpreter_paths) + "\nimport json\nprint(json.dumps(_interpreter_paths()))\n"
 
 
 @dataclass(frozen=True)
@@ -128,11 +142,17 @@ def ensure_sandbox_user(name: str = SANDBOX_USER) -> tuple[int, int] | None:
 
 @lru_cache(maxsize=None)
 def python_paths(python: str) -> tuple[tuple[str, ...], str]:
-    """Return (host paths the interpreter needs, multiarch triplet) for ``python``."""
-    out = subprocess.run([python, "-I", "-c", _PATHS_SCRIPT], capture_output=True,
-                         text=True, check=True, timeout=60,
-                         env={"PATH": _TOOL_PATH, "LANG": "C.UTF-8"}).stdout
-    info = json.loads(out.strip().splitlines()[-1])
+    """Return (host paths the interpreter needs, multiarch triplet) for ``python``.
+
+    Asked of this very interpreter, the answer is this process's own (a child costs a tenth of a
+    second), when its NumPy is the one that ``python -I`` finds too: that of its site-packages.
+    """
+    info = _interpreter_paths() if os.path.realpath(python) == os.path.realpath(sys.executable) else None
+    if info is None or not any(info["numpy"] == os.path.normpath(sysconfig.get_path(n)) for n in ("purelib", "platlib")):
+        out = subprocess.run([python, "-I", "-c", _PATHS_SCRIPT], capture_output=True,
+                             text=True, check=True, timeout=60,
+                             env={"PATH": _TOOL_PATH, "LANG": "C.UTF-8"}).stdout
+        info = json.loads(out.strip().splitlines()[-1])
     paths = [*info["paths"], os.path.abspath(python)]  # a venv's bin/python may be a symlink
     paths += [os.path.realpath(p) for p in paths]
     return tuple(dict.fromkeys(paths)), info["multiarch"]

@@ -95,3 +95,31 @@ def test_before_fork_runs_before_every_fork_the_first_ones_and_each_replacement(
     assert "lost" in answers[0] and sorted(answers) == list(range(20))
     assert replaced >= 1
     assert len(calls) == 2 + replaced  # one per process forked, replacements too
+
+
+def test_hanging_up_lets_the_processes_wind_down_while_this_one_goes_on(tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def start():
+        @contextmanager
+        def serving():
+            try:
+                yield _square
+            finally:  # what a grading process does on its way out: stop its worker (here: say so, slowly)
+                time.sleep(0.3)
+                (marks / str(os.getpid())).write_text("stopped")
+        return serving()
+
+    with Shards(2, start) as shards:
+        answers = list(shards.map(list(range(6))))
+        pids = {a["pid"] for a in answers}
+        shards.hang_up()
+        hung_up = time.monotonic()
+        assert not list(marks.iterdir())  # hanging up waits for nothing
+        while len(list(marks.iterdir())) < len(pids) and time.monotonic() - hung_up < 10:
+            time.sleep(0.02)  # this process's own work goes on meanwhile
+        assert sorted(int(p.name) for p in marks.iterdir()) == sorted(pids)  # each wound down on its own
+    for pid in pids:  # and closing reaped them all
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)

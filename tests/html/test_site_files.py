@@ -103,6 +103,15 @@ def test_building_the_cli_does_not_import_pygal():
     assert run.stdout.strip() == "False"
 
 
+def test_warming_up_loads_the_templates_and_pygal_once_for_every_later_page():
+    code = ("import sys\nfrom grader.report.html.site import Pages, warm_up\n"
+            "warm_up()\n"
+            "first, second = Pages('a'), Pages('b')\n"
+            "print('pygal' in sys.modules, first.renderer is second.renderer)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert run.stdout.split() == ["True", "True"]
+
+
 def test_a_class_where_nothing_could_be_graded_still_gets_its_page(tmp_path):
     write_reports(tmp_path, [make_report("a", status="error", message="syntax error: expected ':'"),
                              make_report("b", status="error", message="the file is empty")])

@@ -113,6 +113,26 @@ def test_probe_is_cached_and_usable():
     assert PROBE.usable and PROBE.reason == "ok"
 
 
+def test_this_interpreters_paths_are_found_here_as_a_child_with_dash_i_finds_them(monkeypatch):
+    import numpy  # noqa: F401 - as in the grader, where NumPy is loaded before the sandbox is started
+
+    child = json.loads(subprocess.run([sys.executable, "-I", "-c", sb._PATHS_SCRIPT], capture_output=True,
+                                      text=True, check=True).stdout)
+    started = []
+    monkeypatch.setattr(sb.subprocess, "run", lambda *a, **k: started.append(a) or pytest.fail("a child was started"))
+    assert sb._interpreter_paths() == child
+    here = sb.python_paths.__wrapped__(sys.executable)
+    assert here[1] == child["multiarch"] and set(child["paths"]) <= set(here[0]) and not started
+
+
+def test_another_interpreters_paths_are_asked_of_it(tmp_path):
+    other = tmp_path / "python"
+    other.write_text('#!/bin/sh\necho \'{"paths": ["/opt/other"], "multiarch": "m", "numpy": ""}\'\n')
+    other.chmod(0o755)
+    paths, multiarch = sb.python_paths.__wrapped__(str(other))
+    assert multiarch == "m" and "/opt/other" in paths and str(other) in paths
+
+
 @needs_bwrap
 def test_argv_binds_nothing_broad():
     argv = sb.bwrap_argv([sys.executable, "-I", "-c", "pass"], CFG, worker_dir=WORKER_DIR)

@@ -18,6 +18,11 @@ _FONT = "DejaVu Sans, Verdana, sans-serif"
 BINS = 10  # the histogram's bars: each a tenth of the points
 
 
+def load() -> None:
+    """Import pygal (a twentieth of a second), ahead of the first plot."""
+    import pygal  # noqa: F401
+
+
 def score_histogram(scores: Sequence[float], errors: int, max_score: float) -> str:
     """A histogram of the scores out of ``max_score``; the ``errors`` ungraded submissions stacked at 0."""
     import pygal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from importlib import resources
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -45,6 +46,18 @@ class Renderer:
     def student_page(self, view: StudentView, class_href: str) -> str:
         """One student's feedback."""
         return self.student_template.render(view=view, class_href=class_href, script=None, csp=_policy(None))
+
+
+_shared: list[Renderer] = []
+_sharing = threading.Lock()
+
+
+def shared_renderer() -> Renderer:
+    """This process's one Renderer: its templates compiled once, by whichever thread asks first."""
+    with _sharing:
+        if not _shared:
+            _shared.append(Renderer())
+        return _shared[0]
 
 
 def _policy(script: str | None) -> str:

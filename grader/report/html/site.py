@@ -52,11 +52,11 @@ class Pages:
     from every report added (which need not be kept)."""
 
     def __init__(self, report_dir: str | Path, out_file: str | Path | None = None) -> None:
-        from grader.report.html.render import Renderer  # Jinja2 and pygal only when pages are built
+        from grader.report.html.render import shared_renderer  # Jinja2 and pygal only when pages are built
 
         self.report_dir = Path(report_dir)
         self.out_file = Path(out_file) if out_file is not None else self.report_dir / "index.html"
-        self.renderer = Renderer()
+        self.renderer = shared_renderer()
         self.back = _link(self.out_file, self.report_dir)
         self.classes = ClassBuilder(lambda stem: _link(self.report_dir / self.page_name(stem), self.out_file.parent))
 
@@ -78,6 +78,20 @@ class Pages:
     def write_class_page(self, skipped: list[tuple[str, str]] = ()) -> None:
         self.out_file.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self.out_file, self.renderer.class_page(self.classes.finish(), list(skipped)))
+
+
+def warm_up() -> None:
+    """Load what the pages need (Jinja2 and the templates, compiled; pygal): about a tenth of a second,
+    which a batch spends on a thread of its own while its sandbox workers start. Quiet: a failure
+    here is met again, and reported, where the pages are built."""
+    try:
+        from grader.report.html import plots
+        from grader.report.html.render import shared_renderer
+
+        shared_renderer()
+        plots.load()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 @contextmanager
