@@ -67,6 +67,7 @@ class Shards:
         self.patience_s = patience_s
         self.count = max(1, count)
         self.processes: list[_Process] = []
+        self.hung_up = False  # every process told that no more items come: they wind down, unstopped
         self.restarts_left = 2 * self.count
         self.parent = os.getpid()
 
@@ -165,12 +166,14 @@ class Shards:
 
     def hang_up(self) -> None:
         """Tell every process that no more items come: each then stops its worker and exits, unwaited for."""
+        self.hung_up = True
         for process in self.processes:
             process.sock.close()
 
     def close(self, interrupted: bool = False) -> None:
-        """Let every process finish and exit (hang up), and reap them; when ``interrupted``, stop them at once."""
-        if interrupted:
+        """Let every process finish and exit (hang up), and reap them; when ``interrupted``, stop them at once
+        (unless they were hung up already: they are then stopping their workers, not to be cut short)."""
+        if interrupted and not self.hung_up:
             for process in self.processes:
                 try:
                     os.kill(process.pid, signal.SIGTERM)

@@ -144,10 +144,12 @@ def ensure_sandbox_user(name: str = SANDBOX_USER) -> tuple[int, int] | None:
 def python_paths(python: str) -> tuple[tuple[str, ...], str]:
     """Return (host paths the interpreter needs, multiarch triplet) for ``python``.
 
-    Asked of this very interpreter, the answer is this process's own (a child costs a tenth of a
-    second), when its NumPy is the one that ``python -I`` finds too: that of its site-packages.
+    Asked of this very interpreter (the same path: every venv's python resolves to its base one),
+    the answer is this process's own (a child costs a tenth of a second), when it is what ``python -I``
+    would say: no PYTHONHOME moved its prefix, and its NumPy is that of its site-packages.
     """
-    info = _interpreter_paths() if os.path.realpath(python) == os.path.realpath(sys.executable) else None
+    here = os.path.abspath(python) == os.path.abspath(sys.executable) and not os.environ.get("PYTHONHOME")
+    info = _interpreter_paths() if here else None
     if info is None or not any(info["numpy"] == os.path.normpath(sysconfig.get_path(n)) for n in ("purelib", "platlib")):
         out = subprocess.run([python, "-I", "-c", _PATHS_SCRIPT], capture_output=True,
                              text=True, check=True, timeout=60,
@@ -233,7 +235,8 @@ def bwrap_argv(inner_argv: Sequence[str], config: SandboxConfig, *, worker_dir: 
         argv += ["--setenv", key, value]
     argv += ["--proc", "/proc", "--dev", "/dev",
              "--perms", "1777", "--size", str(config.tmp_size_mb << 20), "--tmpfs", "/tmp",
-             "--perms", "1777", "--size", str(config.shm_size_mb << 20), "--tmpfs", "/dev/shm"]
+             "--perms", "1777", "--size", str(config.shm_size_mb << 20), "--tmpfs", "/dev/shm",
+             "--remount-ro", "/dev"]  # in a user namespace /dev is the sandbox user's: no chmod, no file left there
     for target, link in links:
         argv += ["--symlink", target, link]
     prefix: list[str] = []

@@ -24,7 +24,8 @@ MAX_HEADER = 4 * 1024 * 1024
 MAX_BLOBS = 4096
 MAX_ELEMENTS = 4_000_000
 MAX_DEPTH = 3
-MAX_FRAMES = 10_000  # frames in one submission's results (it sends a few per function); beyond, they are garbled
+MAX_FRAMES = 100_000  # frames in one submission's results, beyond which they are garbled: it writes one at
+# most every 20 ms (submission.FLUSH_S) as its calls go on, so this is over half an hour of calls
 ALLOWED_DTYPES = {"<f8": np.float64, "<i8": np.int64}
 
 
@@ -60,26 +61,34 @@ def unpack_frames(data: bytes) -> tuple[list[tuple[dict[str, Any], list[bytes]]]
 
 def frame_length(data: bytes) -> int | None:
     """The length of the complete frame at the start of ``data`` (None while it is incomplete), unparsed."""
-    if len(data) < 8:
+    start = _frame_start(data, 0)
+    if start is None:
         return None
-    if data[:4] != MAGIC:
-        raise ProtocolError("bad frame marker")
-    (hlen,) = struct.unpack_from("<I", data, 4)
-    if hlen > MAX_HEADER:
-        raise ProtocolError("frame header too large")
-    cur = 8 + hlen
-    if len(data) < cur + 4:
-        return None
-    (nblobs,) = struct.unpack_from("<I", data, cur)
-    if nblobs > MAX_BLOBS:
-        raise ProtocolError("too many blobs in a frame")
-    cur += 4
+    cur, nblobs = start
     for _ in range(nblobs):
         if len(data) < cur + 8:
             return None
         (blen,) = struct.unpack_from("<Q", data, cur)
         cur += 8 + blen
     return cur if len(data) >= cur else None
+
+
+def _frame_start(data: bytes | bytearray, pos: int) -> tuple[int, int] | None:
+    """Of the frame at ``pos``: where its blob lengths begin and how many there are (None until both have arrived)."""
+    if len(data) - pos < 8:
+        return None
+    if data[pos : pos + 4] != MAGIC:
+        raise ProtocolError("bad frame marker")
+    (hlen,) = struct.unpack_from("<I", data, pos + 4)
+    if hlen > MAX_HEADER:
+        raise ProtocolError("frame header too large")
+    at = pos + 8 + hlen
+    if len(data) - at < 4:
+        return None
+    (nblobs,) = struct.unpack_from("<I", data, at)
+    if nblobs > MAX_BLOBS:
+        raise ProtocolError("too many blobs in a frame")
+    return at + 4, nblobs
 
 
 class FrameEnds:
@@ -102,8 +111,11 @@ class FrameEnds:
         end = len(data)
         while not self.broken:
             try:
-                if self._blobs is None and not self._open(data, end):
-                    return
+                if self._blobs is None:
+                    start = _frame_start(data, self.start)
+                    if start is None:
+                        return
+                    self._cursor, self._blobs = start
                 while self._blobs:
                     if end - self._cursor < 8:
                         return
@@ -120,24 +132,6 @@ class FrameEnds:
             self.last, self.start, self._blobs = self.start, self._cursor, None
             self.frames += 1
             self.broken = self.frames > MAX_FRAMES
-
-    def _open(self, data: bytes | bytearray, end: int) -> bool:
-        """Read the start of the frame at ``self.start`` (False while it has not all arrived)."""
-        if end - self.start < 8:
-            return False
-        if data[self.start : self.start + 4] != MAGIC:
-            raise ProtocolError("bad frame marker")
-        (hlen,) = struct.unpack_from("<I", data, self.start + 4)
-        if hlen > MAX_HEADER:
-            raise ProtocolError("frame header too large")
-        at = self.start + 8 + hlen
-        if end - at < 4:
-            return False
-        (nblobs,) = struct.unpack_from("<I", data, at)
-        if nblobs > MAX_BLOBS:
-            raise ProtocolError("too many blobs in a frame")
-        self._blobs, self._cursor = nblobs, at + 4
-        return True
 
     def ends_with(self, data: bytes | bytearray, frame: bytes) -> bool:
         """Follow ``data``; whether it is whole frames, the last of them ``frame`` (not a blob's tail like it)."""

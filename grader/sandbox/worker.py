@@ -184,6 +184,9 @@ def _own_folder() -> str:
     return tempfile.mkdtemp(prefix="sub-")
 
 
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW  # how _empty opens a folder: never through a link
+
+
 def _empty(folder: str, mode: int) -> None:
     """Give ``folder`` its ``mode`` again, and remove everything in it that lies on its own file system.
 
@@ -195,10 +198,13 @@ def _empty(folder: str, mode: int) -> None:
     top one too: the sandbox's /tmp is the sandbox user's own) is made readable first. Run once
     every process of the job is dead, so that nothing changes under it.
     """
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-    _quietly(os.chmod, folder, dir_fd=None, mode=mode)
     try:
-        fd = os.open(folder, flags)
+        if stat.S_ISDIR(os.lstat(folder).st_mode):  # a folder, not a link put in its place
+            os.chmod(folder, mode)
+    except OSError:  # not this user's (the sandbox's /tmp when the grader runs as root): nobody else's either
+        pass
+    try:
+        fd = os.open(folder, _FOLDER)
     except OSError:
         return
     try:
@@ -209,7 +215,7 @@ def _empty(folder: str, mode: int) -> None:
                 levels.pop()
                 if not names:
                     break
-                parent = os.open("..", flags, dir_fd=fd)
+                parent = os.open("..", _FOLDER, dir_fd=fd)
                 os.close(fd)
                 fd = parent
                 _quietly(os.rmdir, names.pop(), dir_fd=fd)  # fails where it holds a mount point: left there
@@ -249,10 +255,9 @@ def _names(fd: int) -> list[str]:
 
 def _folder_below(fd: int, name: str, device: int) -> int | None:
     """The folder ``name`` of ``fd``, made readable and opened; None if it cannot be, or is another file system's."""
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
     try:
         os.chmod(name, 0o700, dir_fd=fd)  # a folder (not a link: nothing runs to swap it) made unreadable
-        child = os.open(name, flags, dir_fd=fd)
+        child = os.open(name, _FOLDER, dir_fd=fd)
     except OSError:
         return None
     try:
@@ -264,10 +269,10 @@ def _folder_below(fd: int, name: str, device: int) -> int | None:
     return None
 
 
-def _quietly(change, name: str, dir_fd: int | None, **more) -> bool:
-    """``change(name, dir_fd=dir_fd, **more)`` (a removal, a chmod); whether it worked."""
+def _quietly(remove, name: str, dir_fd: int | None) -> bool:
+    """``remove(name, dir_fd=dir_fd)``; whether it worked."""
     try:
-        change(name, dir_fd=dir_fd, **more)
+        remove(name, dir_fd=dir_fd)
         return True
     except OSError:
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -97,8 +98,9 @@ def test_before_fork_runs_before_every_fork_the_first_ones_and_each_replacement(
     assert len(calls) == 2 + replaced  # one per process forked, replacements too
 
 
-def test_hanging_up_lets_the_processes_wind_down_while_this_one_goes_on(tmp_path):
-    marks = tmp_path / "marks"
+@pytest.mark.parametrize("then", ["goes_on", "fails"])
+def test_hanging_up_lets_the_processes_wind_down_uncut_while_this_one_goes_on(then, tmp_path):
+    marks, go = tmp_path / "marks", tmp_path / "go"
     marks.mkdir()
 
     def start():
@@ -106,20 +108,28 @@ def test_hanging_up_lets_the_processes_wind_down_while_this_one_goes_on(tmp_path
         def serving():
             try:
                 yield _square
-            finally:  # what a grading process does on its way out: stop its worker (here: say so, slowly)
-                time.sleep(0.3)
-                (marks / str(os.getpid())).write_text("stopped")
+            finally:  # what a grading process does on its way out: stop its worker (here: wait for "go", say so)
+                try:
+                    while not go.exists():
+                        time.sleep(0.01)
+                    (marks / str(os.getpid())).write_text("stopped")
+                except SystemExit:  # SIGTERM
+                    (marks / str(os.getpid())).write_text("cut short")
+                    raise
         return serving()
 
-    with Shards(2, start) as shards:
-        answers = list(shards.map(list(range(6))))
-        pids = {a["pid"] for a in answers}
-        shards.hang_up()
-        hung_up = time.monotonic()
-        assert not list(marks.iterdir())  # hanging up waits for nothing
-        while len(list(marks.iterdir())) < len(pids) and time.monotonic() - hung_up < 10:
-            time.sleep(0.02)  # this process's own work goes on meanwhile
-        assert sorted(int(p.name) for p in marks.iterdir()) == sorted(pids)  # each wound down on its own
+    with pytest.raises(RuntimeError) if then == "fails" else contextlib.nullcontext():
+        with Shards(2, start) as shards:
+            pids = {a["pid"] for a in shards.map(list(range(6)))}
+            shards.hang_up()
+            assert not list(marks.iterdir())  # hanging up waits for nothing: they all wait for "go"
+            go.write_text("")
+            if then == "fails":  # writing the summaries failed, say: the processes are not stopped for it
+                raise RuntimeError("the disk is full")
+            waited = time.monotonic()
+            while len(list(marks.iterdir())) < len(pids) and time.monotonic() - waited < 10:
+                time.sleep(0.02)  # this process's own work goes on meanwhile
+    assert {p.name: p.read_text() for p in marks.iterdir()} == {str(pid): "stopped" for pid in pids}
     for pid in pids:  # and closing reaped them all
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)

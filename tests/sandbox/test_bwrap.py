@@ -125,6 +125,16 @@ def test_this_interpreters_paths_are_found_here_as_a_child_with_dash_i_finds_the
     assert here[1] == child["multiarch"] and set(child["paths"]) <= set(here[0]) and not started
 
 
+@pytest.mark.skipif(sys.prefix == sys.base_prefix, reason="not run from a virtual environment")
+def test_the_base_interpreter_of_this_venv_is_asked_of_itself():
+    base = os.path.realpath(sys.executable)  # the interpreter this venv's python resolves to
+    child = json.loads(subprocess.run([base, "-I", "-c", sb._PATHS_SCRIPT], capture_output=True, text=True,
+                                      check=True).stdout)
+    paths, _ = sb.python_paths.__wrapped__(base)
+    assert set(child["paths"]) <= set(paths)
+    assert not any(p.startswith(os.path.join(sys.prefix, "lib")) for p in paths)  # none of this venv's own
+
+
 def test_another_interpreters_paths_are_asked_of_it(tmp_path):
     other = tmp_path / "python"
     other.write_text('#!/bin/sh\necho \'{"paths": ["/opt/other"], "multiarch": "m", "numpy": ""}\'\n')
@@ -201,6 +211,31 @@ def test_only_tmp_is_writable():
         f"print(json.dumps([can_write(p) for p in ('/x', '/usr/x', {str(WORKER_DIR / 'x')!r},\n"
         f"                  {os.path.join(sys.base_prefix, 'x')!r}, '/tmp/x', '/dev/shm/x')]))\n")
     assert out == [False, False, False, False, True, True]
+
+
+_TRY_DEV = """
+import json, os
+def outcome(action):
+    try:
+        action()
+        return "done"
+    except OSError:
+        return "refused"
+def write(path):
+    with open(path, "w") as f:
+        f.write("x")
+print(json.dumps({"chmod": outcome(lambda: os.chmod("/dev", 0o311)), "plant": outcome(lambda: write("/dev/planted")),
+                  "null": outcome(lambda: write("/dev/null")), "shm": outcome(lambda: write("/dev/shm/x")),
+                  "urandom": len(open("/dev/urandom", "rb").read(8))}))
+"""
+
+
+@needs_bwrap
+@pytest.mark.parametrize("mode", ["as_this_user", "userns"])
+def test_dev_cannot_be_changed_yet_its_devices_and_shm_work(mode, monkeypatch):
+    if mode == "userns":  # as for a grader run by another user than root: /dev is then the sandbox user's
+        monkeypatch.setattr(sb, "sandbox_mode", lambda: "userns")
+    assert run_json(_TRY_DEV) == {"chmod": "refused", "plant": "refused", "null": "done", "shm": "done", "urandom": 8}
 
 
 @needs_bwrap
