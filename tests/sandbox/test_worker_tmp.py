@@ -20,12 +20,23 @@ def _bwrap(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout)
 
 
+def _python_under_tmp() -> list[str]:
+    """This Python's environment bound again over the new /tmp, when it lies there (a clone in /tmp, in CI)."""
+    prefix = os.path.abspath(sys.prefix)
+    return ["--ro-bind", prefix, prefix] if prefix.startswith("/tmp/") else []
+
+
+def _kept_for_python() -> list[str]:
+    """The folder of /tmp that holds that mount point (kept by the emptying, like any other), if any."""
+    return [os.path.abspath(sys.prefix).split("/")[2]] if _python_under_tmp() else []
+
+
 def _as_sandbox_user(*args: str) -> subprocess.CompletedProcess:
     """bwrap in a user namespace of its own, without capabilities, as the sandbox runs for a user other
     than root: its /tmp is then the submission's own (uid 1000 inside stands for the caller outside)."""
     return subprocess.run([BWRAP, "--unshare-user", "--uid", "1000", "--gid", "1000", "--ro-bind", "/", "/",
-                           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--ro-bind", str(WORKER_DIR),
-                           "/tmp/code", *args], capture_output=True, text=True, timeout=60)
+                           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *_python_under_tmp(),
+                           "--ro-bind", str(WORKER_DIR), "/tmp/code", *args], capture_output=True, text=True, timeout=60)
 
 
 def _usable_as_sandbox_user() -> bool:
@@ -33,7 +44,7 @@ def _usable_as_sandbox_user() -> bool:
 
 
 def _usable() -> bool:
-    return BWRAP is not None and _bwrap("--tmpfs", "/tmp", "--", "true").returncode == 0
+    return BWRAP is not None and _bwrap("--tmpfs", "/tmp", *_python_under_tmp(), "--", sys.executable, "-I", "-c", "import numpy").returncode == 0
 
 
 # As the worker leaves /tmp after a job whose submission wrote files, a folder nested deeper than
@@ -73,11 +84,12 @@ def test_emptying_tmp_removes_what_the_job_left_and_never_enters_a_mount_point(t
     (host / "keep.txt").write_text("the grader's own file")
     (host / "sub").mkdir()
     (host / "sub" / "also.txt").write_text("kept too")
-    done = _bwrap("--tmpfs", "/tmp", "--bind", str(host), "/tmp/skel/bound", "--ro-bind", str(WORKER_DIR), "/tmp/code",
+    done = _bwrap("--tmpfs", "/tmp", *_python_under_tmp(), "--bind", str(host), "/tmp/skel/bound", "--ro-bind", str(WORKER_DIR), "/tmp/code",
                   "--", sys.executable, "-I", "-c", _JOB_LEFT_THIS)
     assert done.returncode == 0, done.stderr[-2000:]
     left = json.loads(done.stdout.strip().splitlines()[-1])
-    assert left == {"tmp": ["code", "skel"], "skel": ["bound"]}  # only the mount points and the folder holding one
+    # only the mount points and the folders holding one
+    assert left == {"tmp": sorted(["code", "skel", *_kept_for_python()]), "skel": ["bound"]}
     assert (host / "keep.txt").read_text() == "the grader's own file"  # writable, yet not entered
     assert (host / "sub" / "also.txt").read_text() == "kept too"
 
@@ -129,4 +141,4 @@ def test_a_tmp_the_submission_locked_is_opened_again_and_emptied():
     done = _as_sandbox_user("--", sys.executable, "-I", "-c", _JOB_LOCKED_TMP)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     left = json.loads(done.stdout.strip().splitlines()[-1])
-    assert left == {"tmp": ["code"], "mode": 0o1777}
+    assert left == {"tmp": sorted(["code", *_kept_for_python()]), "mode": 0o1777}
