@@ -168,7 +168,8 @@ def test_a_submission_that_imports_scipy_runs_on_a_worker_that_has_it_loaded(gra
 
 LEAN_PROBE = '''
 import sys
-UNNEEDED = [m for m in ("numpy.random", "tempfile", "shutil", "hashlib", "bz2", "lzma") if m in sys.modules]
+UNNEEDED = [m for m in ("numpy.random", "tempfile", "shutil", "hashlib", "bz2", "lzma", "threading", "random")
+            if m in sys.modules]  # threading and random also run Python in every forked child (register_at_fork)
 
 def softmax(z):
     if UNNEEDED:
