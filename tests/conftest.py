@@ -19,6 +19,24 @@ FIXTURES = ROOT / "tests" / "fixtures"
 SOLUTIONS = ROOT / "solutions"
 TEST_LIMITS = Limits(call_s=2.0, load_s=5.0, submission_s=60.0)
 
+# A submission that says "done" on its results channel before any call is made, then keeps its worker busy.
+SAYS_DONE_THEN_LINGERS = '''
+import os, sys, time
+protocol = sys.modules["protocol"]
+fd = next(n for n in range(3, 64) if os.path.exists(f"/proc/self/fd/{n}"))
+os.write(fd, protocol.pack_frame({"t": "done"}))
+time.sleep(30)
+'''
+
+
+def alive(pid: int) -> bool:
+    """True when ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
 
 @pytest.fixture(scope="session")
 def pool():

@@ -101,9 +101,9 @@ class Transcript:
         first = self.attempts == 0
         self.attempts += 1
         run = self.run
-        run.elapsed_s += _number(exit_info.get("elapsed_s"))
-        run.cpu_s += _number(exit_info.get("cpu_s")) + _number(exit_info.get("worker_cpu_s"))
-        run.page_faults += int(_number(exit_info.get("page_faults")))
+        run.elapsed_s += number(exit_info.get("elapsed_s"))
+        run.cpu_s += number(exit_info.get("cpu_s")) + number(exit_info.get("worker_cpu_s"))
+        run.page_faults += int(number(exit_info.get("page_faults")))
         frames, clean = protocol.unpack_all(stream)
         loaded = done = False
         for header, blobs in frames:
@@ -255,14 +255,14 @@ def _plain_results(plain: Any, blobs: list[bytes], count: int) -> list[tuple[int
     numbers = np.frombuffer(blob, dtype="<f8").copy()  # one copy, of this record's own bytes
     out, start = [], 0
     for case, duration, shape, size in zip(cases, durations, shapes, sizes):
-        out.append((case, _number(duration), numbers[start : start + size].reshape(shape)))
+        out.append((case, number(duration), numbers[start : start + size].reshape(shape)))
         start += size
     return out
 
 
 def _own_blobs(span: Any, blobs: list[bytes]) -> list[bytes]:
     """The blobs of one case's entry: ``[start, count]`` within its record's (none when malformed)."""
-    if (isinstance(span, list) and len(span) == 2 and all(isinstance(n, int) and not isinstance(n, bool) for n in span)
+    if (isinstance(span, list) and len(span) == 2 and all(_is_int(n) for n in span)
             and 0 <= span[0] <= len(blobs) and 0 <= span[1] <= len(blobs) - span[0]):
         return blobs[span[0] : span[0] + span[1]]
     return []
@@ -330,7 +330,7 @@ def _call_result(entry: dict[str, Any], blobs: list[bytes]) -> CallResult:
     """One case's entry of a results record."""
     mutated = entry.get("mutated")
     mutated = tuple(_short(m) for m in mutated[:10]) if mutated and isinstance(mutated, list) else ()
-    duration = _number(entry.get("duration_s"))
+    duration = number(entry.get("duration_s"))
     if entry.get("status") == "error":
         return CallResult("error", error=_error(entry.get("error")), mutated=mutated, duration_s=duration)
     try:
@@ -382,8 +382,8 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
-def _number(value: Any) -> float:
-    """A duration or similar from the stream: a finite float, or 0."""
+def number(value: Any) -> float:
+    """A duration, a CPU time or a count from the stream or a worker's outcome: a finite float, or 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return 0.0
     try:

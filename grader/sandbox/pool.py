@@ -24,7 +24,7 @@ from grader.sandbox import bwrap, protocol
 from grader.sandbox.bwrap import SandboxConfig
 from grader.sandbox.cgroups import WorkerCgroup
 from grader.sandbox.limits import Limits
-from grader.sandbox.outcome import SubmissionRun, Transcript
+from grader.sandbox.outcome import SubmissionRun, Transcript, number
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 STARTUP_S = 60.0
@@ -275,12 +275,12 @@ class _Worker:
                 continue
             self.owed -= 1
             for key in ("cpu_s", "worker_cpu_s", "page_faults"):
-                self.carry[key] = self.carry.get(key, 0.0) + _measure(header.get(key))
+                self.carry[key] = self.carry.get(key, 0.0) + number(header.get(key))
 
     def _returned(self, header: dict[str, Any]) -> dict[str, Any]:
         """An outcome to return, with what the owed outcomes read since measured added to it."""
         for key, value in self.carry.items():
-            header[key] = _measure(header.get(key)) + value
+            header[key] = number(header.get(key)) + value
         self.carry = {}
         return header
 
@@ -378,11 +378,6 @@ class _Worker:
         if self.cgroup:
             self.cgroup.remove()
         shutil.rmtree(self.home, ignore_errors=True)
-
-
-def _measure(value: Any) -> float:
-    """A CPU time or a count from a worker's outcome (0 when it is not a number)."""
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def _drain(fd: int, data: bytearray) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import alive
+
 REPO = Path(__file__).resolve().parents[2]
 WORKER_DIR = REPO / "grader" / "sandbox"
 
@@ -68,15 +70,6 @@ def descendants(pid: int) -> list[int]:
         found += kids
         frontier = kids
     return found
-
-
-def alive(pid: int) -> bool:
-    """True when ``pid`` exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def status_field(pid: int, name: str) -> list[str]:

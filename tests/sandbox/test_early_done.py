@@ -1,7 +1,6 @@
 """A job is taken as finished once its results say "done"; its worker's outcome is read before the next job."""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -12,18 +11,9 @@ from grader.sandbox import pool as pool_module
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Call, Job, Launcher, WorkerPool
 from grader.source import read_submission
-from tests.conftest import FIXTURES, TEST_LIMITS
+from tests.conftest import FIXTURES, SAYS_DONE_THEN_LINGERS, TEST_LIMITS, alive
 
 RIGHT = (FIXTURES / "softmax_gradients" / "right" / "vectorised.py").read_text()
-
-# Says "done" on the results channel before any call is made, then keeps its worker busy.
-SAYS_DONE_THEN_LINGERS = '''
-import os, sys, time
-protocol = sys.modules["protocol"]
-fd = next(n for n in range(3, 64) if os.path.exists(f"/proc/self/fd/{n}"))
-os.write(fd, protocol.pack_frame({"t": "done"}))
-time.sleep(30)
-'''
 
 
 @pytest.fixture
@@ -35,18 +25,6 @@ def one_worker():
 def _grade(path, text, grading, pool):
     path.write_text(text, encoding="utf-8")
     return grade_source(read_submission(path), path.stem, grading, pool)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_outcomes_are_read_before_the_next_job_and_what_they_measured_is_counted(tmp_path, one_worker, softmax_grading):
@@ -66,7 +44,7 @@ def test_a_submission_that_says_done_and_lingers_costs_its_worker_and_nothing_el
     attacker = _grade(tmp_path / "attacker.py", SAYS_DONE_THEN_LINGERS, softmax_grading, one_worker)
     assert attacker.status == "error" and attacker.score == 0
     busy = one_worker._all[0]
-    assert busy.owed == 1 and _alive(busy.proc.pid)
+    assert busy.owed == 1 and alive(busy.proc.pid)
 
     honest = _grade(tmp_path / "honest.py", RIGHT, softmax_grading, one_worker)
     assert honest.status == "graded" and honest.score == honest.max_score
@@ -114,6 +92,6 @@ def test_without_a_pid_namespace_or_cgroups_a_job_ends_with_its_submission_proce
         started = time.monotonic()
         run = pool.run(_job(lingers))
         assert pool._all[0].owed == 0  # not taken as finished at its "done": the worker saw it end,
-        assert not _alive(int(mark.read_text()))  # at the time limit of its top-level code
+        assert not alive(int(mark.read_text()))  # at the time limit of its top-level code
         assert time.monotonic() - started >= limits.load_s and [c.status for c in run.calls["f"]] == ["not_run"] * 2
         assert _statuses(pool, HANGS_ON_ZERO) == ["timeout", "ok"]

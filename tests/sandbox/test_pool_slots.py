@@ -10,7 +10,7 @@ import pytest
 from grader import api
 from grader.sandbox import pool as pool_module
 from grader.sandbox.pool import Call, Job, WorkerLost, WorkerPool
-from tests.conftest import TEST_LIMITS
+from tests.conftest import SAYS_DONE_THEN_LINGERS, TEST_LIMITS
 
 HONEST = "import numpy as np\ndef f(x):\n    return np.ones(2)\n"
 GOOD_CASES = (Call("f", ("x",), "array", ((0,),)),)
@@ -58,15 +58,6 @@ def test_a_job_whose_cases_cannot_be_encoded_fails_alone_and_costs_no_worker(cas
         assert [w.proc.pid for w in pool._all] == [worker_pid]  # the same worker, neither lost nor restarted
 
 
-LINGERS = '''
-import os, sys, time
-protocol = sys.modules["protocol"]
-fd = next(n for n in range(3, 64) if os.path.exists(f"/proc/self/fd/{n}"))
-os.write(fd, protocol.pack_frame({"t": "done"}))
-time.sleep(30)
-'''
-
-
 def test_a_worker_stopped_because_its_last_job_lingers_is_stopped_once_even_when_no_new_one_starts(monkeypatch):
     monkeypatch.setattr(pool_module, "SETTLE_S", 0.5)
     launcher = api.default_launcher(TEST_LIMITS)
@@ -82,7 +73,7 @@ def test_a_worker_stopped_because_its_last_job_lingers_is_stopped_once_even_when
     monkeypatch.setattr(pool_module._Worker, "kill", counted_kill)
     with WorkerPool(1, launcher, TEST_LIMITS) as pool:
         runner = _Runner(pool)
-        runner.run(Job(chunks=(("s.py", LINGERS),), mode="module", calls=GOOD_CASES))
+        runner.run(Job(chunks=(("s.py", SAYS_DONE_THEN_LINGERS),), mode="module", calls=GOOD_CASES))
         lingering = pool._all[0]
         assert lingering.owed == 1
 

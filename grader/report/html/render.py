@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
-import threading
 from importlib import resources
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -48,16 +48,10 @@ class Renderer:
         return self.student_template.render(view=view, class_href=class_href, script=None, csp=_policy(None))
 
 
-_shared: list[Renderer] = []
-_sharing = threading.Lock()
-
-
+@functools.cache
 def shared_renderer() -> Renderer:
-    """This process's one Renderer: its templates compiled once, by whichever thread asks first."""
-    with _sharing:
-        if not _shared:
-            _shared.append(Renderer())
-        return _shared[0]
+    """This process's one Renderer: its templates compiled once (a batch does it ahead, on a thread it joins)."""
+    return Renderer()
 
 
 def _policy(script: str | None) -> str:
