@@ -150,15 +150,7 @@ class Launcher:
 
 def worker_env(home: str) -> dict[str, str]:
     """The minimal environment of a worker: nothing of the instructor's own variables."""
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "LANG": "C.UTF-8",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    env = dict(bwrap.BASE_ENV, PATH="/usr/local/bin:/usr/bin:/bin", HOME=home)  # as in the sandbox, but HOME
     env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
     return env
 

@@ -328,9 +328,14 @@ def _kill_submission(pid: int, in_pid_namespace: bool) -> None:
 
 
 def _kill_descendants() -> None:
-    """SIGKILL every child of this worker (a subreaper: orphans of the submission land here), until none is left."""
+    """SIGKILL every child of this worker (a subreaper: orphans of the submission land here), until none is left.
+
+    Most jobs leave none: then one ``waitpid`` says so, and /proc is not read.
+    """
     me = os.getpid()
     for _ in range(100):
+        if not _reap_any():
+            return
         children = _children_of(me)
         if not children:
             return
@@ -361,15 +366,15 @@ def _children_of(parent: int) -> list[int]:
     return found
 
 
-def _reap_any() -> None:
-    """Reap every child that has exited, without waiting."""
+def _reap_any() -> bool:
+    """Reap every child that has exited, without waiting; whether any child is left (alive, or not yet dead)."""
     while True:
         try:
             other, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return False
         if other == 0:
-            return
+            return True
 
 
 def _reap(pid: int):
