@@ -144,8 +144,6 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
         grading = prepare(exercise, solutions, limits, launcher)
     finally:
         pages.join()  # before any grading process is forked
-    batch = Batch(found, exercise, grading, out_dir, force=force, on_report=on_report)
-    if on_start:
-        on_start(len(found))
+    batch = Batch(found, exercise, grading, out_dir, force=force, on_start=on_start, on_report=on_report)
     pages_problem = batch.run(jobs)
     return BatchSummary(batch.summary, out_dir, launcher.name, pages_problem=pages_problem, **asdict(batch.usage))

@@ -43,9 +43,12 @@ class Batch:
     """The submissions ``found`` of one assignment, graded into ``out_dir``."""
 
     def __init__(self, found: list[Submission], exercise: Exercise, grading: Grading, out_dir: Path, *,
-                 force: bool = False, on_report: Callable[[Report, bool], None] | None = None) -> None:
+                 force: bool = False, on_start: Callable[[int], None] | None = None,
+                 on_report: Callable[[Report, bool], None] | None = None) -> None:
+        """``on_start(count)`` is called once grading starts (the processes that grade forked: it may start a thread),
+        ``on_report(report, reused)`` for each submission done."""
         self.found, self.exercise, self.grading, self.out_dir = found, exercise, grading, out_dir
-        self.force, self.on_report = force, on_report
+        self.force, self.on_start, self.on_report = force, on_start or (lambda count: None), on_report
         taken: set[str] = set()
         self.names = [safe_name(s.student, taken) for s in found]  # one file name each, even for equal ids
         self.summary = Summary(exercise.name, [f.name for f in exercise.functions])
@@ -64,6 +67,7 @@ class Batch:
         if jobs == 1:  # here, in this process
             with WorkerPool(1, launcher, limits) as pool:
                 spares.give(pool)
+                self.on_start(len(self.found))
                 for index in range(len(self.found)):
                     self.take(self.grade_one(index, pool, as_json=False), elsewhere=False)
         else:  # in ``jobs`` grading processes, each with its own sandbox worker
@@ -81,6 +85,8 @@ class Batch:
             patience = 2 * limits.submission_s + 180  # a submission's two jobs, a worker's start, and margins
             with Shards(jobs, start, patience_s=patience, before_fork=handover.before_fork,
                         after_fork=handover.after_fork) as shards:
+                shards.spawn(jobs)
+                self.on_start(len(self.found))
                 for answer in shards.map(list(range(len(self.found)))):
                     self.take(answer, elsewhere=True)
                 shards.hang_up()  # they stop their workers while the summaries are written

@@ -70,41 +70,48 @@ class Shards:
         self.hung_up = False  # every process told that no more items come: they wind down, unstopped
         self.restarts_left = 2 * self.count
         self.parent = os.getpid()
+        self.selector = selectors.DefaultSelector()  # a process's socket, registered when it is forked
+
+    def spawn(self, wanted: int) -> None:
+        """Fork up to ``wanted`` processes (``count`` at most) now, before the caller starts a thread of its own
+        (a progress bar's): a fork copies only the thread that made it, and whatever lock another one held.
+
+        ``map`` forks those still missing; GraderError when none can start.
+        """
+        while len(self.processes) < min(self.count, wanted):
+            try:
+                self._spawn(self.selector)
+            except OSError as exc:  # no more processes, or no memory: go on with those there are
+                if not self.processes:
+                    raise GraderError(f"cannot start a grading process ({exc})") from None
+                return
 
     def map(self, items: list[int]) -> Iterator[dict]:
         """Each item's answer, in the order they finish; an item whose process died gets ``{"i", "lost"}``."""
         todo = deque(items)
-        selector = selectors.DefaultSelector()
-        try:
-            for _ in range(min(self.count, len(items))):
+        selector = self.selector
+        self.spawn(len(items))
+        for process in list(self.processes):
+            self._feed(process, todo)
+        while any(p.held for p in self.processes) or (todo and self.processes):
+            for key, _ in selector.select(timeout=min(self.patience_s, 5.0)):
+                process = key.data
                 try:
-                    self._spawn(selector)
-                except OSError as exc:  # no more processes, or no memory: go on with those there are
-                    if not self.processes:
-                        raise GraderError(f"cannot start a grading process ({exc})") from None
-            for process in list(self.processes):
+                    answer = _read(process.sock)
+                except (OSError, ValueError) as exc:
+                    yield from self._lost(process, selector, todo, str(exc) or type(exc).__name__)
+                    continue
+                if answer.get("i") in process.held:
+                    process.held.remove(answer["i"])
+                process.since = time.monotonic()
+                yield answer
                 self._feed(process, todo)
-            while any(p.held for p in self.processes) or (todo and self.processes):
-                for key, _ in selector.select(timeout=min(self.patience_s, 5.0)):
-                    process = key.data
-                    try:
-                        answer = _read(process.sock)
-                    except (OSError, ValueError) as exc:
-                        yield from self._lost(process, selector, todo, str(exc) or type(exc).__name__)
-                        continue
-                    if answer.get("i") in process.held:
-                        process.held.remove(answer["i"])
-                    process.since = time.monotonic()
-                    yield answer
+            for process in list(self.processes):
+                if process.held and time.monotonic() - process.since > self.patience_s:  # stuck (a bug)
+                    yield from self._lost(process, selector, todo, f"no answer in {self.patience_s:.0f} s",
+                                          stop=signal.SIGTERM)  # its own worker stopped on its way out
+                elif not process.held and todo:
                     self._feed(process, todo)
-                for process in list(self.processes):
-                    if process.held and time.monotonic() - process.since > self.patience_s:  # stuck (a bug)
-                        yield from self._lost(process, selector, todo, f"no answer in {self.patience_s:.0f} s",
-                                              stop=signal.SIGTERM)  # its own worker stopped on its way out
-                    elif not process.held and todo:
-                        self._feed(process, todo)
-        finally:
-            selector.close()
 
     def _feed(self, process: _Process, todo: deque) -> None:
         while todo and len(process.held) < PREFETCH:
@@ -183,6 +190,7 @@ class Shards:
         for process in self.processes:
             _reap(process.pid, None)
         self.processes.clear()
+        self.selector.close()
 
     def __enter__(self) -> "Shards":
         return self
