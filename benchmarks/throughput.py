@@ -27,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+PLAIN_ENV = dict(os.environ)  # the baseline's: NumPy as it starts by default
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as ``grader`` (its command line) sets it, before NumPy is imported
 
 from grader import api  # noqa: E402
 from grader.authoring.templates import to_notebook  # noqa: E402
@@ -56,7 +58,7 @@ def baseline(n: int, jobs: int) -> float:
     argv = [sys.executable, "-c", "import numpy"]
     started = time.perf_counter()
     with ThreadPoolExecutor(jobs) as pool:
-        list(pool.map(lambda _: subprocess.run(argv, check=True), range(n)))
+        list(pool.map(lambda _: subprocess.run(argv, check=True, env=PLAIN_ENV), range(n)))
     return time.perf_counter() - started
 
 
@@ -104,6 +106,8 @@ def main() -> None:
     args = parser.parse_args()
     kinds = ["py", "ipynb"] if args.kind == "both" else [args.kind]
     assignments = ["softmax_gradients", "rnn_bptt"] if args.assignment == "both" else [args.assignment]
+    if args.work is not None:
+        args.work.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="grader-bench-", dir=args.work))
     print(f"batches and reports in {work} ({_file_system(work)})")
     try:

@@ -165,6 +165,12 @@ def preload_for(imports: set[str]) -> tuple[str, ...]:
                  for m in PRELOADS[package])
 
 
+def likely_preload(data: bytes) -> tuple[str, ...]:
+    """What ``preload_for`` will most likely say of the code in a file holding ``data``: a guess from the packages
+    named anywhere in it (in a comment too), cheap enough to make for every file of a batch before any is read."""
+    return preload_for({package for package in PRELOADS if package.encode() in data})
+
+
 @functools.lru_cache(maxsize=None)
 def _installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None

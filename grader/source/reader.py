@@ -69,6 +69,21 @@ def _read_bytes(path: Path, source: Source) -> bytes | None:
         os.close(fd)
 
 
+def peek(path: str | Path, size: int) -> bytes:
+    """At most the first ``size`` bytes of a regular file (not through a link, never waiting on a FIFO); b"" else."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return b""
+    try:
+        info = os.fstat(fd)
+        return os.read(fd, min(size, info.st_size)) if stat.S_ISREG(info.st_mode) else b""
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
 def _decode(data: bytes, source: Source) -> str | None:
     if not data.strip():
         _fail(source, "the file is empty")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import json
 import subprocess
 import sys
@@ -213,3 +214,13 @@ def test_two_students_with_the_same_id_get_two_reports(tmp_path):
     assert run.returncode == 0, run.stderr
     scores = sorted(Report.model_validate_json(p.read_text()).score for p in out.glob("ada*.json"))
     assert scores == [80, 100]
+
+
+def test_the_command_line_keeps_numpy_to_one_blas_thread():
+    """Every array the grader handles is small: OpenBLAS threads (one per core) would only spin beside the workers."""
+    probe = ("import os, grader.cli, numpy; numpy.ones((64, 64)) @ numpy.ones((64, 64)); "
+             "print(os.environ.get('OPENBLAS_NUM_THREADS'), [line.split()[1] for line in open('/proc/self/status') "
+             "if line.startswith('Threads:')][0])")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    assert run.stdout.split() == ["1", "1"], run.stdout + run.stderr

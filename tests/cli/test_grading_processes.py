@@ -7,9 +7,13 @@ import json
 import os
 from pathlib import Path
 
-from grader import api, batch
+import pytest
+
+from grader import api, batch, exercises
 from grader.grading import GRADER_FAILED
 from grader.report.model import Report
+from grader.sandbox import pool as pool_module
+from grader.submissions import Submission
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "softmax_gradients"
@@ -77,3 +81,39 @@ def test_a_grading_process_that_dies_costs_only_the_submissions_it_held(tmp_path
     assert "s3" in lost and len(lost) <= 2
     assert all(r.score == 100 for s, r in reports.items() if s not in lost)
     assert graded.statistics["errors"] == len(lost)
+
+
+def test_the_submissions_that_import_scipy_go_to_one_grading_process_which_alone_starts_a_scipy_worker(tmp_path, monkeypatch):
+    pytest.importorskip("scipy")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    scipy_right = (FIXTURES / "right" / "logsumexp.py").read_text()  # from scipy.special import logsumexp, softmax
+    for i in range(8):  # at -j 2 each process is handed two at first: 0 and 1 to one, 2 and 3 to the other
+        (subs / f"s{i}.py").write_text(f"# {i}\n" + (scipy_right if i in (0, 2, 5) else BASE))
+    started = tmp_path / "started"
+    real = pool_module.WorkerPool._start
+
+    def start(self, preload):  # the grading processes are forks of this one: they run this too
+        with open(started, "a") as f:
+            f.write(f"{os.getpid()} {','.join(preload) or '-'}\n")
+        return real(self, preload)
+
+    monkeypatch.setattr(pool_module.WorkerPool, "_start", start)
+    graded = api.grade([subs], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=2)
+    assert graded.statistics["graded"] == 8
+    reports = {p.stem: Report.model_validate_json(p.read_text()) for p in (tmp_path / "out").glob("s[0-9].json")}
+    assert all(r.score == 100 for r in reports.values()), {s: r.message for s, r in reports.items()}
+    scipy_workers = [line.split()[0] for line in started.read_text().splitlines() if "scipy" in line.split()[1]]
+    assert len(scipy_workers) == 1, started.read_text()
+
+
+def test_worker_kinds_are_guessed_from_the_files_without_following_links_or_waiting_on_fifos(tmp_path):
+    pytest.importorskip("scipy")
+    (tmp_path / "a.py").write_text("import numpy as np\nfrom scipy.special import softmax\n")
+    (tmp_path / "b.py").write_text("import numpy as np\n")
+    (tmp_path / "c.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "source": ["import scipy.linalg\n"]}]}))
+    (tmp_path / "d.py").symlink_to(tmp_path / "a.py")
+    os.mkfifo(tmp_path / "e.py")
+    found = [Submission(path=tmp_path / name, student=name[0]) for name in ("a.py", "b.py", "c.ipynb", "d.py", "e.py")]
+    kinds = batch.Batch(found, exercises.get("softmax_gradients"), None, tmp_path / "out").worker_kinds()
+    assert kinds == {0: "scipy.special,scipy.linalg", 2: "scipy.special,scipy.linalg"}

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from grader.shards import Shards, _signals_deferred
+from grader.shards import HELP_AFTER, Shards, _signals_deferred, _Todo
 
 
 def _starting(work):
@@ -133,3 +133,40 @@ def test_hanging_up_lets_the_processes_wind_down_uncut_while_this_one_goes_on(th
     for pid in pids:  # and closing reaped them all
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
+
+
+def test_the_items_of_a_kind_go_to_their_owner_first_and_to_no_other_process_while_it_lives():
+    a, b = object(), object()
+    todo = _Todo(list(range(10)), {3: "scipy", 7: "scipy"})
+    assert [todo.take(a), todo.take(b), todo.take(a), todo.take(b)] == [3, 0, 7, 1]  # a asked first: a owns them
+    todo.give_back(7)  # a could not be handed it
+    assert todo.take(b) == 2 and todo.take(a) == 7
+    assert [todo.take(b) for _ in range(6)] == [4, 5, 6, 8, 9, None]
+    assert not todo
+
+
+def test_another_process_helps_with_a_kind_only_when_nothing_else_is_left_and_many_wait():
+    a, b = object(), object()
+    kinds = {i: "scipy" for i in range(HELP_AFTER + 3)}
+    todo = _Todo(list(range(HELP_AFTER + 4)), kinds)
+    assert todo.take(a) == 0 and todo.take(b) == HELP_AFTER + 3  # the only plain item, to b
+    assert todo.take(b) == 1 and todo.take(b) == 2  # HELP_AFTER + 2, then HELP_AFTER + 1 wait: b helps
+    assert todo.take(b) is None  # HELP_AFTER wait: the owner is left to them
+    assert todo.take(a) == 3
+
+
+def test_a_kind_whose_owner_is_gone_goes_to_whichever_process_asks_next():
+    a, b = object(), object()
+    todo = _Todo([0, 1, 2], {0: "scipy", 1: "scipy"})
+    assert todo.take(a) == 0 and todo.take(b) == 2 and todo.take(b) is None
+    todo.disown(a)
+    assert todo.take(b) == 1 and not todo
+    assert list(_Todo([0, 1, 2], {1: "scipy"}).drain()) == [0, 2, 1]
+
+
+def test_every_item_of_a_kind_is_answered_by_one_process():
+    kinds = {i: "scipy" for i in (1, 4, 9, 20)}
+    with Shards(2, _starting(_square)) as shards:
+        answers = {a["i"]: a for a in shards.map(list(range(30)), kinds)}
+    assert sorted(answers) == list(range(30))
+    assert len({answers[i]["pid"] for i in kinds}) == 1
