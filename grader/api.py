@@ -76,7 +76,7 @@ def _resolve(assignment: str | None, source: Source | None) -> Exercise:
 
 def _guess_batch(found) -> Exercise:
     """The assignment of a batch given without -a: told by the first submissions that say it."""
-    for submission in found[:20]:
+    for submission in [s for s in found if not s.problem][:20]:
         try:
             return _resolve(None, read_submission(submission.path))
         except GraderError:
@@ -114,16 +114,18 @@ def prepare(exercise: Exercise, solutions: str | Path | None, limits: Limits, la
 def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Path, jobs: int | None = None,
           solutions: str | Path | None = None, limits: Limits | None = None, launcher: Launcher | None = None,
           force: bool = False, on_start: Callable[[int], None] | None = None,
-          on_report: Callable[[Report, bool], None] | None = None) -> BatchSummary:
+          on_report: Callable[[Report, bool], None] | None = None,
+          on_warning: Callable[[str], None] | None = None) -> BatchSummary:
     """Grade every submission under ``paths`` into ``out_dir``: one JSON report each, plus the summaries.
 
     A submission whose report is already there, for the same file, grader and assignment version,
-    is not graded again unless ``force``; ``on_report(report, reused)`` follows the batch.
+    is not graded again unless ``force``; ``on_report(report, reused)`` follows the batch;
+    ``on_warning`` is told of what was found but belongs to no student (an archive's stray entries).
     """
     out_dir = Path(out_dir)
     try:
         with tempfile.TemporaryDirectory(prefix="grader-archives-") as scratch:
-            found = collect([Path(p) for p in paths], assignment, Path(scratch))
+            found = collect([Path(p) for p in paths], assignment, Path(scratch), warn=on_warning or (lambda m: None))
             return _grade_all(found, paths, assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
                               limits=limits, launcher=launcher, force=force, on_start=on_start, on_report=on_report)
     finally:

@@ -156,7 +156,10 @@ class Batch:
     def source_of(self, index: int) -> Source:
         """The submission's code, read, with the note on which of the student's files it is."""
         submission = self.found[index]
-        source = read_submission(submission.path)
+        if submission.problem:  # nothing of the student's can be read: the report says why
+            source = Source(path=str(submission.path), kind="unknown", sha256="", error=submission.problem)
+        else:
+            source = read_submission(submission.path)
         if submission.display:
             source.path = submission.display
         if submission.note:

@@ -3,8 +3,9 @@
 Canvas names each entry ``{sortablename}[_LATE]_{userid}_{attachmentid}_{original name}``:
 the name lower-cased with non-word characters removed, ``anon_{id}`` in place of the user id
 under anonymous grading, and ``-1``, ``-2`` before the extension of repeated file names.
-Only ``.py`` and ``.ipynb`` entries are extracted, each under a name of our own inside a
-temporary folder, with caps on the number and the sizes of the entries (no zip-slip, no zip bomb).
+Only ``.py`` and ``.ipynb`` entries are extracted, each under its original name in a folder of our own
+inside a temporary folder, with caps on the number and the sizes of the entries (no zip-slip, no zip bomb);
+a student's entry that cannot be graded (too large, not Python) is kept as a *rejected* entry, with why.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.errors import GraderError
@@ -37,7 +38,9 @@ class CanvasEntry:
     late: bool
     original: str  # the file name the student uploaded (Canvas's -1, -2 suffix kept)
     entry: str  # the entry's name in the archive
-    path: Path  # where it was extracted
+    path: Path  # where it was extracted (where it would have been, when rejected)
+    attachment: int  # Canvas's id of the upload: the later, the larger
+    problem: str = ""  # why it cannot be graded (then it was not extracted)
 
 
 def parse_name(entry: str) -> dict | None:
@@ -56,13 +59,14 @@ def parse_name(entry: str) -> dict | None:
     }
 
 
-def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[str]]:
-    """Extract the archive's submissions into ``into``; return them and notes on what was skipped."""
+def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEntry], list[str]]:
+    """Extract the archive's submissions into ``into``: those extracted, those of a student rejected (with
+    why), and notes on the entries skipped that belong to no student."""
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
         raise GraderError(f"{archive} is not a readable zip archive ({exc})") from None
-    entries, notes, total = [], [], 0
+    entries, rejected, notes, total = [], [], [], 0
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ENTRIES:
@@ -74,25 +78,37 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[str]]:
             if "/" in name or "\\" in name or name.startswith(".") or stat.S_ISLNK(info.external_attr >> 16):
                 notes.append(f"{name}: skipped (a folder path or a link, not a submitted file)")
                 continue
-            if not name.lower().endswith(SUFFIXES):
-                continue
             parts = parse_name(name)
             if parts is None:
-                notes.append(f"{name}: skipped (not named as Canvas names submissions)")
+                if name.lower().endswith(SUFFIXES):
+                    notes.append(f"{name}: skipped (not named as Canvas names submissions)")
                 continue
-            limit = MAX_BYTES["ipynb" if name.lower().endswith(".ipynb") else "py"]
+            suffix = ".ipynb" if name.lower().endswith(".ipynb") else ".py"
+            path = into / f"{n:05d}" / (_safe(parts["original"], suffix))
+            entry = CanvasEntry(parts["student"], parts["user_id"], parts["late"], parts["original"], name, path,
+                                int(parts["attachment"]))
+            if not name.lower().endswith(SUFFIXES):
+                rejected.append(replace(entry, problem=f"{parts['original']} is not a .py or .ipynb file"))
+                continue
+            limit = MAX_BYTES[suffix[1:]]
             data = _read_capped(zf, info, limit)
             if data is None:
-                notes.append(f"{name}: skipped (larger than {limit // 2**20} MB once unpacked)")
+                rejected.append(replace(entry, problem=f"{parts['original']} is larger than the {limit // 2**20} MB "
+                                                       "allowed once unpacked"))
                 continue
             total += len(data)
             if total > MAX_TOTAL:
                 raise GraderError(f"{archive} unpacks to more than {MAX_TOTAL // 2**30} GB")
-            suffix = ".ipynb" if name.lower().endswith(".ipynb") else ".py"
-            path = into / f"{n:05d}_{parts['attachment']}{suffix}"
+            path.parent.mkdir()
             path.write_bytes(data)
-            entries.append(CanvasEntry(parts["student"], parts["user_id"], parts["late"], parts["original"], name, path))
-    return entries, notes
+            entries.append(entry)
+    return entries, rejected, notes
+
+
+def _safe(original: str, suffix: str) -> str:
+    """A file name for an entry, as the student named it (what the grader's messages call it)."""
+    stem = re.sub(r"[^\w.-]+", "_", original[: -len(suffix)] if original.lower().endswith(suffix) else original)
+    return (stem.strip("._") or "submission")[:100] + suffix
 
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:

@@ -13,7 +13,6 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import click
-from rich.console import Console
 
 from grader import __version__, api
 from grader.errors import ExitCode, GraderError
@@ -21,7 +20,7 @@ from grader.report.html.command import report_cmd
 from grader.report.model import Report
 from grader.report.progress import BatchProgress
 from grader.report.text import render_batch, render_check
-from grader.terminal import fail, warn
+from grader.terminal import console, fail, warn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,7 +48,7 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:
-        render_check(report, Console(highlight=False))
+        render_check(report, console(laid_out=True))
     if report.status == "error":
         sys.exit(ExitCode.USAGE_ERROR)
     sys.exit(ExitCode.OK if all(t.status == "passed" for t in report.tests) else ExitCode.TESTS_FAILED)
@@ -74,21 +73,26 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
         launcher = api.default_launcher(require_sandbox=require_sandbox, spares=api.default_jobs(jobs))
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
         signal.signal(signal.SIGTERM, _interrupt)
-        with BatchProgress(Console(stderr=True, highlight=False)) as progress:
+        with BatchProgress(console(stderr=True)) as progress:
             batch = api.grade(list(paths), assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
-                              launcher=launcher, force=force, on_start=progress.start, on_report=progress.advance)
+                              launcher=launcher, force=force, on_start=progress.start, on_report=progress.advance,
+                              on_warning=warn)
     except GraderError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        Console(stderr=True).print("[yellow]interrupted:[/yellow] the reports written so far are whole; "
+        console(stderr=True).print("[yellow]interrupted:[/yellow] the reports written so far are whole; "
                                    "run the same command again to finish the batch")
-        sys.exit(130)
-    render_batch(batch.statistics, str(out_dir), Console(highlight=False))
+        sys.exit(128 + _stopped_by[-1] if _stopped_by else 128 + signal.SIGINT)  # as the shell reports a signal
+    render_batch(batch.statistics, str(out_dir), console())
     if batch.pages_problem:
         warn(batch.pages_problem)
 
 
+_stopped_by: list[int] = []  # the signal that interrupted the batch, when not Ctrl-C's
+
+
 def _interrupt(signum, frame) -> None:
+    _stopped_by.append(signum)
     raise KeyboardInterrupt
 
 

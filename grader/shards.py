@@ -325,6 +325,9 @@ def _signals_deferred() -> Iterator[None]:
 
 
 def _stop(signum, frame) -> None:
+    """SIGTERM in a grading process: stop, once. Another SIGTERM (the parent's, after one sent to the whole
+    process group, as ``timeout`` and job runners send it) must not cut short the stopping of its workers."""
+    signal.signal(signal.SIGTERM, _ignore)
     raise SystemExit(1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ class Submission:
     display: str = ""  # what the report calls the file (an archive entry, say); its path when empty
     lms_id: str | None = None  # the LMS's id of the student (Canvas's user id, from the archive)
     late: bool | None = None
+    problem: str = ""  # why nothing of the student's can be graded (then ``path`` is no file to read)
 
     @property
     def name(self) -> str:
@@ -33,19 +35,26 @@ class Submission:
         return f"{len(self.ignored) + 1} files were found for this student; graded {self.name}, ignored {', '.join(self.ignored)}"
 
 
-def collect(paths: list[Path], assignment: str | None, scratch: Path | None = None) -> list[Submission]:
+def collect(paths: list[Path], assignment: str | None, scratch: Path | None = None,
+            warn: Callable[[str], None] = lambda message: None) -> list[Submission]:
     """Every submission under ``paths``, one per student, in a stable order.
 
     A file is a submission (its stem is the student id); a folder holds submission
     files and/or per-student folders (the folder's name is the student id; its files
-    are searched at any depth, as in nbgrader's ``submitted/<student>/<assignment>/``).
+    are searched at any depth, or only in its ``<assignment>/`` folder when it has one).
+    A folder named ``submitted`` is read as nbgrader's ``submitted/<student>/<assignment>/``:
+    only that assignment's folder counts; a folder holding ``submitted/`` (nbgrader's course
+    root) is read as that ``submitted/``.
     Each PATH is its own namespace: the same id under two PATHs is two students.
     When a student has several files, the one named after the assignment wins, then
     the newest notebook, then the newest ``.py``; the others are listed in the report.
+    A student's folder with nothing to grade is a submission too, whose ``problem`` says why:
+    no student drops out of the gradebook unnoticed.
     A ``.zip`` is read as Canvas's "Download Submissions" archive (see ``canvas_zip``),
-    extracted into ``scratch``.
+    extracted into ``scratch``; ``warn`` is told of the entries that belong to no student.
     """
     found: dict[tuple[str, int], list[Path]] = {}  # (student, which PATH): each PATH its own namespace
+    empty: dict[tuple[str, int], tuple[Path, str]] = {}  # a student's folder with nothing to grade: why
     archived: list[Submission] = []
     for number, path in enumerate(paths):
         path = Path(path)
@@ -54,12 +63,17 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
                 raise ValueError("a folder to extract archives into is needed")
             folder = scratch / f"archive-{number}"
             folder.mkdir(parents=True)
-            archived += _from_canvas(path, folder, assignment)
+            archived += _from_canvas(path, folder, assignment, warn)
         elif path.is_dir() and not path.is_symlink():
+            if path.name != "submitted" and _is_folder(path / "submitted"):  # nbgrader's course root
+                path = path / "submitted"
             for entry in sorted(path.iterdir()):
-                if entry.is_dir() and not entry.is_symlink():
+                if _is_folder(entry):
                     if entry.name not in SKIPPED_DIRS:
-                        found.setdefault((entry.name, number), []).extend(_files_under(entry))
+                        files, why = _student_files(entry, assignment, nbgrader=path.name == "submitted")
+                        found.setdefault((entry.name, number), []).extend(files)
+                        if why:
+                            empty[(entry.name, number)] = (entry, why)
                 elif entry.suffix.lower() in SUFFIXES:
                     found.setdefault((entry.stem, number), []).append(entry)
         else:
@@ -68,27 +82,58 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     for student, number in sorted(found):
         files = found[(student, number)]
         if not files:
+            folder, why = empty[(student, number)]
+            out.append(Submission(student, folder, display=f"{folder}/", problem=why))
             continue
         chosen = choose(files, assignment)
         out.append(Submission(student, chosen, [f.name for f in files if f != chosen]))
     return out + archived
 
 
-def _from_canvas(archive: Path, folder: Path, assignment: str | None) -> list[Submission]:
-    """One submission per Canvas user in the archive (the rule of ``choose`` applied to original names)."""
+def _is_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _student_files(folder: Path, assignment: str | None, nbgrader: bool) -> tuple[list[Path], str]:
+    """The files to choose from in a student's folder, and why there are none (when there are none)."""
+    if assignment and _is_folder(folder / assignment):
+        folder = folder / assignment
+    elif nbgrader and assignment:
+        others = sorted(p.name + "/" for p in folder.iterdir() if _is_folder(p))
+        return [], (f"nothing submitted for {assignment}: {folder.name}/ has no {assignment}/ folder"
+                    + (f" (only {', '.join(others[:5])})" if others else ""))
+    files = _files_under(folder)
+    if files:
+        return files, ""
+    others = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+    if not others:
+        return [], f"nothing to grade: the folder {folder.name}/ is empty"
+    return [], (f"nothing to grade: no .py or .ipynb file in {folder.name}/ (found {', '.join(others[:5])}"
+                + (f" and {len(others) - 5} more" if len(others) > 5 else "") + ")")
+
+
+def _from_canvas(archive: Path, folder: Path, assignment: str | None, warn: Callable[[str], None]) -> list[Submission]:
+    """One submission per Canvas user in the archive (the rule of ``choose`` applied to original names).
+
+    A user none of whose entries can be graded (too large, not Python) gets a submission whose ``problem`` says so.
+    """
     from grader.canvas_zip import extract
 
-    entries, _notes = extract(archive, folder)
+    entries, rejected, notes = extract(archive, folder)
+    for note in notes:
+        warn(f"{archive.name}: {note}")
     by_user: dict[str, list] = {}
-    for entry in entries:
+    for entry in entries + rejected:
         by_user.setdefault(entry.user_id, []).append(entry)
     names = [e[0].student for e in by_user.values()]
     out = []
     for user, group in sorted(by_user.items()):
-        chosen = _choose_entry(group, assignment)
+        gradable = [e for e in group if not e.problem]
+        chosen = _choose_entry(gradable, assignment) if gradable else max(group, key=lambda e: e.attachment)
         student = group[0].student if names.count(group[0].student) == 1 else f"{group[0].student}_{user}"
-        out.append(Submission(student, chosen.path, [e.original for e in group if e is not chosen],
-                              display=f"{archive.name}:{chosen.entry}", lms_id=user, late=chosen.late))
+        out.append(Submission(student, chosen.path, [e.entry for e in group if e is not chosen],
+                              display=f"{archive.name}:{chosen.entry}", lms_id=user, late=chosen.late,
+                              problem=chosen.problem))
     return out
 
 
@@ -98,8 +143,7 @@ def _choose_entry(group: list, assignment: str | None):
         return re.sub(r"-\d+$", "", Path(entry.original).stem)
 
     def key(entry):
-        attachment = int(entry.path.stem.split("_", 1)[1])
-        return (stem(entry) == assignment, entry.path.suffix == ".ipynb", attachment)
+        return (stem(entry) == assignment, entry.path.suffix == ".ipynb", entry.attachment)
 
     return max(group, key=key)
 

@@ -10,8 +10,17 @@ from rich.markup import escape
 from grader.errors import ExitCode
 
 
+def console(stderr: bool = False, laid_out: bool = False) -> Console:
+    """Where the commands write: wrapped to the terminal's width on a terminal; else (a log, a pipe) lines are
+    never broken, so that each one can be searched whole. ``laid_out``: for tables and indented blocks, which
+    are always wrapped (80 columns when not on a terminal), never cut."""
+    out = Console(stderr=stderr, highlight=False)
+    out.soft_wrap = not out.is_terminal and not laid_out
+    return out
+
+
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return console(stderr=True)
 
 
 def warn(message: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import nbformat
 
 MAX_CELLS = 2000  # converting is done in the grader's process: bound its cost
@@ -13,20 +15,22 @@ class NotebookError(Exception):
 
 def read_cells(text: str) -> tuple[list[tuple[str, str]], list[str]]:
     """Code cells of a notebook as (name, code) chunks, plus notes on what was dropped."""
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as exc:  # nbformat raises many kinds for bad input
-        raise NotebookError(_why_unreadable(exc)) from None
-    if len(nb.cells) > MAX_CELLS:
-        raise NotebookError(f"it has {len(nb.cells)} cells, more than the {MAX_CELLS} a submission may have")
-    notes: list[str] = []
-    original = nb.metadata.get("orig_nbformat")
-    if original and original < 4:
-        notes.append(f"an old nbformat v{original} notebook: it was converted to v4 before grading")
-    try:
-        nbformat.validate(nb)
-    except nbformat.ValidationError:
-        notes.append("the notebook does not follow the nbformat schema; its code cells were read anyway")
+    with warnings.catch_warnings():  # nbformat's (cells without ids, say) are no business of the grader's terminal
+        warnings.simplefilter("ignore")
+        try:
+            nb = nbformat.reads(text, as_version=4)
+        except Exception as exc:  # nbformat raises many kinds for bad input
+            raise NotebookError(_why_unreadable(exc)) from None
+        if len(nb.cells) > MAX_CELLS:
+            raise NotebookError(f"it has {len(nb.cells)} cells, more than the {MAX_CELLS} a submission may have")
+        notes: list[str] = []
+        original = nb.metadata.get("orig_nbformat")
+        if original and original < 4:
+            notes.append(f"an old nbformat v{original} notebook: it was converted to v4 before grading")
+        try:
+            nbformat.validate(nb)
+        except nbformat.ValidationError:
+            notes.append("the notebook does not follow the nbformat schema; its code cells were read anyway")
     from grader.source.magics import DropMagics  # nbconvert, only once a notebook is read
 
     dropper = DropMagics()

@@ -75,12 +75,14 @@ def _ctrl_c_possible() -> None:  # a terminal's Ctrl-C reaches a foreground grou
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("jobs,how", [("1", "sigterm"), ("2", "sigterm"), ("2", "ctrl-c")])
+@pytest.mark.parametrize("jobs,how", [("1", "sigterm"), ("2", "sigterm"), ("2", "sigterm-group"), ("2", "ctrl-c")])
 def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(tmp_path, jobs, how):
-    """SIGTERM to the grader alone; or Ctrl-C, SIGINT to its whole process group (its grading processes too)."""
-    subs, out = _batch(tmp_path / "subs", 12, SLOW), tmp_path / "out"
+    """SIGTERM to the grader alone, or to its whole process group (as ``timeout`` sends it: its grading
+    processes get one from it, then one from the grader); or Ctrl-C, SIGINT to the whole group."""
+    subs, out, temporary = _batch(tmp_path / "subs", 12, SLOW), tmp_path / "out", tmp_path / "temporary"
+    temporary.mkdir()
     mark = f"GRADER_TEST_BATCH={os.getpid()}-{time.time_ns()}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), mark.split("=")[0]: mark.split("=")[1]}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), mark.split("=")[0]: mark.split("=")[1], "TMPDIR": str(temporary)}
     proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(subs), "-a", "softmax_gradients",
                              "-o", str(out), "-j", jobs], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True, preexec_fn=_ctrl_c_possible)
@@ -90,9 +92,10 @@ def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(
     if how == "sigterm":
         proc.send_signal(signal.SIGTERM)
     else:
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGTERM if how == "sigterm-group" else signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == (130 if how == "ctrl-c" else 143), err
+    assert list(temporary.iterdir()) == [], "the grader left temporary files behind"
     written = list(out.glob("s[0-9]*.json"))
     assert 2 <= len(written) < 12
     assert not list(out.glob(".*tmp")), "a half-written report was left behind"

@@ -37,11 +37,17 @@ def test_a_canvas_zip_is_graded_safely(tmp_path):
     run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
     assert run.returncode == 0, run.stderr
     reports = {p.stem: Report.model_validate_json(p.read_text()) for p in out.glob("*.json") if not p.stem.startswith("summary")}
-    assert sorted(reports) == ["anon_x7k2q", "doejane", "smithbob"]
+    assert sorted(reports) == ["anon_x7k2q", "bombbob", "doejane", "smithbob"]
     jane = reports["doejane"]
     assert jane.score == 80 and jane.submission.lms_id == "12345" and jane.submission.late is False
     assert jane.submission.path == "submissions.zip:doejane_12345_1002_softmax_gradients-1.py"
-    assert "ignored softmax_gradients.py" in jane.notes[0]
+    assert ("graded doejane_12345_1002_softmax_gradients-1.py, ignored doejane_12345_1001_softmax_gradients.py"
+            in jane.notes[0])
+    bomb = reports["bombbob"]  # too large to unpack: in the gradebook all the same, saying why
+    assert bomb.status == "error" and bomb.score == 0 and bomb.submission.lms_id == "56789"
+    assert bomb.message == "big.py is larger than the 2 MB allowed once unpacked"
+    assert "../../evil_34567_1005_escape.py: skipped (a folder path or a link" in run.stderr
+    assert "linky_45678_1006_passwd.py: skipped" in run.stderr
     bob = reports["smithbob"]
     assert bob.submission.late is True and bob.submission.kind == "ipynb" and bob.score == 100
     assert reports["anon_x7k2q"].submission.lms_id == "anon_x7k2q"
@@ -54,3 +60,26 @@ def test_a_corrupt_archive_is_refused_clearly(tmp_path):
     archive.write_bytes(b"PK\x03\x04 not really a zip")
     run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(tmp_path / "out"))
     assert run.returncode == 2 and "not a readable zip archive" in run.stderr
+
+
+def test_no_student_of_a_canvas_zip_drops_out_of_the_gradebook_unnoticed(tmp_path):
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("pdfpat_11111_2001_answers.pdf", "%PDF-1.4")  # the wrong upload: no Python at all
+        zf.writestr("caps_22222_2002_HW.PY", BASE)  # the extension in capitals
+        zf.writestr("oneill_33333_2003_hw.py", "def softmax(z)\n    return z\n")
+        zf.writestr("twice_44444_2004_notes.txt", "my notes")  # beside a submission: only listed
+        zf.writestr("twice_44444_2005_softmax_gradients.py", BASE)
+        zf.writestr("softmax_gradients.py", BASE)  # not named by Canvas: whose is it?
+    out = tmp_path / "out"
+    run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = {p.stem: Report.model_validate_json(p.read_text()) for p in out.glob("*.json") if not p.stem.startswith("summary")}
+    assert sorted(reports) == ["caps", "oneill", "pdfpat", "twice"]
+    assert reports["pdfpat"].status == "error" and reports["pdfpat"].message == "answers.pdf is not a .py or .ipynb file"
+    assert reports["caps"].score == 100
+    # the student's own file name, not the name it was unpacked under
+    assert reports["oneill"].message.startswith("hw.py, line 1: syntax error")
+    assert reports["twice"].score == 100 and "ignored twice_44444_2004_notes.txt" in reports["twice"].notes[0]
+    assert "softmax_gradients.py: skipped (not named as Canvas names submissions)" in run.stderr
+    assert "4 submissions: 2 graded, 2 could not be graded" in run.stdout

@@ -109,6 +109,73 @@ def test_grade_reads_per_student_folders(tmp_path):
     assert "graded softmax_gradients.py, ignored scratch.py" in eli.notes[0]
 
 
+def test_the_nbgrader_layout_grades_the_named_assignment_of_each_student(tmp_path):
+    course = tmp_path / "course"  # nbgrader's course root: submitted/<student>/<assignment>/
+    for student, assignments in {"ada": ["softmax_gradients", "rnn_bptt"], "ben": ["rnn_bptt", "softmax_gradients"],
+                                 "cy": ["rnn_bptt"]}.items():
+        for assignment in assignments:
+            folder = course / "submitted" / student / assignment
+            folder.mkdir(parents=True)
+            (folder / f"{assignment}.py").write_text(BASE if assignment == "softmax_gradients" else "x = 1\n")
+    (course / "submitted" / "ben" / "softmax_gradients" / "softmax_gradients.py").write_text(BASE + MISTAKE)
+    for where in (course / "submitted", course):
+        out = tmp_path / f"out-{where.name}"
+        run = grader("grade", str(where), "-a", "softmax_gradients", "-o", str(out))
+        assert run.returncode == 0, run.stderr
+        reports = {p.stem: Report.model_validate_json(p.read_text()) for p in out.glob("*.json") if p.stem != "summary"}
+        assert sorted(reports) == ["ada", "ben", "cy"]
+        assert reports["ada"].score == 100 and reports["ada"].submission.path.endswith("softmax_gradients/softmax_gradients.py")
+        assert reports["ben"].score == 80 and not reports["ben"].notes  # rnn_bptt.py is another assignment's, not a choice
+        cy = reports["cy"]  # no folder for this assignment: in the gradebook, saying so
+        assert cy.status == "error" and cy.score == 0
+        assert cy.message == "nothing submitted for softmax_gradients: cy/ has no softmax_gradients/ folder (only rnn_bptt/)"
+
+
+def test_a_student_folder_with_nothing_to_grade_gets_a_report_that_says_so(tmp_path):
+    klass = tmp_path / "class"
+    for student in ("al", "bob", "cat"):
+        (klass / student).mkdir(parents=True)
+    (klass / "al" / "hw.py").write_text(BASE)
+    (klass / "bob" / "softmax_gradients.txt").write_text(BASE)  # saved with the wrong extension
+    out = tmp_path / "out"
+    run = grader("grade", str(klass), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = {p.stem: Report.model_validate_json(p.read_text()) for p in out.glob("*.json") if p.stem != "summary"}
+    assert reports["al"].score == 100
+    assert reports["bob"].status == "error" and "no .py or .ipynb file in bob/ (found softmax_gradients.txt)" in reports["bob"].message
+    assert reports["cat"].status == "error" and reports["cat"].message == "nothing to grade: the folder cat/ is empty"
+    assert "3 submissions: 1 graded, 2 could not be graded" in run.stdout
+
+
+def test_output_that_is_not_a_terminal_keeps_each_line_whole(tmp_path):
+    klass = tmp_path / "class"
+    klass.mkdir()
+    (klass / "a_student_with_a_rather_long_name_indeed.py").write_text(BASE + MISTAKE)
+    out = tmp_path / ("a_report_folder_with_a_long_name_" * 3)
+    run = grader("grade", str(klass), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("1 submission: 1 graded") and line.endswith("commonest hints: jacobian.diagonal_only (1)")
+               for line in lines), lines
+    assert f"reports in {out} (summary.csv, summary.json, index.html)" in lines
+    assert "grading 1 submission\n" in run.stderr
+
+
+def test_a_notebook_whose_cells_have_no_ids_is_graded_quietly(tmp_path):
+    from grader.authoring.templates import to_notebook
+
+    notebook = json.loads(to_notebook("# %%\n" + BASE))
+    notebook["nbformat_minor"] = 5  # ids are required from 4.5 on; notebooks saved by old tools have none
+    for cell in notebook["cells"]:
+        cell.pop("id", None)
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(notebook))
+    run = grader("grade", str(path), "-a", "softmax_gradients", "-o", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    assert "Warning" not in run.stderr and "MissingIDField" not in run.stderr, run.stderr
+    assert Report.model_validate_json((tmp_path / "out" / "old.json").read_text()).score == 100
+
+
 def test_grade_without_solutions_fails_clearly(tmp_path):
     (tmp_path / "a.py").write_text(BASE)
     run = grader("grade", str(tmp_path / "a.py"), "-a", "softmax_gradients", "-o", str(tmp_path / "o"),

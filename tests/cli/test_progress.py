@@ -115,3 +115,26 @@ def test_on_start_is_told_the_size_of_the_batch_once(tmp_path, jobs):
     api.grade([folder], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=jobs, limits=TEST_LIMITS,
               on_start=told.append)
     assert told == [3]
+
+
+def test_without_a_terminal_a_slow_batch_still_says_how_far_it_is(monkeypatch):
+    """A line every PLAIN_EVERY submissions, or every PLAIN_EVERY_S seconds when they come slowly."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from grader.report import progress as progress_module
+
+    now = [1000.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: now[0])
+    written = io.StringIO()
+    with progress_module.BatchProgress(Console(file=written, highlight=False)) as bar:
+        bar.start(16)
+        for status in ["graded", "error", "graded", "graded", "graded", "graded"]:  # slow ones: one every 4 s
+            now[0] += 4.0
+            bar.advance(SimpleNamespace(status=status), reused=False)
+    lines = written.getvalue().splitlines()
+    assert lines == ["grading 16 submissions",  # then a line at 12 s and at 24 s, not at 4, 8, 16 or 20
+                     "3/16 done: 1 could not be graded, 0 up to date from an earlier run",
+                     "6/16 done: 1 could not be graded, 0 up to date from an earlier run"]

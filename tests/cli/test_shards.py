@@ -170,3 +170,28 @@ def test_every_item_of_a_kind_is_answered_by_one_process():
         answers = {a["i"]: a for a in shards.map(list(range(30)), kinds)}
     assert sorted(answers) == list(range(30))
     assert len({answers[i]["pid"] for i in kinds}) == 1
+
+
+def test_a_second_sigterm_does_not_cut_short_a_grading_process_that_is_stopping(tmp_path):
+    """``timeout`` and job runners send SIGTERM to the whole process group: a grading process gets one from
+    them, then one from the grader. Stopping its sandbox workers (and removing their folders) must finish."""
+    marker = tmp_path / "stopped"
+
+    @contextmanager
+    def start():
+        try:
+            yield _square
+        finally:
+            time.sleep(1.0)  # as long as stopping its workers may take
+            marker.write_text("whole")
+
+    with Shards(1, start) as shards:
+        shards.spawn(1)
+        pid = shards.processes[0].pid
+        time.sleep(0.5)  # waiting for its first item
+        os.kill(pid, signal.SIGTERM)
+        time.sleep(0.3)
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 1  # stopped, not killed by the signal
+    assert marker.read_text() == "whole"
