@@ -134,8 +134,9 @@ def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Pat
 
 def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, launcher, force, on_start,
                on_report) -> BatchSummary:
-    if not found:
-        raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths))
+    if all(submission.problem for submission in found):  # a wrong PATH, most likely: not a gradebook of zeros
+        empty = f" ({len(found)} student folders or uploads with nothing to grade)" if found else ""
+        raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths) + empty)
     exercise = _resolve(assignment, None) if assignment else _guess_batch(found)
     limits = limits or Limits()
     jobs = default_jobs(jobs)

@@ -99,8 +99,13 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
             total += len(data)
             if total > MAX_TOTAL:
                 raise GraderError(f"{archive} unpacks to more than {MAX_TOTAL // 2**30} GB")
-            path.parent.mkdir()
-            path.write_bytes(data)
+            try:
+                path.parent.mkdir()
+                path.write_bytes(data)
+            except OSError as exc:  # the grader's own disk, most likely: this entry cannot be graded, the rest can
+                rejected.append(replace(entry, problem=f"{parts['original']} could not be unpacked "
+                                                       f"({exc.strerror or exc.__class__.__name__})"))
+                continue
             entries.append(entry)
     return entries, rejected, notes
 
@@ -108,7 +113,8 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
 def _safe(original: str, suffix: str) -> str:
     """A file name for an entry, as the student named it (what the grader's messages call it)."""
     stem = re.sub(r"[^\w.-]+", "_", original[: -len(suffix)] if original.lower().endswith(suffix) else original)
-    return (stem.strip("._") or "submission")[:100] + suffix
+    stem = stem.strip("._").encode()[:120].decode(errors="ignore")  # a name holds 255 bytes, not characters
+    return (stem or "submission") + suffix
 
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:

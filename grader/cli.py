@@ -72,6 +72,7 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
     try:
         launcher = api.default_launcher(require_sandbox=require_sandbox, spares=api.default_jobs(jobs))
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
+        _stopped_by.clear()
         signal.signal(signal.SIGTERM, _interrupt)
         with BatchProgress(console(stderr=True)) as progress:
             batch = api.grade(list(paths), assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,

@@ -54,9 +54,11 @@ class _Process:
 
 class _Todo:
     """The items not handed out yet. Those of a kind (the submissions that import SciPy, say, which need a
-    sandbox worker of their own, slow to start) go to one process, the kind's *owner*, ahead of its other
-    items, so that only it starts that worker. Another process takes them only once nothing else is left
-    and more than HELP_AFTER of them wait, or when their owner is gone.
+    sandbox worker of their own, slow to start) go to the kind's *owners* ahead of their other items: at
+    first the one process that asked first, so that only it starts that worker. Another process takes them
+    only once nothing else is left and more than HELP_AFTER of them wait; it is then an owner too (its
+    worker started, it goes on with them to the end). A kind whose owners are all gone goes to whichever
+    process asks next.
     """
 
     def __init__(self, items: list[int], kinds: dict[int, str]) -> None:
@@ -66,7 +68,7 @@ class _Todo:
             if kinds.get(item):
                 self.kinds.setdefault(kinds[item], deque()).append(item)
         self.kind_of = kinds
-        self.owners: dict[str, _Process] = {}
+        self.owners: dict[str, set[_Process]] = {kind: set() for kind in self.kinds}
 
     def __bool__(self) -> bool:
         return bool(self.plain) or any(self.kinds.values())
@@ -74,12 +76,15 @@ class _Todo:
     def take(self, process: _Process) -> int | None:
         """The next item for ``process``, or None when none is for it now."""
         for kind, waiting in self.kinds.items():
-            if waiting and self.owners.setdefault(kind, process) is process:
+            owners = self.owners[kind]
+            if waiting and (process in owners or not owners):
+                owners.add(process)
                 return waiting.popleft()
         if self.plain:
             return self.plain.popleft()
-        for waiting in self.kinds.values():
+        for kind, waiting in self.kinds.items():
             if len(waiting) > HELP_AFTER:
+                self.owners[kind].add(process)
                 return waiting.popleft()
         return None
 
@@ -89,8 +94,9 @@ class _Todo:
         (self.kinds[kind] if kind else self.plain).appendleft(item)
 
     def disown(self, process: _Process) -> None:
-        """``process`` is gone: the kinds it owned go to whichever process next asks."""
-        self.owners = {kind: owner for kind, owner in self.owners.items() if owner is not process}
+        """``process`` is gone: it owns no kind any more."""
+        for owners in self.owners.values():
+            owners.discard(process)
 
     def drain(self) -> Iterator[int]:
         while self.plain:
@@ -285,7 +291,8 @@ def _serve(sock: socket.socket, start: Callable[[], AbstractContextManager[Work]
             while True:
                 try:
                     message = _read(sock)
-                except ValueError:  # the parent hung up
+                except ValueError:  # the parent hung up: stopping the workers, which no SIGTERM may cut short now
+                    signal.signal(signal.SIGTERM, _ignore)  # (the parent's SIGKILL comes after STOP_S)
                     break
                 item = int(message["i"])
                 try:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.errors import GraderError
+
 SUFFIXES = {".py", ".ipynb"}
-SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
+SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git", "__MACOSX"}
 
 
 @dataclass
@@ -32,6 +36,9 @@ class Submission:
         """What the report says about the choice, when there was one."""
         if not self.ignored:
             return ""
+        if self.problem:
+            return (f"{len(self.ignored) + 1} files were found for this student, none of which could be graded: "
+                    f"{', '.join([self.name, *self.ignored])}")
         return f"{len(self.ignored) + 1} files were found for this student; graded {self.name}, ignored {', '.join(self.ignored)}"
 
 
@@ -43,8 +50,9 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     files and/or per-student folders (the folder's name is the student id; its files
     are searched at any depth, or only in its ``<assignment>/`` folder when it has one).
     A folder named ``submitted`` is read as nbgrader's ``submitted/<student>/<assignment>/``:
-    only that assignment's folder counts; a folder holding ``submitted/`` (nbgrader's course
-    root) is read as that ``submitted/``.
+    only that assignment's folder counts (without ``assignment``, the one assignment there is);
+    a folder holding ``submitted/`` and nothing else but nbgrader's own folders (its course
+    root) is read as that ``submitted/``. Folders whose name starts with a dot are not students.
     Each PATH is its own namespace: the same id under two PATHs is two students.
     When a student has several files, the one named after the assignment wins, then
     the newest notebook, then the newest ``.py``; the others are listed in the report.
@@ -64,13 +72,18 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
             folder = scratch / f"archive-{number}"
             folder.mkdir(parents=True)
             archived += _from_canvas(path, folder, assignment, warn)
-        elif path.is_dir() and not path.is_symlink():
-            if path.name != "submitted" and _is_folder(path / "submitted"):  # nbgrader's course root
-                path = path / "submitted"
-            for entry in sorted(path.iterdir()):
+        elif _is_folder(path):
+            path = _nbgrader_submitted(path)
+            nbgrader = path.name == "submitted"
+            try:
+                entries = sorted(path.iterdir())
+            except OSError as exc:
+                raise GraderError(f"cannot read the folder {path} ({exc.strerror or exc})") from None
+            wanted = assignment or (_nbgrader_assignment(path, entries) if nbgrader else None)
+            for entry in entries:
                 if _is_folder(entry):
-                    if entry.name not in SKIPPED_DIRS:
-                        files, why = _student_files(entry, assignment, nbgrader=path.name == "submitted")
+                    if entry.name not in SKIPPED_DIRS and not entry.name.startswith("."):
+                        files, why = _student_files(entry, wanted, nbgrader)
                         found.setdefault((entry.name, number), []).extend(files)
                         if why:
                             empty[(entry.name, number)] = (entry, why)
@@ -90,26 +103,73 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     return out + archived
 
 
+NBGRADER_FOLDERS = {"source", "release", "submitted", "autograded", "feedback", "exchange"}
+
+
+def _nbgrader_submitted(path: Path) -> Path:
+    """``path``'s ``submitted/`` when ``path`` is nbgrader's course root (nothing in it but nbgrader's folders and
+    files), else ``path``."""
+    if path.name == "submitted" or not _is_folder(path / "submitted"):
+        return path
+    for entry in path.iterdir():
+        if _is_folder(entry) and entry.name not in NBGRADER_FOLDERS and not entry.name.startswith("."):
+            return path
+        if entry.suffix.lower() in SUFFIXES:
+            return path
+    return path / "submitted"
+
+
+def _nbgrader_assignment(submitted: Path, entries: list[Path]) -> str:
+    """The one assignment of nbgrader's ``submitted/<student>/<assignment>/``, when ``-a`` names none."""
+    names = {sub.name for student in entries if _is_folder(student) and not student.name.startswith(".")
+             for sub in _listing(student) if _is_folder(sub) and sub.name not in SKIPPED_DIRS}
+    if len(names) > 1:
+        raise GraderError(f"{submitted} holds the submissions of several assignments ({', '.join(sorted(names)[:5])}): "
+                          "name the one to grade with -a")
+    return names.pop() if names else ""
+
+
+def _listing(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
+
+
 def _is_folder(path: Path) -> bool:
-    return path.is_dir() and not path.is_symlink()
+    """A folder, not a link to one (never raises: a folder that cannot be looked into is none)."""
+    return os.path.isdir(path) and not os.path.islink(path)
 
 
 def _student_files(folder: Path, assignment: str | None, nbgrader: bool) -> tuple[list[Path], str]:
-    """The files to choose from in a student's folder, and why there are none (when there are none)."""
-    if assignment and _is_folder(folder / assignment):
-        folder = folder / assignment
-    elif nbgrader and assignment:
-        others = sorted(p.name + "/" for p in folder.iterdir() if _is_folder(p))
-        return [], (f"nothing submitted for {assignment}: {folder.name}/ has no {assignment}/ folder"
-                    + (f" (only {', '.join(others[:5])})" if others else ""))
-    files = _files_under(folder)
-    if files:
-        return files, ""
-    others = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+    """The files to choose from in a student's folder, and why there are none (when there are none).
+
+    Its ``<assignment>/`` folder is searched alone when it holds a submission (in nbgrader's layout, always).
+    """
+    try:
+        if not os.access(folder, os.R_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        if assignment and _is_folder(folder / assignment) and (nbgrader or _files_under(folder / assignment)):
+            folder = folder / assignment
+        elif nbgrader and assignment:
+            others = sorted(p.name + "/" for p in folder.iterdir() if _is_folder(p))
+            return [], (f"nothing submitted for {assignment}: {folder.name}/ has no {assignment}/ folder"
+                        + (f" (only {', '.join(others[:5])})" if others else ""))
+        files = _files_under(folder)
+        if files:
+            return files, ""
+        others = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                        if not _skipped(p.relative_to(folder)) and (p.is_file() or p.is_symlink()))
+    except OSError as exc:
+        return [], f"the folder {folder.name}/ could not be read ({exc.strerror or exc.__class__.__name__})"
     if not others:
         return [], f"nothing to grade: the folder {folder.name}/ is empty"
     return [], (f"nothing to grade: no .py or .ipynb file in {folder.name}/ (found {', '.join(others[:5])}"
                 + (f" and {len(others) - 5} more" if len(others) > 5 else "") + ")")
+
+
+def _skipped(relative: Path) -> bool:
+    return any(part in SKIPPED_DIRS for part in relative.parts)
 
 
 def _from_canvas(archive: Path, folder: Path, assignment: str | None, warn: Callable[[str], None]) -> list[Submission]:
@@ -129,21 +189,23 @@ def _from_canvas(archive: Path, folder: Path, assignment: str | None, warn: Call
     out = []
     for user, group in sorted(by_user.items()):
         gradable = [e for e in group if not e.problem]
-        chosen = _choose_entry(gradable, assignment) if gradable else max(group, key=lambda e: e.attachment)
+        chosen = _choose_entry(gradable or group, assignment)
+        problem = "" if gradable else "; ".join(e.problem for e in sorted(group, key=lambda e: e.attachment))
         student = group[0].student if names.count(group[0].student) == 1 else f"{group[0].student}_{user}"
         out.append(Submission(student, chosen.path, [e.entry for e in group if e is not chosen],
                               display=f"{archive.name}:{chosen.entry}", lms_id=user, late=chosen.late,
-                              problem=chosen.problem))
+                              problem=problem))
     return out
 
 
 def _choose_entry(group: list, assignment: str | None):
-    """Named after the assignment first, then notebooks, then the latest upload (largest attachment id)."""
+    """Python first, then named after the assignment, then notebooks, then the latest upload (largest attachment id)."""
     def stem(entry) -> str:
         return re.sub(r"-\d+$", "", Path(entry.original).stem)
 
     def key(entry):
-        return (stem(entry) == assignment, entry.path.suffix == ".ipynb", entry.attachment)
+        python = entry.original.lower().endswith(tuple(SUFFIXES))
+        return (python, stem(entry) == assignment, entry.path.suffix == ".ipynb", entry.attachment)
 
     return max(group, key=key)
 
@@ -151,7 +213,7 @@ def _choose_entry(group: list, assignment: str | None):
 def _files_under(folder: Path) -> list[Path]:
     files = []
     for p in sorted(folder.rglob("*")):
-        if any(part in SKIPPED_DIRS for part in p.relative_to(folder).parts):
+        if _skipped(p.relative_to(folder)):
             continue
         if p.suffix.lower() in SUFFIXES and (p.is_file() or p.is_symlink()):
             files.append(p)

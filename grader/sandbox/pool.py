@@ -7,6 +7,7 @@ import importlib.util
 import marshal
 import os
 import queue
+import re
 import select
 import shutil
 import signal
@@ -165,10 +166,14 @@ def preload_for(imports: set[str]) -> tuple[str, ...]:
                  for m in PRELOADS[package])
 
 
+_IMPORTED = {package: re.compile(rb"\b(?:import|from)[ \t]+" + package.encode() + rb"\b") for package in PRELOADS}
+
+
 def likely_preload(data: bytes) -> tuple[str, ...]:
-    """What ``preload_for`` will most likely say of the code in a file holding ``data``: a guess from the packages
-    named anywhere in it (in a comment too), cheap enough to make for every file of a batch before any is read."""
-    return preload_for({package for package in PRELOADS if package.encode() in data})
+    """What ``preload_for`` will most likely say of the code in a file holding ``data``: a guess from the
+    ``import``/``from`` of the packages anywhere in it (in a notebook's JSON, in a comment too), cheap
+    enough to make for every file of a batch before any is read."""
+    return preload_for({package for package, imported in _IMPORTED.items() if imported.search(data)})
 
 
 @functools.lru_cache(maxsize=None)

@@ -72,7 +72,7 @@ def _read_bytes(path: Path, source: Source) -> bytes | None:
 def peek(path: str | Path, size: int) -> bytes:
     """At most the first ``size`` bytes of a regular file (not through a link, never waiting on a FIFO); b"" else."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return b""
     try:

@@ -83,3 +83,22 @@ def test_no_student_of_a_canvas_zip_drops_out_of_the_gradebook_unnoticed(tmp_pat
     assert reports["twice"].score == 100 and "ignored twice_44444_2004_notes.txt" in reports["twice"].notes[0]
     assert "softmax_gradients.py: skipped (not named as Canvas names submissions)" in run.stderr
     assert "4 submissions: 2 graded, 2 could not be graded" in run.stdout
+
+
+def test_a_canvas_student_with_nothing_gradable_is_told_of_every_upload(tmp_path):
+    archive = tmp_path / "submissions.zip"
+    long_name = "作业" * 60 + ".py"  # 360 bytes: longer than a file name may be
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("amy_111_10_hw1.py", "# " + "0" * (3 * 1024 * 1024))  # too large, then a PDF of it
+        zf.writestr("amy_111_11_report.pdf", "%PDF")
+        zf.writestr(f"wei_222_12_{long_name}", BASE)
+    out = tmp_path / "out"
+    run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    amy = Report.model_validate_json((out / "amy.json").read_text())
+    assert amy.status == "error"
+    assert amy.message == ("hw1.py is larger than the 2 MB allowed once unpacked; "
+                           "report.pdf is not a .py or .ipynb file")
+    assert amy.notes[0] == ("2 files were found for this student, none of which could be graded: "
+                            "amy_111_10_hw1.py, amy_111_11_report.pdf")
+    assert Report.model_validate_json((out / "wei.json").read_text()).score == 100

@@ -147,12 +147,69 @@ def test_a_student_folder_with_nothing_to_grade_gets_a_report_that_says_so(tmp_p
     assert "3 submissions: 1 graded, 2 could not be graded" in run.stdout
 
 
+def test_student_folders_are_told_from_the_folders_around_them(tmp_path):
+    klass = tmp_path / "class"
+    (klass / "alice" / "softmax_gradients").mkdir(parents=True)  # a data folder named after the assignment
+    (klass / "alice" / "softmax_gradients" / "data.csv").write_text("1,2\n")
+    (klass / "alice" / "softmax_gradients.py").write_text(BASE)
+    (klass / ".vscode").mkdir()
+    (klass / ".vscode" / "settings.json").write_text("{}")
+    (klass / "__MACOSX").mkdir()
+    (klass / "__MACOSX" / "._alice.py").write_text("mac")
+    out = tmp_path / "out"
+    run = grader("grade", str(klass), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.stem for p in out.glob("*.json") if p.stem != "summary") == ["alice"]
+    assert Report.model_validate_json((out / "alice.json").read_text()).score == 100
+
+
+def test_a_folder_with_nothing_to_grade_at_all_is_a_wrong_path_not_a_gradebook_of_zeros(tmp_path):
+    klass = tmp_path / "pdfs"
+    for student in ("al", "bo"):
+        (klass / student).mkdir(parents=True)
+        (klass / student / "answers.pdf").write_text("%PDF")
+    run = grader("grade", str(klass), "-a", "softmax_gradients", "-o", str(tmp_path / "out"))
+    assert run.returncode == 2 and "no submissions (.py or .ipynb files) found" in run.stderr
+    assert "2 student folders or uploads with nothing to grade" in run.stderr
+    assert not (tmp_path / "out" / "summary.csv").exists()
+
+
+def test_the_nbgrader_layout_without_an_assignment_named(tmp_path):
+    submitted = tmp_path / "submitted"
+    for student in ("ada", "ben"):
+        (submitted / student / "softmax_gradients").mkdir(parents=True)
+        (submitted / student / "softmax_gradients" / "hw.py").write_text(BASE)
+    out = tmp_path / "out"
+    run = grader("grade", str(submitted), "-o", str(out))  # its one assignment: graded, told from the code
+    assert run.returncode == 0, run.stderr
+    assert Report.model_validate_json((out / "ada.json").read_text()).score == 100
+    (submitted / "ben" / "rnn_bptt").mkdir()
+    (submitted / "ben" / "rnn_bptt" / "rnn_bptt.py").write_text("x = 1\n")
+    run = grader("grade", str(submitted), "-o", str(tmp_path / "out2"))
+    assert run.returncode == 2 and "several assignments (rnn_bptt, softmax_gradients): name the one to grade with -a" in run.stderr
+
+
+def test_a_folder_holding_submitted_among_other_things_is_not_an_nbgrader_course(tmp_path):
+    klass = tmp_path / "class"
+    (klass / "submitted").mkdir(parents=True)  # an empty leftover
+    (klass / "carl").mkdir()
+    (klass / "carl" / "hw.py").write_text(BASE)
+    (klass / "dan.py").write_text(BASE + MISTAKE)
+    out = tmp_path / "out"
+    run = grader("grade", str(klass), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    scores = {p.stem: Report.model_validate_json(p.read_text()).score for p in out.glob("*.json") if p.stem != "summary"}
+    assert scores == {"carl": 100, "dan": 80, "submitted": 0}
+
+
 def test_output_that_is_not_a_terminal_keeps_each_line_whole(tmp_path):
     klass = tmp_path / "class"
     klass.mkdir()
     (klass / "a_student_with_a_rather_long_name_indeed.py").write_text(BASE + MISTAKE)
     out = tmp_path / ("a_report_folder_with_a_long_name_" * 3)
-    run = grader("grade", str(klass), "-a", "softmax_gradients", "-o", str(out))
+    env = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES")}  # rich's default width
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", str(klass), "-a", "softmax_gradients", "-o", str(out)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert any(line.startswith("1 submission: 1 graded") and line.endswith("commonest hints: jacobian.diagonal_only (1)")

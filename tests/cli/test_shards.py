@@ -146,13 +146,22 @@ def test_the_items_of_a_kind_go_to_their_owner_first_and_to_no_other_process_whi
 
 
 def test_another_process_helps_with_a_kind_only_when_nothing_else_is_left_and_many_wait():
-    a, b = object(), object()
+    a, b, c = object(), object(), object()
     kinds = {i: "scipy" for i in range(HELP_AFTER + 3)}
     todo = _Todo(list(range(HELP_AFTER + 4)), kinds)
     assert todo.take(a) == 0 and todo.take(b) == HELP_AFTER + 3  # the only plain item, to b
-    assert todo.take(b) == 1 and todo.take(b) == 2  # HELP_AFTER + 2, then HELP_AFTER + 1 wait: b helps
-    assert todo.take(b) is None  # HELP_AFTER wait: the owner is left to them
+    assert todo.take(c) == 1  # HELP_AFTER + 2 wait: c helps
+    assert todo.take(b) == 2  # HELP_AFTER + 1 wait: b too
     assert todo.take(a) == 3
+    # HELP_AFTER - 1 wait: those that helped (their worker started) go on to the end, no other starts
+    taken = {process: [] for process in (a, b, c)}
+    while todo:
+        for process in (a, b, c):
+            item = todo.take(process)
+            if item is not None:
+                taken[process].append(item)
+    assert len(taken[a]) == len(taken[b]) == len(taken[c]) == (HELP_AFTER - 1) // 3
+    assert todo.take(object()) is None
 
 
 def test_a_kind_whose_owner_is_gone_goes_to_whichever_process_asks_next():
@@ -175,11 +184,12 @@ def test_every_item_of_a_kind_is_answered_by_one_process():
 def test_a_second_sigterm_does_not_cut_short_a_grading_process_that_is_stopping(tmp_path):
     """``timeout`` and job runners send SIGTERM to the whole process group: a grading process gets one from
     them, then one from the grader. Stopping its sandbox workers (and removing their folders) must finish."""
-    marker = tmp_path / "stopped"
+    marker, ready = tmp_path / "stopped", tmp_path / "ready"
 
     @contextmanager
-    def start():
+    def start():  # called once the grading process handles SIGTERM
         try:
+            ready.touch()
             yield _square
         finally:
             time.sleep(1.0)  # as long as stopping its workers may take
@@ -188,7 +198,9 @@ def test_a_second_sigterm_does_not_cut_short_a_grading_process_that_is_stopping(
     with Shards(1, start) as shards:
         shards.spawn(1)
         pid = shards.processes[0].pid
-        time.sleep(0.5)  # waiting for its first item
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
         os.kill(pid, signal.SIGTERM)
         time.sleep(0.3)
         os.kill(pid, signal.SIGTERM)
