@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -35,6 +35,7 @@ class BatchSummary:
     sandbox: str
     sandbox_cpu_s: float = 0.0  # CPU time spent in the sandbox, all workers together
     pages_problem: str = ""  # why index.html and the student pages could not be built, if they could not
+    stray_reports: list[str] = field(default_factory=list)  # reports in out_dir of no submission of this batch
     grading_cpu_s: float = 0.0  # CPU time of the grading processes (0 when it all ran in this one)
     sandbox_page_faults: int = 0  # page faults of the submission processes, all together
 
@@ -149,4 +150,5 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
         pages.join()  # before any grading process is forked
     batch = Batch(found, exercise, grading, out_dir, force=force, on_start=on_start, on_report=on_report)
     pages_problem = batch.run(jobs)
-    return BatchSummary(batch.summary, out_dir, launcher.name, pages_problem=pages_problem, **asdict(batch.usage))
+    return BatchSummary(batch.summary, out_dir, launcher.name, pages_problem=pages_problem,
+                        stray_reports=batch.stray_reports(), **asdict(batch.usage))

@@ -97,6 +97,11 @@ class Batch:
                 return self._finish()
         return self._finish()
 
+    def stray_reports(self) -> list[str]:
+        """The reports in the output folder of no submission of this batch (a student's file removed since)."""
+        mine = {f"{name}.json" for name in self.names} | {"summary.json"}
+        return sorted(p.name for p in self.out_dir.glob("*.json") if p.name not in mine)
+
     def worker_kinds(self) -> dict[int, str]:
         """The submissions that will likely need a sandbox worker with heavy modules loaded (SciPy), by which:
         handed to one grading process, they make only it start such a worker (about 0.4 s of CPU each)."""

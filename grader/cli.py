@@ -39,6 +39,9 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox
     """Run the public tests on your submission PATH (.py or .ipynb), with hints."""
     if not path.exists() and not path.is_symlink():
         fail(f"{path} does not exist")
+    if path.suffix.lower() not in (".py", ".ipynb"):
+        fail(f"{path} is not a .py or .ipynb file: check the template you filled in "
+             "(assignments/<assignment>/<assignment>.py or .ipynb)")
     try:
         launcher = api.default_launcher(require_sandbox=require_sandbox, spares=1)
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
@@ -87,6 +90,11 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
     render_batch(batch.statistics, str(out_dir), console())
     if batch.pages_problem:
         warn(batch.pages_problem)
+    if batch.stray_reports:
+        count = len(batch.stray_reports)
+        warn(f"{out_dir} also holds {count} report{'s' * (count > 1)} of no submission of this batch "
+             f"({', '.join(batch.stray_reports[:5])}{', ...' if count > 5 else ''}): left as they are, but not in "
+             "summary.csv and summary.json; remove them if those students' files were removed on purpose")
 
 
 _stopped_by: list[int] = []  # the signal that interrupted the batch, when not Ctrl-C's

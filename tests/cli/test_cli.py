@@ -65,6 +65,29 @@ def test_check_exits_2_on_bad_usage(tmp_path):
     assert run.returncode == 2 and "-a NAME" in run.stderr
 
 
+def test_check_says_plainly_that_a_file_is_no_submission(tmp_path):
+    notes = tmp_path / "softmax_gradients.txt"
+    notes.write_text(BASE)
+    run = grader("check", str(notes))
+    assert run.returncode == 2 and "is not a .py or .ipynb file" in run.stderr
+
+
+def test_a_regrade_warns_of_the_reports_of_students_no_longer_in_the_batch(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    for student in ("ann", "bob"):
+        (subs / f"{student}.py").write_text(BASE)
+    assert grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0 and "also holds" not in run.stderr  # the same batch again: nothing stray
+    (subs / "bob.py").unlink()
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0
+    assert "also holds 1 report of no submission of this batch (bob.json)" in run.stderr
+    assert (out / "bob.json").exists()  # never removed by the grader
+    assert [row["student"] for row in csv.DictReader((out / "summary.csv").open())] == ["ann"]
+
+
 def test_check_needs_no_reference_solutions(tmp_path):
     path = tmp_path / "me.py"
     path.write_text(BASE)
