@@ -100,7 +100,8 @@ class Batch:
     def stray_reports(self) -> list[str]:
         """The reports in the output folder of no submission of this batch (a student's file removed since)."""
         mine = {f"{name}.json" for name in self.names} | {"summary.json"}
-        return sorted(p.name for p in self.out_dir.glob("*.json") if p.name not in mine)
+        return sorted(p.name for p in self.out_dir.glob("*.json")
+                      if p.name not in mine and b'"schema_version"' in peek(p, 256))  # a report, not an export
 
     def worker_kinds(self) -> dict[int, str]:
         """The submissions that will likely need a sandbox worker with heavy modules loaded (SciPy), by which:

@@ -145,7 +145,7 @@ class Shards:
     def map(self, items: list[int], kinds: dict[int, str] | None = None) -> Iterator[dict]:
         """Each item's answer, in the order they finish; an item whose process died gets ``{"i", "lost"}``.
 
-        ``kinds``: an item's kind, when not plain: the items of a kind go to one process (see ``_Todo``).
+        ``kinds``: an item's kind, when not plain: the items of a kind go to its owners first (see ``_Todo``).
         """
         todo = _Todo(items, kinds or {})
         selector = self.selector

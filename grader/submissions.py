@@ -111,10 +111,10 @@ def _nbgrader_submitted(path: Path) -> Path:
     files), else ``path``."""
     if path.name == "submitted" or not _is_folder(path / "submitted"):
         return path
-    for entry in path.iterdir():
+    for entry in _listing(path):
         if _is_folder(entry) and entry.name not in NBGRADER_FOLDERS and not entry.name.startswith("."):
             return path
-        if entry.suffix.lower() in SUFFIXES:
+        if entry.suffix.lower() in SUFFIXES and entry.name != "nbgrader_config.py":
             return path
     return path / "submitted"
 

@@ -141,6 +141,9 @@ def test_the_nbgrader_layout_grades_the_named_assignment_of_each_student(tmp_pat
             folder.mkdir(parents=True)
             (folder / f"{assignment}.py").write_text(BASE if assignment == "softmax_gradients" else "x = 1\n")
     (course / "submitted" / "ben" / "softmax_gradients" / "softmax_gradients.py").write_text(BASE + MISTAKE)
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")  # as nbgrader quickstart leaves them
+    (course / "gradebook.db").write_bytes(b"SQLite format 3\x00")
+    (course / "source" / "softmax_gradients").mkdir(parents=True)
     for where in (course / "submitted", course):
         out = tmp_path / f"out-{where.name}"
         run = grader("grade", str(where), "-a", "softmax_gradients", "-o", str(out))
