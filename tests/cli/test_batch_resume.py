@@ -141,3 +141,14 @@ def test_a_report_is_reused_only_for_the_same_lms_record(tmp_path):
     # the same file, now flagged late by Canvas (or under another Canvas id): graded again, so the report says so
     assert reusable(path, source, Submission("s00", subs / "s00.py", late=True), exercise) is None
     assert reusable(path, source, Submission("s00", subs / "s00.py", lms_id="4711"), exercise) is None
+
+
+def test_ctrl_c_while_the_command_loads_says_nothing_but_its_status(tmp_path):
+    """Loading the command line (NumPy and the rest) takes about half a second: Ctrl-C then is no traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(_batch(tmp_path / "subs", 1)),
+                             "-a", "softmax_gradients", "-o", str(tmp_path / "out")], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_possible)
+    time.sleep(0.15)  # Python is up (its Ctrl-C handler too), the command line is still loading
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err

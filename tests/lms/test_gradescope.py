@@ -98,7 +98,7 @@ def test_the_wheel_is_the_package_and_its_metadata_and_nothing_else(bundle, tmp_
                 data = zw.read(name)
                 expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
                 assert digest == f"sha256={expected}" and int(size) == len(data), name
-        assert "grader = grader.cli:main" in zw.read("grader-0.1.0.dist-info/entry_points.txt").decode()
+        assert "grader = grader.__main__:main" in zw.read("grader-0.1.0.dist-info/entry_points.txt").decode()
         assert "Requires-Dist: numpy" in zw.read("grader-0.1.0.dist-info/METADATA").decode()
     target = tmp_path / "installed"
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
