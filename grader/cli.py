@@ -75,7 +75,6 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
     try:
         launcher = api.default_launcher(require_sandbox=require_sandbox, spares=api.default_jobs(jobs))
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
-        _stopped_by.clear()
         signal.signal(signal.SIGTERM, _interrupt)
         with BatchProgress(console(stderr=True)) as progress:
             batch = api.grade(list(paths), assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
@@ -83,10 +82,10 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
                               on_warning=warn)
     except GraderError as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         console(stderr=True).print("[yellow]interrupted:[/yellow] the reports written so far are whole; "
                                    "run the same command again to finish the batch")
-        sys.exit(128 + _stopped_by[-1] if _stopped_by else 128 + signal.SIGINT)  # as the shell reports a signal
+        sys.exit(128 + getattr(stop, "signum", signal.SIGINT))  # as the shell reports a signal
     render_batch(batch.statistics, str(out_dir), console())
     if batch.pages_problem:
         warn(batch.pages_problem)
@@ -97,12 +96,16 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
              "summary.csv and summary.json; remove them if those students' files were removed on purpose")
 
 
-_stopped_by: list[int] = []  # the signal that interrupted the batch, when not Ctrl-C's
+class _Stopped(KeyboardInterrupt):
+    """A batch stopped by a signal other than Ctrl-C's (SIGTERM): the exit status says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _interrupt(signum, frame) -> None:
-    _stopped_by.append(signum)
-    raise KeyboardInterrupt
+    raise _Stopped(signum)
 
 
 def _warn_unsandboxed(launcher, unsafe_ok: bool = False) -> None:

@@ -149,13 +149,16 @@ def _student_files(folder: Path, assignment: str | None, nbgrader: bool) -> tupl
     try:
         if not os.access(folder, os.R_OK | os.X_OK):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-        if assignment and _is_folder(folder / assignment) and (nbgrader or _files_under(folder / assignment)):
-            folder = folder / assignment
+        inner = folder / assignment if assignment else None
+        files = _files_under(inner) if inner is not None and _is_folder(inner) else None
+        if files is not None and (files or nbgrader):
+            folder = inner
         elif nbgrader and assignment:
             others = sorted(p.name + "/" for p in folder.iterdir() if _is_folder(p))
             return [], (f"nothing submitted for {assignment}: {folder.name}/ has no {assignment}/ folder"
                         + (f" (only {', '.join(others[:5])})" if others else ""))
-        files = _files_under(folder)
+        else:
+            files = _files_under(folder)
         if files:
             return files, ""
         others = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")

@@ -13,6 +13,8 @@ from grader.source.notebook import NotebookError, read_cells
 from grader.source.syntax import StudentSyntaxError, compile_chunk, defined_names, imported_modules
 
 MAX_BYTES = {"py": 2 * 1024 * 1024, "ipynb": 32 * 1024 * 1024}
+# a submission's file is opened without following a link, waiting on a FIFO or taking a terminal
+OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | getattr(os, "O_NONBLOCK", 0)
 
 
 def read_submission(path: str | Path) -> Source:
@@ -42,7 +44,7 @@ def _read_bytes(path: Path, source: Source) -> bytes | None:
     """The file's bytes, refusing links, non-regular files and oversized files."""
     limit = MAX_BYTES["ipynb" if source.kind == "ipynb" else "py"]
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, OPEN_FLAGS)
     except OSError as exc:
         if path.is_symlink():
             _fail(source, "the submission is a symbolic link, not a file; it was not followed")
@@ -72,7 +74,7 @@ def _read_bytes(path: Path, source: Source) -> bytes | None:
 def peek(path: str | Path, size: int) -> bytes:
     """At most the first ``size`` bytes of a regular file (not through a link, never waiting on a FIFO); b"" else."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, OPEN_FLAGS)
     except OSError:
         return b""
     try:
