@@ -148,7 +148,14 @@ def test_ctrl_c_while_the_command_loads_says_nothing_but_its_status(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(_batch(tmp_path / "subs", 1)),
                              "-a", "softmax_gradients", "-o", str(tmp_path / "out")], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_possible)
-    time.sleep(0.15)  # Python is up (its Ctrl-C handler too), the command line is still loading
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # NumPy mapped: Python is up (its Ctrl-C handler too), the rest still loads
+        try:
+            if "_multiarray_umath" in Path(f"/proc/{proc.pid}/maps").read_text():
+                break
+        except OSError:
+            pass
+        time.sleep(0.002)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err, err
