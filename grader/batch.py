@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from grader import __version__
 from grader.errors import GraderError
 from grader.exercises.base import Exercise
 from grader.grading import GRADER_FAILED, Grading, grade_source, grader_failure
@@ -122,7 +121,7 @@ class Batch:
         """
         started, sandbox_before, faults_before = time.process_time(), pool.cpu_s, pool.page_faults
         submission, source = self.found[index], self.source_of(index)
-        report = None if self.force else reusable(self.report_path(index), source, submission, self.exercise)
+        report = None if self.force else reusable(self.report_path(index), source, submission, self.grading)
         reused = report is not None
         if report is None:
             try:
@@ -201,14 +200,17 @@ class Batch:
         return problem
 
 
-def reusable(path: Path, source: Source, submission: Submission, exercise: Exercise) -> Report | None:
-    """The report already written for this very file (and LMS record) by this grader, if any."""
+def reusable(path: Path, source: Source, submission: Submission, grading: Grading) -> Report | None:
+    """The report already written for this very file (and LMS record) by this grader, if any, judged against
+    the same answers (reference solutions that answer otherwise grade again) under the same limits."""
     try:
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    same = (report.submission.sha256 == source.sha256 and report.grader.version == __version__
-            and report.assignment == exercise.name and report.grader.assignment_version == exercise.version
+    now, then = grading.grader_info(), report.grader
+    same = (report.submission.sha256 == source.sha256 and report.assignment == grading.plan.exercise.name
+            and (then.version, then.assignment_version, then.answers_sha256, then.limits)
+            == (now.version, now.assignment_version, now.answers_sha256, now.limits)
             and (report.submission.lms_id, report.submission.late) == (submission.lms_id, submission.late))
     failed = (report.message or "").startswith(GRADER_FAILED)
     return report if same and source.sha256 and not failed else None

@@ -76,6 +76,7 @@ class Grading:
             limits={**self.limits.describe(), **self.launcher.describe()},
             assignment_version=self.plan.exercise.version,
             answers=self.answers.origin,
+            answers_sha256=self.answers.digest,
         )
 
 

@@ -69,6 +69,9 @@ class GraderInfo(BaseModel):
     limits: dict[str, float] = Field(default_factory=dict)
     assignment_version: str = ""
     answers: str = Field("reference", description='"reference" (grade) or "public data" (check)')
+    answers_sha256: Optional[str] = Field(
+        None, description="fingerprint of the expected answers the submission was judged against: a rerun of "
+                          "grade reuses a report only where its reference solutions give the same answers")
 
 
 class Report(BaseModel):

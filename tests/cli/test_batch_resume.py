@@ -127,20 +127,53 @@ def test_a_batch_removes_the_temporary_files_of_writes_killed_midway(tmp_path):
     assert Report.model_validate_json((out / "s00.json").read_text()).score == 100
 
 
-def test_a_report_is_reused_only_for_the_same_lms_record(tmp_path):
-    from grader import exercises
+def test_a_report_is_reused_only_for_the_same_lms_record_and_answers(tmp_path):
+    import dataclasses
+
+    from grader import api, exercises
     from grader.batch import reusable
+    from grader.evaluation.answers import Answers, CheckAnswers
+    from grader.sandbox.limits import Limits
     from grader.source import read_submission
     from grader.submissions import Submission
 
     subs, out = _batch(tmp_path / "subs", 1), tmp_path / "out"
     assert grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
     path, exercise = out / "s00.json", exercises.get("softmax_gradients")
-    source = read_submission(subs / "s00.py")
-    assert reusable(path, source, Submission("s00", subs / "s00.py"), exercise) is not None
+    grading = api.prepare(exercise, None, Limits(), api.default_launcher(Limits()))  # as the command line's
+    source, submission = read_submission(subs / "s00.py"), Submission("s00", subs / "s00.py")
+    assert reusable(path, source, submission, grading) is not None
     # the same file, now flagged late by Canvas (or under another Canvas id): graded again, so the report says so
-    assert reusable(path, source, Submission("s00", subs / "s00.py", late=True), exercise) is None
-    assert reusable(path, source, Submission("s00", subs / "s00.py", lms_id="4711"), exercise) is None
+    assert reusable(path, source, Submission("s00", subs / "s00.py", late=True), grading) is None
+    assert reusable(path, source, Submission("s00", subs / "s00.py", lms_id="4711"), grading) is None
+    # one expected answer changed (another reference), or other limits: graded again
+    first = next(iter(grading.answers.checks))
+    changed = {k: CheckAnswers([e + 1e-9 for e in v.expected], v.mutants) if k == first else v
+               for k, v in grading.answers.checks.items()}
+    other_answers = dataclasses.replace(grading, answers=Answers(exercise, changed, "reference"))
+    assert reusable(path, source, submission, other_answers) is None
+    other_limits = dataclasses.replace(grading, limits=dataclasses.replace(grading.limits, call_s=grading.limits.call_s + 1))
+    assert reusable(path, source, submission, other_limits) is None
+
+
+def test_other_reference_solutions_regrade_the_same_ones_do_not(tmp_path):
+    """An instructor fixes the reference after a first run: the rerun grades every report again."""
+    subs, out = _batch(tmp_path / "subs", 2), tmp_path / "out"
+    same, fixed = tmp_path / "same", tmp_path / "fixed"
+    for folder in (same, fixed):
+        folder.mkdir()
+        for path in (ROOT / "solutions").glob("*.py"):
+            (folder / path.name).write_text(path.read_text())
+    reference = (fixed / "softmax_gradients.py").read_text()
+    assert "return e / np.sum(e)" in reference
+    (fixed / "softmax_gradients.py").write_text(reference.replace("return e / np.sum(e)", "return e / np.sum(e) + 1e-9"))
+    assert grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    first = json.loads((out / "s00.json").read_text())["grader"]["answers_sha256"]
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out), "--solutions", str(same))
+    assert run.returncode == 0 and "2 up to date" in run.stderr, run.stderr  # the same answers: reused
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out), "--solutions", str(fixed))
+    assert run.returncode == 0 and "0 up to date" in run.stderr, run.stderr
+    assert json.loads((out / "s00.json").read_text())["grader"]["answers_sha256"] not in (first, None)
 
 
 def test_ctrl_c_while_the_command_loads_says_nothing_but_its_status(tmp_path):
