@@ -210,8 +210,14 @@ def sandbox_mode() -> str:
 
 
 def bwrap_argv(inner_argv: Sequence[str], config: SandboxConfig, *, worker_dir: str | Path,
-               bwrap: str | None = None) -> list[str]:
-    """Return the full bwrap command line that runs ``inner_argv`` (argv[0]: python)."""
+               bwrap: str | None = None, as_pid_1: bool = False, status_fd: int | None = None) -> list[str]:
+    """Return the full bwrap command line that runs ``inner_argv`` (argv[0]: python).
+
+    ``as_pid_1``: the command is the init of the sandbox's PID namespace, not bwrap's own: no
+    process inside can then signal it (the kernel drops what they send an init that has no
+    handler for it), and when it ends, the kernel kills every process left in the namespace.
+    ``status_fd``: bwrap writes its status there (JSON) and holds it open until it ends.
+    """
     bwrap = bwrap or find_bwrap()
     if not bwrap:
         raise FileNotFoundError("bwrap not found (apt-get install bubblewrap)")
@@ -224,6 +230,10 @@ def bwrap_argv(inner_argv: Sequence[str], config: SandboxConfig, *, worker_dir: 
     argv = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--hostname", config.hostname,
             "--unshare-cgroup-try"]
+    if as_pid_1:
+        argv.append("--as-pid-1")
+    if status_fd is not None:
+        argv += ["--json-status-fd", str(status_fd)]
     if mode == "userns":
         argv += ["--unshare-user", "--disable-userns"]
     else:  # real root, no user namespace: keep only what setpriv needs to drop to U:G
@@ -291,13 +301,17 @@ def _probe(python: str, config: SandboxConfig) -> Probe:
     if not bwrap:
         return Probe(False, "bwrap not found on PATH (apt-get install bubblewrap)")
     mode = sandbox_mode()
+    status_r, status_w = os.pipe()
     try:
-        argv = bwrap_argv([python, "-I", "-c", _PROBE_CODE], config,
-                          worker_dir=Path(__file__).resolve().parent, bwrap=bwrap)
+        argv = bwrap_argv([python, "-I", "-c", _PROBE_CODE], config,  # with the options the workers are started with
+                          worker_dir=Path(__file__).resolve().parent, bwrap=bwrap, as_pid_1=True, status_fd=status_w)
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL, env={"PATH": _TOOL_PATH})
+                              stdin=subprocess.DEVNULL, env={"PATH": _TOOL_PATH}, pass_fds=(status_w,))
     except (OSError, subprocess.SubprocessError, ValueError, RuntimeError) as exc:
         return Probe(False, f"{type(exc).__name__}: {exc}", bwrap, mode)
+    finally:
+        os.close(status_r)
+        os.close(status_w)
     if proc.returncode != 0 or proc.stdout.strip() != "ok":
         err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return Probe(False, f"exit {proc.returncode}: {err}", bwrap, mode, tuple(argv))

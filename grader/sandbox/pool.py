@@ -125,15 +125,21 @@ class Launcher:
         """Whether stopping a worker stops every process its submissions started (its PID namespace or cgroups)."""
         return self.in_pid_namespace or self.cgroups is not None
 
-    def command(self, control_fd: int, preload: tuple[str, ...] = ()) -> tuple[list[str], WorkerCgroup | None]:
+    def command(self, control_fd: int, preload: tuple[str, ...] = (),
+                bwrap_fds: tuple[int, int] | None = None) -> tuple[list[str], WorkerCgroup | None]:
         """The command that starts one worker (talking on ``control_fd``, with ``preload`` imported),
-        and the cgroup it will join (if any)."""
+        and the cgroup it will join (if any). ``bwrap_fds``: a pipe's ends, by which the worker
+        notices that bwrap is gone (see ``_watch_bwrap`` in worker.py)."""
         inner = [sys.executable, "-I", str(WORKER_SCRIPT), "--control-fd", str(control_fd)]
         if preload:
             inner += ["--preload", ",".join(preload)]
         if self.in_pid_namespace:
             inner.append("--pid-namespace")
-        argv = bwrap.bwrap_argv(inner, self.sandbox, worker_dir=WORKER_SCRIPT.parent) if self.sandbox else inner
+        if self.sandbox and bwrap_fds:
+            inner += ["--bwrap-fds", ",".join(map(str, bwrap_fds))]
+        argv = (bwrap.bwrap_argv(inner, self.sandbox, worker_dir=WORKER_SCRIPT.parent, as_pid_1=True,  # see worker.py
+                                 status_fd=bwrap_fds[1] if bwrap_fds else None)
+                if self.sandbox else inner)
         if self.cgroups is None:
             return argv, None
         group = WorkerCgroup.create(*self.cgroups)
@@ -195,11 +201,12 @@ class _Worker:
         self.proc: subprocess.Popen | None = None
         self.cgroup: WorkerCgroup | None = None
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        bwrap_fds = os.pipe() if launcher.sandbox else ()  # passed on; EOF for the worker once bwrap is gone
         self.buffer = b""
         self.owed = 0  # outcomes of jobs taken as finished when their results said "done", not yet read
         self.carry: dict[str, float] = {}  # what those outcomes measured, added to the next outcome returned
         try:
-            argv, self.cgroup = launcher.command(theirs.fileno(), preload)
+            argv, self.cgroup = launcher.command(theirs.fileno(), preload, tuple(bwrap_fds) or None)
             self.proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -209,7 +216,7 @@ class _Worker:
                 cwd=self.home,
                 start_new_session=True,
                 close_fds=True,
-                pass_fds=(theirs.fileno(),),
+                pass_fds=(theirs.fileno(), *bwrap_fds),
             )
         except OSError as exc:
             self.kill()
@@ -219,6 +226,8 @@ class _Worker:
             raise
         finally:
             theirs.close()
+            for fd in bwrap_fds:
+                os.close(fd)
         if wait:
             self.wait_ready()
 

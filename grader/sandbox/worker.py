@@ -57,6 +57,11 @@ def main(argv: list[str]) -> None:
     # other process, /tmp and /dev/shm this worker's own, to kill and empty: never trust the flag alone.
     in_pid_namespace = "--pid-namespace" in argv and os.getpid() <= 2
     control = socket.socket(fileno=int(argv[argv.index("--control-fd") + 1]))
+    bwrap_alive = _watch_bwrap(argv)
+    if os.getpid() == 1:  # the sandbox's init (bwrap --as-pid-1): the kernel drops what a process of the
+        # namespace sends it for a signal it has no handler for, so Python's SIGINT handler goes (a submission
+        # process gets it back), and nothing a submission sends stops this process
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     set_dumpable(False)  # no process of the same user may read or trace this one's memory
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission (daemons too) become ours, to be killed
     a = np.arange(4.0).reshape(2, 2) + np.eye(2)  # linear algebra works here (this start may stand for the probe)
@@ -72,6 +77,10 @@ def main(argv: list[str]) -> None:
     _send(control, {"t": "ready", "pid": os.getpid(), "numpy": np.__version__})
     last: tuple[bytes, dict] = (b"", {})
     while True:
+        if bwrap_alive is not None and bwrap_alive in select.select([control, bwrap_alive], [], [])[0]:
+            if _bwrap_gone(bwrap_alive):
+                return
+            continue
         try:
             message = _receive(control)
         except (OSError, protocol.ProtocolError):
@@ -93,7 +102,34 @@ def main(argv: list[str]) -> None:
             for fd in fds:
                 os.close(fd)
             continue
-        _send(control, run_job(job, fds[0], fds[1], control, in_pid_namespace, progress))
+        _send(control, run_job(job, fds[0], fds[1], control, in_pid_namespace, progress, bwrap_alive))
+
+
+def _watch_bwrap(argv: list[str]) -> int | None:
+    """The end of a pipe that reads EOF once bwrap is gone, or None outside bwrap.
+
+    ``--bwrap-fds R,W``: W is bwrap's ``--json-status-fd``, which bwrap holds open until it ends;
+    this process closes its own copy. bwrap's --die-with-parent asks the kernel to kill its child
+    when bwrap dies, but setpriv's change of user made the kernel forget that (and bwrap, root with
+    no capability left, may not signal a process of another user anyway): so the worker watches.
+    """
+    if "--bwrap-fds" not in argv:
+        return None
+    read_end, write_end = (int(fd) for fd in argv[argv.index("--bwrap-fds") + 1].split(","))
+    try:  # where bwrap left this process a copy (the other end of the same pipe, not some other file)
+        if os.fstat(write_end).st_ino == os.fstat(read_end).st_ino:
+            os.close(write_end)
+    except OSError:
+        pass
+    return read_end
+
+
+def _bwrap_gone(fd: int) -> bool:
+    """Read what bwrap wrote (its status, in JSON, ignored); whether it is gone (the pipe at its end)."""
+    try:
+        return not os.read(fd, 1 << 16)
+    except OSError:
+        return True
 
 
 def _decode_job(raw: bytes) -> dict:
@@ -124,7 +160,8 @@ def _receive(control: socket.socket) -> tuple[bytes, list[int]] | None:
         data += more
 
 
-def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace: bool, progress: memoryview) -> dict:
+def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace: bool, progress: memoryview,
+            bwrap_alive: int | None = None) -> dict:
     """Fork a submission process for one job and wait for it; return its exit summary.
 
     The student's code (read from ``code_fd``) and its results (written to ``results_fd``)
@@ -143,6 +180,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     if pid == 0:
         code = 70
         try:
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # as in any Python process
             control.close()
             os.chdir(workdir)
             submission_process(job, code_fd, results_fd, progress)
@@ -153,7 +191,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
             os._exit(code)
     os.close(results_fd)
     os.close(code_fd)
-    stopped = _wait(pid, job["limits"], started, control, progress)
+    stopped = _wait(pid, job["limits"], started, control, progress, bwrap_alive)
     _kill_submission(pid, in_pid_namespace)
     status, usage = _reap(pid)
     _kill_descendants()  # what escaped the session (a daemon, a process in its own group) came to us
@@ -278,13 +316,14 @@ def _quietly(remove, name: str, dir_fd: int | None) -> bool:
         return False
 
 
-def _wait(pid: int, limits: dict, started: float, control, progress: memoryview) -> str | None:
+def _wait(pid: int, limits: dict, started: float, control, progress: memoryview, bwrap_alive: int | None) -> str | None:
     """Wait for the submission process to end; stop waiting when a limit is reached.
 
     Returns None when it ended, else which limit it reached: "load" (its top-level code
     ran past ``load_s``), "call" (one call ran past ``call_s``) or "job" (the job's deadline).
     A call is timed from when this process first saw its number in ``progress``, polled
-    a few times per ``call_s``.
+    a few times per ``call_s``. When bwrap is gone (``bwrap_alive`` readable), this process ends at once:
+    the init of the sandbox's PID namespace, it takes every process left there with it.
     """
     deadline = started + float(limits["deadline_s"])
     call_s, load_s = float(limits["call_s"]), float(limits["load_s"])
@@ -293,6 +332,7 @@ def _wait(pid: int, limits: dict, started: float, control, progress: memoryview)
     phase_end = started + load_s
     next_beat = started + HEARTBEAT_S
     pidfd = os.pidfd_open(pid)
+    watched = [pidfd] if bwrap_alive is None else [pidfd, bwrap_alive]
     try:
         while True:
             now = time.monotonic()
@@ -306,8 +346,10 @@ def _wait(pid: int, limits: dict, started: float, control, progress: memoryview)
             if now >= next_beat:
                 _send(control, {"t": "alive"})
                 next_beat = now + HEARTBEAT_S
-            ready, _, _ = select.select([pidfd], [], [], max(0.0, min(deadline, phase_end, now + poll) - now))
-            if ready:
+            ready, _, _ = select.select(watched, [], [], max(0.0, min(deadline, phase_end, now + poll) - now))
+            if bwrap_alive in ready and _bwrap_gone(bwrap_alive):
+                os._exit(0)
+            if pidfd in ready:
                 return None
     finally:
         os.close(pidfd)

@@ -121,8 +121,9 @@ SEGFAULT = 'import ctypes\nctypes.string_at(0)\n'
 
 KILLED = r"killed|signal|process|died"
 ATTACKS = [  # (code, where, words that must name the problem, may it be harmless)
-    pytest.param(KILL_PARENT, "module", KILLED, False, id="kill_parent_module"),
-    pytest.param(KILL_PARENT, "function", KILLED, False, id="kill_parent_function"),
+    # in the sandbox the worker is its PID namespace's init, which the kernel keeps this signal from: no effect
+    pytest.param(KILL_PARENT, "module", KILLED, True, id="kill_parent_module"),
+    pytest.param(KILL_PARENT, "function", KILLED, True, id="kill_parent_function"),
     pytest.param(KILL_GROUP, "module", KILLED, False, id="kill_group_module"),
     pytest.param(KILL_GROUP, "function", KILLED, False, id="kill_group_function"),
     pytest.param(KILL_ALL, "module", KILLED, False, id="kill_everyone_module"),
@@ -147,7 +148,9 @@ def _said(report, where: str, words: str, harmless_ok: bool) -> tuple[bool, str]
     if where == "function":
         hit = [t for t in report.tests if t.function == "softmax_jacobian"]
         said = all(t.status in ("error", "timeout") for t in hit) and any(re.search(words, t.message, re.IGNORECASE) for t in hit)
-        return said, "the attacked tests say: " + " | ".join(f"{t.id} {t.status}: {t.message}" for t in hit[:3])
+        # the attack did nothing: then what follows it ran, its sleep (past the time limit) or ``return z``
+        unharmed = harmless_ok and all(t.status in ("timeout", "failed") for t in hit)
+        return said or unharmed, "the attacked tests say: " + " | ".join(f"{t.id} {t.status}: {t.message}" for t in hit[:3])
     return harmless_ok and report.score == 100, f"the attacker was graded {report.score} with no word of the attack"
 
 
