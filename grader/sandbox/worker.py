@@ -59,8 +59,9 @@ def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[argv.index("--control-fd") + 1]))
     bwrap_alive = _watch_bwrap(argv)
     if os.getpid() == 1:  # the sandbox's init (bwrap --as-pid-1): the kernel drops what a process of the
-        # namespace sends it for a signal it has no handler for, so Python's SIGINT handler goes (a submission
-        # process gets it back), and nothing a submission sends stops this process
+        # namespace sends it for a signal it has no handler for, so Python's SIGINT handler goes, and nothing a
+        # submission sends stops this process (its submission processes keep SIGINT's default: restoring Python's
+        # handler in each would cost some ten page faults, and a SIGINT it sends itself is then a death by signal)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
     set_dumpable(False)  # no process of the same user may read or trace this one's memory
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a submission (daemons too) become ours, to be killed
@@ -180,7 +181,6 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     if pid == 0:
         code = 70
         try:
-            signal.signal(signal.SIGINT, signal.default_int_handler)  # as in any Python process
             control.close()
             os.chdir(workdir)
             submission_process(job, code_fd, results_fd, progress)
