@@ -374,3 +374,34 @@ def test_the_command_line_keeps_numpy_to_one_blas_thread():
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
     assert run.stdout.split() == ["1", "1"], run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("how", ["no permission", "listing fails"])
+def test_a_student_folder_that_cannot_be_read_gets_a_report_that_says_so(tmp_path, monkeypatch, how):
+    """As root (this suite's usual user) permissions do not bite: the refusal is made the way the system makes it."""
+    import errno
+
+    from grader import api, submissions
+
+    klass = tmp_path / "class"
+    for student in ("al", "dee"):
+        (klass / student).mkdir(parents=True)
+        (klass / student / "hw.py").write_text(BASE)
+    hidden = klass / "dee"
+    if how == "no permission":  # what os.access says of a folder of mode 000 to anyone but root
+        real = os.access
+        monkeypatch.setattr(submissions.os, "access", lambda p, mode, **kw: Path(p) != hidden and real(p, mode, **kw))
+    else:  # readable at first look, then the listing fails (a folder below it, a network file system)
+        real = submissions._files_under
+        def files_under(folder):
+            if Path(folder) == hidden:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+            return real(folder)
+        monkeypatch.setattr(submissions, "_files_under", files_under)
+    batch = api.grade([klass], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=1)
+    reports = {p.stem: Report.model_validate_json(p.read_text()) for p in (tmp_path / "out").glob("*.json")
+               if p.stem != "summary"}
+    assert reports["al"].score == 100
+    assert reports["dee"].status == "error" and reports["dee"].score == 0
+    assert reports["dee"].message == "the folder dee/ could not be read (Permission denied)"
+    assert batch.statistics["graded"] == 1 and batch.statistics["errors"] == 1
