@@ -124,13 +124,25 @@ def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Pat
     ``on_warning`` is told of what was found but belongs to no student (an archive's stray entries).
     """
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():  # said now, not after the whole batch is graded
+        raise GraderError(f"the output folder {out_dir} is a file, not a folder")
     try:
         with tempfile.TemporaryDirectory(prefix="grader-archives-") as scratch:
             found = collect([Path(p) for p in paths], assignment, Path(scratch), warn=on_warning or (lambda m: None))
+            found = [s for s in found if not _within(s.path, out_dir)]  # OUTDIR inside a PATH: its reports are no student
             return _grade_all(found, paths, assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
                               limits=limits, launcher=launcher, force=force, on_start=on_start, on_report=on_report)
     finally:
         spares.release()  # those no pool took (a batch of reused reports starts none)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it."""
+    try:
+        path, folder = path.resolve(), folder.resolve()
+    except OSError:
+        return False
+    return path == folder or folder in path.parents
 
 
 def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, launcher, force, on_start,

@@ -27,10 +27,16 @@ def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercis
                         ("not_implemented", "generic.not_implemented")):
         if state in states:
             return [Hint(code=code, message=generic_message(code, function=function, limit=call_s))]
-    failing = next((c for c in result.cases if c.state in ("exception", "crash")), None)
+    failing = next((c for c in result.cases if c.state == "exception"), None)
     if failing is not None:
-        error = describe_error(failing.call.error, source) if failing.state == "exception" else failing.problem
+        error = describe_error(failing.call.error, source)
         return [Hint(code="generic.exception", message=generic_message("generic.exception", function=function, error=error))]
+    crashes = [c for c in result.cases if c.state == "crash"]
+    if crashes:  # no exception to show: the process itself ended (os._exit, a signal); the cases after it were not run
+        crash = next((c for c in crashes if not c.problem.startswith("not run")), crashes[0])
+        return [Hint(code="generic.exception", message=f"{function} ended the process running it: {crash.problem}. "
+                     "There is no Python error to show: look for os._exit or exit calls, signals, or C code "
+                     "(ctypes) that crashes.")]
     unreadable = next((c for c in result.cases if c.state == "unreadable"), None)
     if unreadable is not None:
         return [Hint(code="generic.wrong_type", message=generic_message("generic.wrong_type", function=function, detail=unreadable.problem))]

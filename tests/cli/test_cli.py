@@ -405,3 +405,34 @@ def test_a_student_folder_that_cannot_be_read_gets_a_report_that_says_so(tmp_pat
     assert reports["dee"].status == "error" and reports["dee"].score == 0
     assert reports["dee"].message == "the folder dee/ could not be read (Permission denied)"
     assert batch.statistics["graded"] == 1 and batch.statistics["errors"] == 1
+
+
+def test_an_outdir_inside_the_submissions_folder_is_not_a_student_on_the_next_run(tmp_path):
+    klass = tmp_path / "class"
+    klass.mkdir()
+    for student in ("alice", "bob"):
+        (klass / f"{student}.py").write_text(BASE)
+    for _ in range(2):
+        run = grader("grade", str(klass), "-a", "softmax_gradients", "-o", str(klass / "reports"))
+        assert run.returncode == 0 and "2 submissions: 2 graded" in run.stdout, run.stdout + run.stderr
+    assert not (klass / "reports" / "reports.json").exists()
+
+
+def test_an_outdir_that_is_a_file_is_refused_before_anything_is_graded(tmp_path):
+    (tmp_path / "alice.py").write_text(BASE)
+    (tmp_path / "afile").write_text("notes")
+    run = grader("grade", str(tmp_path / "alice.py"), "-a", "softmax_gradients", "-o", str(tmp_path / "afile"))
+    assert run.returncode == 2 and "is a file, not a folder" in run.stderr and "Traceback" not in run.stderr
+    assert (tmp_path / "afile").read_text() == "notes"
+
+
+def test_a_call_that_ends_its_process_is_said_so_not_as_an_exception_it_raised(tmp_path):
+    crash = tmp_path / "crash.py"
+    crash.write_text(BASE + "\n\nimport os\n_right = softmax\n\ndef softmax(z):\n    if len(z) == 3:\n"
+                            "        os._exit(1)\n    return _right(z)\n")
+    report = json.loads(grader("check", str(crash), "-a", "softmax_gradients", "--json").stdout)
+    messages = [h["message"] for t in report["tests"] if t["function"] == "softmax" for h in t["hints"]]
+    assert messages and all(m.startswith("softmax ended the process running it: the process running this call "
+                                         "exited with status 1.") for m in messages), messages
+    assert not any("raised" in m for t in report["tests"] for h in t["hints"] for m in [h["message"]]
+                   if "ended the process" in m)
