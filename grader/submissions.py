@@ -64,6 +64,7 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     found: dict[tuple[str, int], list[Path]] = {}  # (student, which PATH): each PATH its own namespace
     empty: dict[tuple[str, int], tuple[Path, str]] = {}  # a student's folder with nothing to grade: why
     archived: list[Submission] = []
+    found_in_archives: list[tuple[str, Path]] = []  # (student, archive)
     for number, path in enumerate(paths):
         path = Path(path)
         if path.suffix.lower() == ".zip" and path.is_file():
@@ -71,7 +72,9 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
                 raise ValueError("a folder to extract archives into is needed")
             folder = scratch / f"archive-{number}"
             folder.mkdir(parents=True)
-            archived += _from_canvas(path, folder, assignment, warn)
+            from_archive = _from_canvas(path, folder, assignment, warn)
+            archived += from_archive
+            found_in_archives.extend((s.student, path) for s in from_archive)
         elif _is_folder(path):
             path = _nbgrader_submitted(path)
             nbgrader = path.name == "submitted"
@@ -80,6 +83,9 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
             except OSError as exc:
                 raise GraderError(f"cannot read the folder {path} ({exc.strerror or exc})") from None
             wanted = assignment or (_nbgrader_assignment(path, entries) if nbgrader else None)
+            if not nbgrader and _is_folder(path / "submitted"):  # a course root with other things in it, most likely
+                warn(f"{path} holds submitted/ beside other folders, so its folders were read as students "
+                     f"(submitted/ among them); if it is an nbgrader course, grade {path / 'submitted'} instead")
             for entry in entries:
                 if _is_folder(entry):
                     if entry.name not in SKIPPED_DIRS and not entry.name.startswith("."):
@@ -91,6 +97,13 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
                     found.setdefault((entry.stem, number), []).append(entry)
         else:
             found.setdefault((path.stem, number), []).append(path)
+    sources: dict[str, list[Path]] = {}
+    for student, where in [(student, Path(paths[number])) for student, number in found] + found_in_archives:
+        sources.setdefault(student, []).append(where)
+    for student, where in sorted(sources.items()):
+        if len(where) > 1:
+            warn(f"{student} is in {len(where)} of the PATHs ({', '.join(str(p) for p in where)}): graded as "
+                 f"{len(where)} students")
     out = []
     for student, number in sorted(found):
         files = found[(student, number)]

@@ -436,3 +436,27 @@ def test_a_call_that_ends_its_process_is_said_so_not_as_an_exception_it_raised(t
                                          "exited with status 1.") for m in messages), messages
     assert not any("raised" in m for t in report["tests"] for h in t["hints"] for m in [h["message"]]
                    if "ended the process" in m)
+
+
+def test_a_student_in_two_paths_is_warned_of_and_one_path_is_not(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "alice.py").write_text(BASE)
+    (tmp_path / "b" / "bob.py").write_text(BASE)
+    run = grader("grade", str(tmp_path / "a"), str(tmp_path / "b"), "-a", "softmax_gradients", "-o", str(tmp_path / "o1"))
+    assert run.returncode == 0 and "warning: alice is in 2 of the PATHs" in run.stderr, run.stderr
+    assert "bob is in" not in run.stderr
+    run = grader("grade", str(tmp_path / "b"), "-a", "softmax_gradients", "-o", str(tmp_path / "o2"))
+    assert run.returncode == 0 and "warning" not in run.stderr, run.stderr
+
+
+def test_an_nbgrader_course_with_another_folder_in_it_is_warned_of(tmp_path):
+    course = tmp_path / "course"
+    (course / "submitted" / "alice" / "softmax_gradients").mkdir(parents=True)
+    (course / "submitted" / "alice" / "softmax_gradients" / "softmax_gradients.py").write_text(BASE)
+    (course / "source").mkdir()
+    run = grader("grade", str(course), "-a", "softmax_gradients", "-o", str(tmp_path / "o1"))
+    assert run.returncode == 0 and "holds submitted/" not in run.stderr, run.stderr  # nbgrader's own folders only
+    (course / "notes").mkdir()
+    run = grader("grade", str(course), "-a", "softmax_gradients", "-o", str(tmp_path / "o2"))
+    assert "holds submitted/ beside other folders" in run.stderr and f"grade {course / 'submitted'} instead" in run.stderr
