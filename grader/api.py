@@ -129,20 +129,25 @@ def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Pat
     try:
         with tempfile.TemporaryDirectory(prefix="grader-archives-") as scratch:
             found = collect([Path(p) for p in paths], assignment, Path(scratch), warn=on_warning or (lambda m: None))
-            found = [s for s in found if not _within(s.path, out_dir)]  # OUTDIR inside a PATH: its reports are no student
+            own = _resolved(out_dir)  # OUTDIR inside a PATH: its reports are no student's
+            found = [s for s in found if not _within(s.path, own)]
             return _grade_all(found, paths, assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
                               limits=limits, launcher=launcher, force=force, on_start=on_start, on_report=on_report)
     finally:
         spares.release()  # those no pool took (a batch of reused reports starts none)
 
 
-def _within(path: Path, folder: Path) -> bool:
-    """Whether ``path`` is ``folder`` or lies inside it."""
+def _resolved(path: Path) -> Path | None:
     try:
-        path, folder = path.resolve(), folder.resolve()
+        return path.resolve()
     except OSError:
-        return False
-    return path == folder or folder in path.parents
+        return None
+
+
+def _within(path: Path, folder: Path | None) -> bool:
+    """Whether ``path`` is ``folder`` (resolved already) or lies inside it."""
+    path = _resolved(path)
+    return folder is not None and path is not None and (path == folder or folder in path.parents)
 
 
 def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, launcher, force, on_start,

@@ -207,10 +207,9 @@ def reusable(path: Path, source: Source, submission: Submission, grading: Gradin
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    now, then = grading.grader_info(), report.grader
+    then = report.grader
     same = (report.submission.sha256 == source.sha256 and report.assignment == grading.plan.exercise.name
-            and (then.version, then.assignment_version, then.answers_sha256, then.limits)
-            == (now.version, now.assignment_version, now.answers_sha256, now.limits)
+            and (then.version, then.assignment_version, then.answers_sha256, then.limits) == grading.reuse_key
             and (report.submission.lms_id, report.submission.late) == (submission.lms_id, submission.late))
     failed = (report.message or "").startswith(GRADER_FAILED)
     return report if same and source.sha256 and not failed else None

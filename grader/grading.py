@@ -67,6 +67,13 @@ class Grading:
         """The expected answers of every check of the plan, end to end (one list for the batch)."""
         return [e for check in self.plan.checks for e in self.answers[check.id].expected]
 
+    @cached_property
+    def reuse_key(self) -> tuple:
+        """What a report's ``grader`` block must say for the report to be reused: same grader, assignment version,
+        answers and limits (:meth:`grader_info`'s, once)."""
+        info = self.grader_info()
+        return info.version, info.assignment_version, info.answers_sha256, info.limits
+
     def grader_info(self) -> GraderInfo:
         """The report's ``grader`` block."""
         return GraderInfo(

@@ -97,9 +97,11 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
                     found.setdefault((entry.stem, number), []).append(entry)
         else:
             found.setdefault((path.stem, number), []).append(path)
-    sources: dict[str, list[Path]] = {}
-    for student, where in [(student, Path(paths[number])) for student, number in found] + found_in_archives:
-        sources.setdefault(student, []).append(where)
+    sources: dict[str, list[Path]] = {}  # the PATHs each student was found in
+    for student, number in found:
+        sources.setdefault(student, []).append(Path(paths[number]))
+    for student, archive in found_in_archives:
+        sources.setdefault(student, []).append(archive)
     for student, where in sorted(sources.items()):
         if len(where) > 1:
             warn(f"{student} is in {len(where)} of the PATHs ({', '.join(str(p) for p in where)}): graded as "

@@ -135,7 +135,7 @@ class Launcher:
             inner += ["--preload", ",".join(preload)]
         if self.in_pid_namespace:
             inner.append("--pid-namespace")
-        if self.sandbox and bwrap_fds:
+        if bwrap_fds:
             inner += ["--bwrap-fds", ",".join(map(str, bwrap_fds))]
         argv = (bwrap.bwrap_argv(inner, self.sandbox, worker_dir=WORKER_SCRIPT.parent, as_pid_1=True,  # see worker.py
                                  status_fd=bwrap_fds[1] if bwrap_fds else None)
@@ -201,12 +201,12 @@ class _Worker:
         self.proc: subprocess.Popen | None = None
         self.cgroup: WorkerCgroup | None = None
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        bwrap_fds = os.pipe() if launcher.sandbox else ()  # passed on; EOF for the worker once bwrap is gone
+        bwrap_fds = os.pipe() if launcher.sandbox else None  # passed on; EOF for the worker once bwrap is gone
         self.buffer = b""
         self.owed = 0  # outcomes of jobs taken as finished when their results said "done", not yet read
         self.carry: dict[str, float] = {}  # what those outcomes measured, added to the next outcome returned
         try:
-            argv, self.cgroup = launcher.command(theirs.fileno(), preload, tuple(bwrap_fds) or None)
+            argv, self.cgroup = launcher.command(theirs.fileno(), preload, bwrap_fds)
             self.proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -216,7 +216,7 @@ class _Worker:
                 cwd=self.home,
                 start_new_session=True,
                 close_fds=True,
-                pass_fds=(theirs.fileno(), *bwrap_fds),
+                pass_fds=(theirs.fileno(), *(bwrap_fds or ())),
             )
         except OSError as exc:
             self.kill()
@@ -226,7 +226,7 @@ class _Worker:
             raise
         finally:
             theirs.close()
-            for fd in bwrap_fds:
+            for fd in bwrap_fds or ():
                 os.close(fd)
         if wait:
             self.wait_ready()
