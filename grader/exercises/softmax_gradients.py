@@ -11,7 +11,7 @@ import numpy as np
 from grader.exercises.base import Case, Check, Exercise, Function, Mutant
 
 NAME = "softmax_gradients"
-VERSION = "1"
+VERSION = "2"
 
 FUNCTIONS = (
     Function("softmax", ("z",)),
@@ -57,13 +57,21 @@ def _z_cases(seed: int, sizes: list[int], scale: float = 2.0, shift: float = 0.0
     return tuple(Case(f"K{k}-{i}", (_logits(rng, k, scale, shift),), tags) for i, k in enumerate(sizes))
 
 
-def _large_cases(seed: int, sizes: list[int]) -> tuple[Case, ...]:
-    """Scores of size 1e3: near-ties above +1000 (exp overflows) and below -1000 (exp underflows)."""
+def _large_cases(seed: int, sizes: list[int], wide: list[int]) -> tuple[Case, ...]:
+    """Scores of size 1e3: near-ties above +1000 (exp overflows) and below -1000 (exp underflows), then
+    scores spread from -1000 to +1000 (sizes ``wide``, at least 4), where only the largest score is a safe
+    constant to subtract: z - min(z) or z - mean(z) still overflows there, though it is right on a near-tie."""
     rng = _rng(seed)
     cases = []
     for i, k in enumerate(sizes):
         shift = 1000.0 if i % 2 == 0 else -1000.0
         cases.append(Case(f"K{k}-large-{i}", (_logits(rng, k, 1.5, shift),), frozenset({"large"})))
+    for i, k in enumerate(wide):
+        z = rng.uniform(-1000.0, -500.0, k)  # the mean stays below 0, so max(z) - mean(z) > 1000
+        top, runner_up = rng.choice(k, size=2, replace=False)
+        z[top] = 1000.0 + rng.uniform(0.0, 1.0)
+        z[runner_up] = z[top] - rng.uniform(0.5, 2.0)  # two probabilities well away from 0
+        cases.append(Case(f"K{k}-wide-{i}", (z,), frozenset({"large"})))
     return tuple(cases)
 
 
@@ -111,9 +119,9 @@ def _check(function: str, name: str, cases: tuple[Case, ...], points: float) -> 
 
 CHECKS = (
     _check("softmax", "public", _z_cases(101, [3, 4, 5, 6]), 4),
-    _check("softmax", "public-large", _large_cases(102, [4, 5]), 2),
+    _check("softmax", "public-large", _large_cases(102, [4, 5], wide=[6]), 2),
     _check("softmax", "hidden-random", _z_cases(103, [2, 3, 5, 8, 10, 12], scale=3.0), 5),
-    _check("softmax", "hidden-large", _large_cases(104, [3, 6, 10, 2]), 4),
+    _check("softmax", "hidden-large", _large_cases(104, [3, 6, 10, 2], wide=[8, 5]), 4),
     _check("softmax_jacobian", "public", _z_cases(201, [3, 4, 5]), 6),
     _check("softmax_jacobian", "hidden-random", _z_cases(202, [2, 3, 4, 6, 8, 10]), 10),
     _check("softmax_jacobian", "hidden-peaked", _z_cases(203, [5, 7], scale=6.0), 4),
@@ -154,6 +162,16 @@ def _all_softmax(ref, Z):
     return ref.softmax(np.asarray(Z, dtype=float).ravel()).reshape(Z.shape)
 
 
+# What students subtract before exponentiating, none of them safe for every input: nothing, the
+# smallest score (right on a near-tie), the mean score.
+_UNSAFE_SHIFTS = (lambda z: 0.0, np.min, np.mean)
+
+
+def _shifted_softmax(z, shift) -> np.ndarray:
+    e = np.exp(np.asarray(z, dtype=float) - shift(z))
+    return e / np.sum(e)
+
+
 def _m(code: str, function: str, message: str, *variants) -> Mutant:
     return Mutant(code, function, tuple(variants), message)
 
@@ -161,10 +179,12 @@ def _m(code: str, function: str, message: str, *variants) -> Mutant:
 MUTANTS = (
     _m(
         "softmax.unstable", "softmax",
-        "Your softmax overflows: exp(z) of a score near 1000 is inf (and below -1000 every exp is 0), so the "
-        "result is nan. It is right for small scores, which is why small tests pass. The softmax of eq. 10.11 "
-        "does not change when the same constant is subtracted from every score; use that before exponentiating.",
-        lambda ref, z: np.exp(z) / np.sum(np.exp(z)),
+        "Your softmax returns nan for large scores: exp of a number above about 709 is inf (and below about "
+        "-745 it is 0), and inf/inf or 0/0 is nan. It is right for small scores, which is why small tests pass. "
+        "The softmax of eq. 10.11 does not change when the same constant c is subtracted from every score, but "
+        "not every c keeps exp finite: choose it so that no z_i - c is positive, however far apart the scores "
+        "are (the large test has scores from -1000 to +1000 in one vector).",
+        *(lambda ref, z, shift=shift: _shifted_softmax(z, shift) for shift in _UNSAFE_SHIFTS),
     ),
     _m(
         "softmax.not_normalized", "softmax",
@@ -262,8 +282,12 @@ MUTANTS = (
         "softmax.unstable", "cross_entropy_grad",
         "This gradient is nan for scores of size 1e3 because the softmax inside it overflows: exp(1000) is inf "
         "(and every exp is 0 below -1000). If it calls your softmax, fix that one first (see its large test); "
-        "softmax(z) does not change when the same constant is subtracted from every score.",
-        lambda ref, z, label: np.exp(z) / np.sum(np.exp(z)) - _onehot(len(z), label),
+        "softmax(z) does not change when the same constant c is subtracted from every score, and a c that "
+        "leaves no z_i - c positive keeps every exp finite.",
+        *(
+            lambda ref, z, label, shift=shift: _shifted_softmax(z, shift) - _onehot(len(z), label)
+            for shift in _UNSAFE_SHIFTS
+        ),
     ),
     _m(
         "ce.label_as_vector", "cross_entropy_grad",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dis
+import marshal
 import re
 import types
 import warnings
@@ -73,6 +74,30 @@ def defined_names(code: types.CodeType) -> set[str]:
         if op == _STORE_NAME:
             names.add(code.co_names[arg])
     return names
+
+
+def names_used_by(compiled: list[bytes], function: str) -> set[str]:
+    """The global names that the top-level function ``function`` refers to (in what it nests too).
+
+    Its last definition counts, as when the code runs. Read from the chunks' code objects, which the
+    grader compiled itself (never from the student's process).
+    """
+    last = None
+    for chunk in compiled:
+        for const in marshal.loads(chunk).co_consts:
+            if isinstance(const, types.CodeType) and const.co_name == function:
+                last = const
+    if last is None:
+        return set()
+    return {name for code in (last, *_nested(last)) for name in code.co_names}
+
+
+def _nested(code: types.CodeType):
+    """The code objects defined inside ``code`` (functions, lambdas, comprehensions), depth first."""
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield const
+            yield from _nested(const)
 
 
 IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*))", re.M)

@@ -134,6 +134,64 @@ def test_unstable_softmax_is_named_where_it_makes_a_later_gradient_nan(grade_tex
     assert next(t for t in report.tests if t.id == "softmax/public").status == "passed"
 
 
+# A shift that is not the largest score: right on a near-tie at +-1000, so it passes a test made only of
+# near-ties, but exp(z - c) overflows when the scores spread from -1000 to +1000.
+SHIFTED_SOFTMAX = {
+    "min": "def softmax(z):\n    z = np.asarray(z, dtype=float)\n    e = np.exp(z - np.min(z))\n    return e / e.sum()\n",
+    "mean": "def softmax(z):\n    shifted = z - z.mean()\n    return np.exp(shifted) / np.sum(np.exp(shifted))\n",
+}
+
+
+@pytest.mark.parametrize("shift", sorted(SHIFTED_SOFTMAX))
+def test_a_softmax_shifted_by_another_constant_than_the_max_is_named_unstable(grade_text, shift):
+    report = grade_text(BASE + "\n\n" + SHIFTED_SOFTMAX[shift])
+    tests = {t.id: t for t in report.tests}
+    for test_id in ("softmax/public-large", "softmax/hidden-large", "cross_entropy_grad/hidden-large"):
+        test = tests[test_id]
+        assert test.status == "failed" and test.score == 0, (test_id, test.message)
+        assert test.hints[0].code == "softmax.unstable", (test_id, [h.code for h in test.hints])
+    assert tests["softmax/public"].status == tests["softmax/hidden-random"].status == "passed"
+    assert "no z_i - c is positive" in tests["softmax/public-large"].hints[0].message
+    assert "K6-wide" in tests["softmax/public-large"].message  # the case it fails is named
+
+
+def test_the_right_shift_draws_no_unstable_hint_on_spread_out_scores(grade_text):
+    right = {
+        "max": "def softmax(z):\n    e = np.exp(z - np.max(z, keepdims=True))\n    return e / e.sum()\n",
+        "logsumexp": "def softmax(z):\n    return np.exp(z - np.logaddexp.reduce(z))\n",
+    }
+    for name, text in right.items():
+        report = grade_text(BASE + "\n\n" + text)
+        assert report.score == 100, name
+        assert all(h.code != "softmax.unstable" for t in report.tests for h in t.hints), name
+
+
+def test_a_float32_softmax_is_named_on_the_gradients_that_call_it_not_finite_differences(grade_text):
+    # float32 "to save memory": every function built on this softmax is good to about 1e-8 only,
+    # in float32 arrays (cross-entropy) or float64 ones (squared loss, which mixes in a float64 target)
+    float32 = "def softmax(z):\n    z = np.asarray(z, dtype=np.float32)\n    e = np.exp(z - z.max())\n    return e / e.sum()\n"
+    report = grade_text(BASE + "\n\n" + float32)
+    failed = [t for t in report.tests if t.status == "failed"]
+    assert {t.function for t in failed} >= {"softmax", "softmax_jacobian", "cross_entropy_grad", "squared_loss_grad"}
+    for test in failed:
+        first = test.hints[0]
+        assert first.code == "generic.float32_precision", (test.id, [h.code for h in test.hints])
+        assert first.message.startswith("The result of softmax is right only to single precision"), test.id
+        if test.function != "softmax":
+            assert f"{test.function} calls softmax" in first.message
+    assert "generic.numerical_gradient" not in {h.code for h in report.hints}
+
+
+def test_a_function_with_its_own_float32_is_not_blamed_on_a_float32_softmax_it_does_not_call(grade_text):
+    own = (FIXTURES / "softmax_gradients" / "mistakes" / "generic.float32_precision.py").read_text()
+    float32 = "def softmax(z):\n    return (np.exp(z - np.max(z)) / np.sum(np.exp(z - np.max(z)))).astype(np.float32)\n"
+    report = grade_text(BASE + "\n\n" + own + "\n\n" + float32)  # its softmax_jacobian computes its own exp
+    jacobian = next(t for t in report.tests if t.id == "softmax_jacobian/public")
+    assert jacobian.hints[0].code == "generic.float32_precision"
+    assert jacobian.hints[0].message.startswith("The result of softmax_jacobian ")
+    assert "calls softmax" not in jacobian.hints[0].message
+
+
 def test_two_mistakes_in_two_functions_each_get_their_hint(grade_text):
     mistakes = FIXTURES / "softmax_gradients" / "mistakes"
     text = BASE + "\n" + (mistakes / "ce.one_based_label.py").read_text() + "\n" + (mistakes / "sq.sigmoid_derivative.py").read_text()

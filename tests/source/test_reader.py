@@ -166,3 +166,21 @@ def test_every_top_level_name_is_found_past_the_first_256(tmp_path):
     path.write_text("import numpy as np\n" + "".join(f"def f{i}(x):\n    return x\n" for i in range(300)) + "for k in range(2):\n    pass\n")
     source = read_submission(path)
     assert {"np", "k", "f0", "f255", "f256", "f299"} <= source.defined and len(source.defined) == 302
+
+
+def test_the_names_a_function_refers_to_are_read_from_its_code_in_any_cell(tmp_path):
+    from grader.source.syntax import names_used_by
+
+    path = tmp_path / "nb.ipynb"
+    path.write_text(_nb(
+        "import numpy as np\ndef softmax(z):\n    return np.exp(z) / np.exp(z).sum()",
+        "def jacobian(z):\n    p = [softmax(v) for v in [z]][0]\n    return np.diag(p)",
+        "def squared(z, y):\n    f = lambda x: helper(x)\n    return f(z) - y\ndef helper(x):\n    return x",
+    ))
+    compiled = read_submission(path).compiled
+    assert {"softmax", "np"} <= names_used_by(compiled, "jacobian")  # inside a comprehension too
+    assert "helper" in names_used_by(compiled, "squared")  # inside a lambda
+    assert "softmax" not in names_used_by(compiled, "squared")
+    assert names_used_by(compiled, "absent") == set()
+    path.write_text(_nb("def jacobian(z):\n    return softmax(z)", "def jacobian(z):\n    return z"))
+    assert "softmax" not in names_used_by(read_submission(path).compiled, "jacobian")  # the last definition counts
