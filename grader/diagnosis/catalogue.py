@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.exercises.base import Exercise
+from grader.exercises.base import Exercise, Function
 
 GENERIC: dict[str, str] = {
     "generic.missing_function": "{function} is not defined in the submission. It must be a top-level function "
@@ -13,8 +13,7 @@ GENERIC: dict[str, str] = {
     "bottom line up.",
     "generic.timeout": "{function} ran past its time limit ({limit:g} s per call). Look for a loop whose "
     "condition never becomes false, or work that grows much faster than the input.",
-    "generic.wrong_type": "The result of {function} cannot be read as numbers ({detail}). Return a NumPy array "
-    "(or a list) of floats.",
+    "generic.wrong_type": "The result of {function} cannot be read as numbers ({detail}). {wanted}",
     "generic.shape_mismatch": "The result of {function} has the wrong shape: expected {expected}, got {got}. "
     "Check which axis is which, and whether a sum or a squeeze removed one.",
     "generic.transposed": "The result of {function} is the transpose of the right one: rows and columns are "
@@ -47,10 +46,23 @@ GENERIC_RANK = {code: i for i, code in enumerate(GENERIC)}
 def generic_message(code: str, **fields) -> str:
     """The words of a generic hint, with its blanks filled in."""
     fields.setdefault("function", "the function")
+    fields.setdefault("wanted", ARRAY_WANTED)
     try:
         return GENERIC[code].format(**fields)
     except (KeyError, IndexError, ValueError):
         return GENERIC[code]
+
+
+ARRAY_WANTED = "Return a NumPy array (or a list) of floats."
+
+
+def wanted(function: Function) -> str:
+    """What the function must return, in the words of the wrong-type hint."""
+    if function.returns == "dict":
+        return f"Return a dict with the keys {', '.join(map(repr, function.keys))}, each a NumPy array of floats."
+    if function.returns == "tuple":
+        return f"Return the tuple ({', '.join(function.keys)}), each a NumPy array of floats."
+    return ARRAY_WANTED
 
 
 def rank(code: str, exercise: Exercise) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.diagnosis.catalogue import generic_message, rank
+from grader.diagnosis.catalogue import generic_message, rank, wanted
 from grader.diagnosis.explain import describe_error
 from grader.diagnosis.mutants import matching_mutants
 from grader.diagnosis.structure import structural_hints, warning_hints
@@ -39,7 +39,9 @@ def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercis
                      "(ctypes) that crashes.")]
     unreadable = next((c for c in result.cases if c.state == "unreadable"), None)
     if unreadable is not None:
-        return [Hint(code="generic.wrong_type", message=generic_message("generic.wrong_type", function=function, detail=unreadable.problem))]
+        message = generic_message("generic.wrong_type", function=function, detail=unreadable.problem,
+                                  wanted=wanted(exercise.function(function)))
+        return [Hint(code="generic.wrong_type", message=message)]
     hints = matching_mutants(result, answers, exercise)
     return hints or structural_hints(result, answers.expected, exercise.tolerance)
 

@@ -135,10 +135,12 @@ def test_structure_errors_are_said_as_such(grade_rnn):
     report = grade_rnn(tuple_instead)
     test = next(t for t in report.tests if t.id == "rnn_backward[W]/public")
     assert "tuple" in test.message and "dict" in test.message
+    assert test.hints[0].code == "generic.wrong_type" and "Return a dict with the keys 'o', 'h', 'U'" in test.hints[0].message
     missing_key = BASE + "\n\n_right = rnn_backward\n\ndef rnn_backward(x, y, h0, params):\n    g = _right(x, y, h0, params)\n    del g['W']\n    return g\n"
     report = grade_rnn(missing_key)
     test = next(t for t in report.tests if t.id == "rnn_backward[W]/public")
     assert "no key 'W'" in test.message and "'U'" in test.message
+    assert "Return a dict with the keys" in test.hints[0].message and "Return a NumPy array" not in test.hints[0].message
     assert all(t.status == "passed" for t in report.tests if t.key != "W")
     transposed = BASE + "\n\n_right = rnn_backward\n\ndef rnn_backward(x, y, h0, params):\n    g = _right(x, y, h0, params)\n    g['U'] = g['U'].T\n    return g\n"
     report = grade_rnn(transposed)
