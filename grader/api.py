@@ -88,8 +88,13 @@ def _guess_batch(found) -> Exercise:
 def check(path: str | Path, *, assignment: str | None = None, limits: Limits | None = None,
           launcher: Launcher | None = None) -> Report:
     """A student's local check: the public tests, answers from the shipped public data."""
-    path = Path(path)
-    source = read_submission(path)
+    return check_source(read_submission(Path(path)), assignment=assignment, limits=limits, launcher=launcher)
+
+
+def check_source(source: Source, *, assignment: str | None = None, limits: Limits | None = None,
+                 launcher: Launcher | None = None) -> Report:
+    """:func:`check` of a submission already read (whether it could be read is ``source.error``)."""
+    path = Path(source.path)
     exercise = _resolve(assignment, source)
     limits = limits or Limits()
     launcher = launcher or default_launcher(limits)

@@ -20,6 +20,7 @@ from grader.report.html.command import report_cmd
 from grader.report.model import Report
 from grader.report.progress import BatchProgress
 from grader.report.text import render_batch, render_check
+from grader.source import read_submission
 from grader.terminal import console, fail, warn
 
 
@@ -45,16 +46,18 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox
     try:
         launcher = api.default_launcher(require_sandbox=require_sandbox, spares=1)
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
-        report = api.check(path, assignment=assignment, launcher=launcher)
+        source = read_submission(path)
+        report = api.check_source(source, assignment=assignment, launcher=launcher)
     except GraderError as exc:
         fail(str(exc))
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:
         render_check(report, console(laid_out=True))
-    if report.status == "error":
+    if source.error:  # unreadable input; code that raised or hung on loading fails its tests (1), as wrong code does
         sys.exit(ExitCode.USAGE_ERROR)
-    sys.exit(ExitCode.OK if all(t.status == "passed" for t in report.tests) else ExitCode.TESTS_FAILED)
+    passed = report.status == "graded" and all(t.status == "passed" for t in report.tests)
+    sys.exit(ExitCode.OK if passed else ExitCode.TESTS_FAILED)
 
 
 @cli.command("grade")

@@ -10,7 +10,8 @@ from grader import __version__
 from grader.diagnosis.catalogue import generic_message
 from grader.diagnosis.consistency import check_consistency
 from grader.diagnosis.diagnose import diagnose, summary_order
-from grader.diagnosis.explain import describe_error, test_message
+from grader.diagnosis.explain import describe_error, stuck_at, test_message
+from grader.diagnosis.precision import blame_float32_callee
 from grader.evaluation.answers import Answers
 from grader.evaluation.check import CheckResult, Judged, judge_checks
 from grader.evaluation.compare import quiet
@@ -114,6 +115,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
     whole = len(plan.calls) == len(plan.exercise.functions)  # not one function's tests alone (the notebook's check)
     if tests and whole and all(r.cases and r.cases[0].state == "missing" for _, r in graded):
         base["notes"].append(f"none of the functions of {plan.exercise.name} is defined: is this the right assignment?")
+    blame_float32_callee(tests, source)
     check_consistency(plan.exercise, [result for _, result in graded], tests, source, pool)
     all_hints = [(h, t.function) for t in tests for h in t.hints]
     functions = {h.code: f for h, f in reversed(all_hints)}
@@ -180,7 +182,7 @@ GRADER_FAILED = "the grader itself failed on this submission (a bug in the grade
 def _load_failure(run: SubmissionRun, source: Source) -> str:
     if run.status == "load_error":
         return f"the submission's top-level code raised {describe_error(run.load_error, source)}"
-    return run.detail or "the submission could not be run"
+    return (run.detail or "the submission could not be run") + stuck_at(run.stuck_at, source)
 
 
 def _since(started: float) -> float:

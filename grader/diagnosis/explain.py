@@ -9,9 +9,23 @@ from grader.source.model import Source
 
 def where(error: StudentError, source: Source | None) -> str:
     """'alice.py, line 12: `return e / s`' for the innermost student frame, or ''."""
-    if error.where is None:
+    return place(error.where, source)
+
+
+def stuck_at(places: tuple[tuple[str, int], ...], source: Source | None) -> str:
+    """' (it was at cell 3, line 5: `...`, called from cell 4, line 2: `...`)' for a run stopped at a time limit, or ''."""
+    if not places:
         return ""
-    chunk, line = error.where
+    inner, *outer = places
+    called = f", called from {place(outer[0], source)}" if outer else ""
+    return f" (it was at {place(inner, source)}{called})"
+
+
+def place(at: tuple[str, int] | None, source: Source | None) -> str:
+    """'cell 3, line 5: `x = 1/0`' for a (file or cell, line) of the student's code, or ''."""
+    if at is None:
+        return ""
+    chunk, line = at
     text = source.quote(chunk, line) if source else ""
     return f"{chunk}, line {line}" + (f": `{text}`" if text else "")
 
@@ -81,7 +95,8 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
     if (c := _first(result, {"missing"})) is not None:
         return f"{check.function} is not defined in the submission"
     if (c := _first(result, {"timeout"})) is not None:
-        return f"ran past the time limit of {call_s:g} s per call on case {c.case.name}"
+        at = stuck_at(c.call.stuck_at, source) if c.call else ""
+        return f"ran past the time limit of {call_s:g} s per call on case {c.case.name}{at}"
     if (c := _first(result, {"not_implemented"})) is not None:
         if c.call and c.call.error:
             return "not implemented yet: it raises NotImplementedError"

@@ -28,10 +28,12 @@ class KernelRunner:
         self.call_s = call_s
         self.files = files  # the student's files -> the names shown for them
         self.enforced = Deadline(call_s).enforced
+        self.shown = list(dict.fromkeys(files.values()))  # the chunks, as the Transcript numbers them
+        self.stuck_at: list[int] = []  # where the last call past its time limit was, as the sandbox says it
 
     def run(self, job: Job) -> SubmissionRun:
         """Call the job's functions as the sandbox would; after a call past its time limit, go on after it."""
-        transcript = Transcript({c.function: len(c.cases) for c in job.calls})
+        transcript = Transcript({c.function: len(c.cases) for c in job.calls}, self.shown)
         todo: dict[int, list[int]] | None = None
         while True:
             stream, exit_info = self._attempt(job, todo)
@@ -60,7 +62,7 @@ class KernelRunner:
                 if record is None:  # past the time limit: this pass ends here, as a killed process would
                     stream.append(results.frame())
                     return b"".join(stream), {"stopped": "call", "calls_started": first + index + 1,
-                                              "elapsed_s": time.perf_counter() - started}
+                                              "elapsed_s": time.perf_counter() - started, "stuck_at": self.stuck_at}
                 for frame in (record.get("error") or {}).get("frames", []):
                     frame["file"] = self.files.get(frame["file"], frame["file"])
                 results.add(index, record, blobs)
@@ -77,5 +79,19 @@ class KernelRunner:
                 with Deadline(self.call_s):
                     return calls.call_once(fn, case, call.params, call.returns, set(self.files),
                                            passthrough=(CallTimedOut, KeyboardInterrupt))
-        except CallTimedOut:
+        except CallTimedOut as exc:
+            self.stuck_at = self._where(exc.__traceback__)
             return None, []
+
+    def _where(self, tb) -> list[int]:
+        """[chunk number, line] of the innermost frame of the student's code in ``tb``, then of the outermost
+        when it is another one: what the sandbox's worker reports of a call it stopped."""
+        places = []
+        while tb is not None:
+            shown = self.files.get(tb.tb_frame.f_code.co_filename)
+            if shown is not None:
+                places.append([self.shown.index(shown) + 1, tb.tb_lineno])
+            tb = tb.tb_next
+        if not places:
+            return []
+        return places[-1] + places[0] if len(places) > 1 else places[-1]

@@ -55,6 +55,7 @@ class CallResult:
     mutated: tuple[str, ...] = ()
     duration_s: float = 0.0
     detail: str = ""
+    stuck_at: tuple[tuple[str, int], ...] = ()  # for a timeout: where the student's code was (see Transcript._place)
 
 
 @dataclass
@@ -72,8 +73,10 @@ class SubmissionRun:
     cpu_s: float = 0.0  # CPU time of the submission's processes and of the worker for it, as the worker measured
     page_faults: int = 0  # minor page faults of the submission's processes (each a copied or zeroed page)
     loaded: bool = False  # the top-level code ran to its end (or, for notebooks, every cell was tried)
+    stuck_at: tuple[tuple[str, int], ...] = ()  # for a timeout of the whole run: where the student's code was
 
 
+MAX_LINE = 10_000_000  # beyond any file the reader accepts
 MAX_ATTEMPTS = 12  # jobs started for one submission: the first, then one after each crash or hang
 MAX_CALL_FAILURES = 2  # crashes or hangs in one function before the rest of its cases are skipped
 
@@ -87,8 +90,9 @@ class Transcript:
     call. Two such failures in one function skip the rest of it.
     """
 
-    def __init__(self, calls: dict[str, int]) -> None:
+    def __init__(self, calls: dict[str, int], chunks: tuple[str, ...] | list[str] = ()) -> None:
         self.calls = calls  # each requested function and its number of cases, in the job's order
+        self.chunks = chunks  # the names of the code's chunks (file or cells), in the job's order
         self.order = list(calls)
         self.offsets = dict(zip(self.order, _running_sum([calls[n] for n in self.order])))
         self.run = SubmissionRun(status="ok")
@@ -134,6 +138,7 @@ class Transcript:
         if not loaded or exit_info.get("lost") or exit_info.get("truncated") or not clean \
                 or exit_info.get("stopped") in ("job", "load"):
             run.status, run.detail = _why_incomplete(exit_info, loaded, not clean)
+            run.stuck_at = self._place(exit_info) if run.status == "timeout" else ()
             return None
         culprit = self._culprit(exit_info.get("calls_started"))
         if culprit is None:
@@ -193,7 +198,8 @@ class Transcript:
 
     def _blame(self, name: str, case: int, exit_info: dict[str, Any]) -> None:
         if exit_info.get("stopped") == "call":
-            self.results[name][case] = CallResult("timeout", detail="the call ran past its time limit")
+            self.results[name][case] = CallResult("timeout", detail="the call ran past its time limit",
+                                                  stuck_at=self._place(exit_info))
             after = "ran past the time limit"
         else:
             sig, code = exit_info.get("signal"), exit_info.get("exit_code")
@@ -208,6 +214,19 @@ class Transcript:
             status = "timeout" if after.startswith("ran") else "crash"
             for i in range(case + 1, self.calls[name]):  # those before it still run (their results may not have come)
                 self.results[name].setdefault(i, CallResult(status, detail=f"not run: the calls before it {after}"))
+
+    def _place(self, exit_info: dict[str, Any]) -> tuple[tuple[str, int], ...]:
+        """Where the worker found a run stopped at a time limit: (chunk, line) of the student's innermost frame,
+        then of its outermost when another; nothing unless every number names a line of the job's code."""
+        where = exit_info.get("stuck_at")
+        if not (isinstance(where, list) and len(where) in (2, 4) and all(_is_int(n) for n in where)):
+            return ()
+        places = []
+        for chunk, line in zip(where[::2], where[1::2]):
+            if not (1 <= chunk <= len(self.chunks) and 1 <= line <= MAX_LINE):
+                return ()
+            places.append((self.chunks[chunk - 1], line))
+        return tuple(places)
 
     def _todo(self) -> dict[int, list[int]]:
         todo = {}

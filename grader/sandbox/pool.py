@@ -461,7 +461,7 @@ class WorkerPool:
         A worker that dies or hangs is replaced and the job reported as such.
         """
         calls = {c.function: len(c.cases) for c in job.calls}
-        transcript = Transcript(calls)
+        transcript = Transcript(calls, [name for name, _ in job.chunks])
         budget = self.limits.deadline_s(sum(calls.values()))
         started = time.monotonic()
         todo: dict[int, list[int]] | None = None

@@ -11,6 +11,7 @@ import builtins
 import marshal
 import os
 import resource
+import signal
 import sys
 import time
 import types
@@ -69,6 +70,7 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
     namespace: dict = {"__name__": "__submission__", "__builtins__": builtins}
     sys.modules["grader"] = grader_stub()
     student_files = {chunk["name"] for chunk in job["chunks"]}
+    answer_where([chunk["name"] for chunk in job["chunks"]], progress)
     chunk_errors = []
     me = os.getpid()
     for chunk in job["chunks"]:
@@ -100,6 +102,28 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
             out.write(protocol.pack_frame({"t": "missing", "function": call["function"], "found": kind}))
     # "done" is the last thing written: the grader takes the job as finished when the results end with it
     _run_calls(work, namespace, out, progress, student_files, last=protocol.pack_frame({"t": "done"}))
+
+
+def answer_where(names: list[str], progress: memoryview) -> None:
+    """On SIGUSR2 (from the worker, at a time limit), write where the student's code is: in
+    ``progress[1:3]`` the chunk number (1-based, in ``names``) and line of its innermost frame, in
+    ``progress[3:5]`` those of its outermost one (the graded function, or the top-level statement),
+    when that is another frame."""
+    numbers = {name: i + 1 for i, name in enumerate(names)}
+
+    def where(signum, frame) -> None:
+        inner = outer = None
+        while frame is not None:
+            if frame.f_code.co_filename in numbers and frame.f_lineno:
+                inner = inner or frame
+                outer = frame
+            frame = frame.f_back
+        if outer is not None and outer is not inner:
+            progress[3], progress[4] = numbers[outer.f_code.co_filename], outer.f_lineno
+        if inner is not None:
+            progress[1], progress[2] = numbers[inner.f_code.co_filename], inner.f_lineno
+
+    signal.signal(signal.SIGUSR2, where)
 
 
 MAX_CODE = 32 << 20  # bytes of code read from the grader

@@ -192,6 +192,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     os.close(results_fd)
     os.close(code_fd)
     stopped = _wait(pid, job["limits"], started, control, progress, bwrap_alive)
+    stuck_at = _locate(pid, progress) if stopped else None
     _kill_submission(pid, in_pid_namespace)
     status, usage = _reap(pid)
     _kill_descendants()  # what escaped the session (a daemon, a process in its own group) came to us
@@ -205,6 +206,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
         "t": "outcome",
         "timed_out": stopped is not None,
         "stopped": stopped,
+        "stuck_at": stuck_at,
         "calls_started": int(progress[0]),
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
@@ -353,6 +355,30 @@ def _wait(pid: int, limits: dict, started: float, control, progress: memoryview,
                 return None
     finally:
         os.close(pidfd)
+
+
+LOCATE_S = 0.2  # how long a submission stopped at a time limit is given to say where it was
+
+
+def _locate(pid: int, progress: memoryview) -> list[int] | None:
+    """Where a submission stopped at a time limit was: [chunk number, line] of the innermost frame of the
+    student's code, then of the outermost when it is another one; None when it did not say.
+
+    SIGUSR2 makes its process write them in ``progress[1:5]`` (see ``submission.answer_where``),
+    between two bytecodes: a process stuck in C code, or that took the signal over, says nothing.
+    Plain numbers, checked by the grader like everything else that comes from the submission.
+    """
+    progress[1:5] = memoryview(bytes(32)).cast("Q")
+    try:
+        os.kill(pid, signal.SIGUSR2)
+    except OSError:
+        return None
+    end = time.monotonic() + LOCATE_S
+    while not progress[2] and time.monotonic() < end:
+        time.sleep(0.002)
+    if not progress[2]:
+        return None
+    return [int(n) for n in progress[1:5]] if progress[4] else [int(progress[1]), int(progress[2])]
 
 
 def _kill_submission(pid: int, in_pid_namespace: bool) -> None:

@@ -56,6 +56,16 @@ def test_check_exits_2_on_unreadable_input(tmp_path, content):
     assert run.returncode == 2, run.stdout
 
 
+def test_check_exits_1_when_readable_code_fails_as_it_loads(tmp_path):
+    # it parses, so it is the student's code that fails: its tests fail (1), as for wrong code, not bad input (2)
+    path = tmp_path / "me.py"
+    path.write_text(BASE + "\nprint(softmax([1, 2]))\nassert softmax([0, 0])[0] == 0.25, 'my own test'\n")
+    run = grader("check", str(path), "--json")
+    assert run.returncode == 1, run.stdout + run.stderr
+    report = Report.model_validate_json(run.stdout)
+    assert report.status == "error" and "AssertionError: my own test" in report.message
+
+
 def test_check_exits_2_on_bad_usage(tmp_path):
     assert grader("check", str(tmp_path / "nope.py")).returncode == 2
     assert grader("check", "solutions/softmax_gradients.py", "-a", "no_such_assignment").returncode == 2

@@ -33,6 +33,39 @@ def test_a_function_that_hangs_times_out_and_costs_only_its_tests(grade_text):
     assert by_function(report)["squared_loss_grad"][0].hints[0].code == "generic.timeout"
 
 
+def test_a_hung_call_is_located_in_the_students_code_down_to_the_helper_it_is_stuck_in(grade_text):
+    text = BASE + "\n\ndef _normalise(v):\n    while v.sum() != 1.0 or True:\n        v = v / v.sum()\n    return v\n\n" \
+        "def squared_loss_grad(z, y):\n    p = _normalise(np.exp(z))\n    return p - y\n"
+    report = grade_text(text)
+    message = by_function(report)["squared_loss_grad"][0].message
+    lines = text.splitlines()
+    loop = next(i for i, line in enumerate(lines, 1) if line.startswith("    while v.sum()"))
+    call = next(i for i, line in enumerate(lines, 1) if "p = _normalise(" in line)
+    assert f"(it was at student.py, line {loop}: `while v.sum()" in message or f"line {loop + 1}: `v = v / v.sum()`" in message, message
+    assert f"called from student.py, line {call}: `p = _normalise(np.exp(z))`)" in message, message
+
+
+def test_a_hang_in_a_function_itself_is_located_without_a_caller(grade_text):
+    report = grade_text(BASE + "\n\ndef squared_loss_grad(z, y):\n    while True:\n        pass\n")
+    message = by_function(report)["squared_loss_grad"][0].message
+    assert "(it was at student.py, line" in message and "called from" not in message, message
+
+
+def test_top_level_code_that_hangs_is_located_in_its_cell(grade_text):
+    cells = [BASE, "def wait_for(n):\n    while n:\n        n = n * 1\n", "wait_for(1)\nprint('never')"]
+    report = grade_text(nbformat.writes(new_notebook(cells=[new_code_cell(c) for c in cells])), "student.ipynb")
+    assert report.status == "error", report.message
+    assert "time limit while running its top-level code" in report.message
+    assert "(it was at cell 2, line 2: `while n:`" in report.message or "cell 2, line 3" in report.message, report.message
+    assert "called from cell 3, line 1: `wait_for(1)`)" in report.message, report.message
+
+
+def test_a_submission_that_takes_the_locating_signal_over_still_times_out_without_a_place(grade_text):
+    text = BASE + "\nimport signal\nsignal.signal(signal.SIGUSR2, signal.SIG_IGN)\nwhile True:\n    pass\n"
+    report = grade_text(text)
+    assert report.status == "error" and report.message.endswith("while running its top-level code"), report.message
+
+
 def test_a_segfault_costs_only_its_function(grade_text):
     crash = "\n\ndef softmax_jacobian(z):\n    import ctypes\n    return ctypes.string_at(0)\n"
     report = grade_text(BASE + crash)
@@ -75,6 +108,7 @@ def test_results_that_are_not_numbers_are_wrong_type(grade_text):
     report = grade_text(BASE + "\n\ndef softmax(z):\n    return 'p'\n")
     test = by_function(report)["softmax"][0]
     assert test.status == "failed" and test.hints[0].code == "generic.wrong_type"
+    assert test.hints[0].message.endswith("Return a NumPy array (or a list) of floats.")
 
 
 def test_top_level_code_that_raises_in_a_py_file_is_an_error_report(grade_text):

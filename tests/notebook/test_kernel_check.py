@@ -144,6 +144,9 @@ def softmax_jacobian(z):
     tests = {t.id: t for t in report.tests}
     assert tests["softmax/public"].status == "timeout" and tests["softmax/public"].hints[0].code == "generic.timeout"
     assert "ran past the time limit of 0.3 s per call" in tests["softmax/public"].message
+    for test_id in ("softmax/public", "softmax_jacobian/public"):  # the line that looped, quoted, as in the sandbox
+        message = tests[test_id].message
+        assert "(it was at <cell-" in message and ("`pass`)" in message or "`while time.monotonic() - started < 3:`)" in message), message
     assert tests["softmax_jacobian/public"].status == "timeout"
     assert tests["softmax_backward/public"].status == "passed"
     assert report.grader.limits == {"call_s": 0.3}
