@@ -75,8 +75,11 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
             name = info.filename
             if info.is_dir():
                 continue
-            if "/" in name or "\\" in name or name.startswith(".") or stat.S_ISLNK(info.external_attr >> 16):
+            if "/" in name or "\\" in name or stat.S_ISLNK(info.external_attr >> 16):
                 notes.append(f"{name}: skipped (a folder path or a link, not a submitted file)")
+                continue
+            if name.startswith("."):  # what an archiver adds (macOS's ._ files), never a name Canvas gives
+                notes.append(f"{name}: skipped (a hidden file, not a submitted file)")
                 continue
             parts = parse_name(name)
             if parts is None:
