@@ -84,14 +84,11 @@ class KernelRunner:
             return None, []
 
     def _where(self, tb) -> list[int]:
-        """[chunk number, line] of the innermost frame of the student's code in ``tb``, then of the outermost
-        when it is another one: what the sandbox's worker reports of a call it stopped."""
-        places = []
+        """Where in the student's code the call was when its time ran out, numbered as the sandbox's worker
+        numbers it (:func:`grader.sandbox.calls.student_places`)."""
+        frames = []
         while tb is not None:
-            shown = self.files.get(tb.tb_frame.f_code.co_filename)
-            if shown is not None:
-                places.append([self.shown.index(shown) + 1, tb.tb_lineno])
+            frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
             tb = tb.tb_next
-        if not places:
-            return []
-        return places[-1] + places[0] if len(places) > 1 else places[-1]
+        numbers = {raw: self.shown.index(shown) + 1 for raw, shown in self.files.items()}
+        return calls.student_places(frames, numbers)

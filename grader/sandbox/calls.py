@@ -214,6 +214,17 @@ def encode_array(value, blobs: list[bytes]) -> dict:
     }
 
 
+def student_places(frames, numbers: dict[str, int]) -> list[int]:
+    """Where the student's code is, from ``frames`` (file name, line) listed outermost first: [chunk
+    number, line] of the innermost student frame, then of the outermost when it is another frame (the
+    graded function's call in progress, or the top-level statement); [] when no frame is the student's.
+    ``numbers`` numbers the student's files (1-based)."""
+    places = [[numbers[name], line] for name, line in frames if name in numbers and line]
+    if not places:
+        return []
+    return places[-1] + places[0] if len(places) > 1 else places[-1]
+
+
 def _safe_str(exc: BaseException) -> str:
     try:
         return str(exc)[:300]

@@ -76,6 +76,7 @@ class SubmissionRun:
     stuck_at: tuple[tuple[str, int], ...] = ()  # for a timeout of the whole run: where the student's code was
 
 
+HUNG = "the call ran past its time limit"  # the detail of a call stopped at its own limit
 MAX_LINE = 10_000_000  # beyond any file the reader accepts
 MAX_ATTEMPTS = 12  # jobs started for one submission: the first, then one after each crash or hang
 MAX_CALL_FAILURES = 2  # crashes or hangs in one function before the rest of its cases are skipped
@@ -198,8 +199,7 @@ class Transcript:
 
     def _blame(self, name: str, case: int, exit_info: dict[str, Any]) -> None:
         if exit_info.get("stopped") == "call":
-            self.results[name][case] = CallResult("timeout", detail="the call ran past its time limit",
-                                                  stuck_at=self._place(exit_info))
+            self.results[name][case] = CallResult("timeout", detail=HUNG, stuck_at=self._place(exit_info))
             after = "ran past the time limit"
         else:
             sig, code = exit_info.get("signal"), exit_info.get("exit_code")

@@ -18,7 +18,7 @@ import types
 
 import calls
 import protocol
-from calls import Results, call_once, error_summary
+from calls import Results, call_once, error_summary, student_places
 
 
 
@@ -105,23 +105,25 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
 
 
 def answer_where(names: list[str], progress: memoryview) -> None:
-    """On SIGUSR2 (from the worker, at a time limit), write where the student's code is: in
-    ``progress[1:3]`` the chunk number (1-based, in ``names``) and line of its innermost frame, in
-    ``progress[3:5]`` those of its outermost one (the graded function, or the top-level statement),
-    when that is another frame."""
+    """On SIGUSR2 (from the worker, at a time limit), say where the student's code is, then stop.
+
+    ``progress[1:5]`` gets the places of :func:`calls.student_places` (chunks numbered in ``names``),
+    ``progress[5]`` a 1 once they are written; then the process stops itself (SIGSTOP), so that the
+    call that ran out of time cannot finish and be followed by another while the worker reads them.
+    """
     numbers = {name: i + 1 for i, name in enumerate(names)}
 
     def where(signum, frame) -> None:
-        inner = outer = None
+        frames = []
         while frame is not None:
-            if frame.f_code.co_filename in numbers and frame.f_lineno:
-                inner = inner or frame
-                outer = frame
+            frames.append((frame.f_code.co_filename, frame.f_lineno))
             frame = frame.f_back
-        if outer is not None and outer is not inner:
-            progress[3], progress[4] = numbers[outer.f_code.co_filename], outer.f_lineno
-        if inner is not None:
-            progress[1], progress[2] = numbers[inner.f_code.co_filename], inner.f_lineno
+        places = student_places(frames[::-1], numbers)
+        progress[1:5] = memoryview(bytes(8 * 4)).cast("Q")
+        for i, n in enumerate(places):
+            progress[1 + i] = n
+        progress[5] = 1
+        os.kill(os.getpid(), signal.SIGSTOP)
 
     signal.signal(signal.SIGUSR2, where)
 

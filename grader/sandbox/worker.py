@@ -176,6 +176,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     workdir = "/tmp" if in_pid_namespace else _own_folder()
     started = time.monotonic()
     progress[0] = 0
+    _clear_place(progress)
     gc.freeze()  # the collector of the submission process leaves this process's objects (and their pages) alone
     pid = os.fork()
     if pid == 0:
@@ -192,6 +193,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     os.close(results_fd)
     os.close(code_fd)
     stopped = _wait(pid, job["limits"], started, control, progress, bwrap_alive)
+    calls_started = int(progress[0])  # the call running at the limit, before the submission is asked where it is
     stuck_at = _locate(pid, progress) if stopped else None
     _kill_submission(pid, in_pid_namespace)
     status, usage = _reap(pid)
@@ -207,7 +209,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
         "timed_out": stopped is not None,
         "stopped": stopped,
         "stuck_at": stuck_at,
-        "calls_started": int(progress[0]),
+        "calls_started": calls_started,
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "elapsed_s": round(time.monotonic() - started, 6),
@@ -364,21 +366,33 @@ def _locate(pid: int, progress: memoryview) -> list[int] | None:
     """Where a submission stopped at a time limit was: [chunk number, line] of the innermost frame of the
     student's code, then of the outermost when it is another one; None when it did not say.
 
-    SIGUSR2 makes its process write them in ``progress[1:5]`` (see ``submission.answer_where``),
-    between two bytecodes: a process stuck in C code, or that took the signal over, says nothing.
-    Plain numbers, checked by the grader like everything else that comes from the submission.
+    SIGUSR2 makes its process write them in ``progress[1:5]``, then a 1 in ``progress[5]``, and stop
+    itself (see ``submission.answer_where``); the handler runs between two bytecodes, so a process stuck
+    in C code, or that took the signal over, says nothing within LOCATE_S. The page is emptied again
+    after: the next submission forked from this worker finds nothing of this one there. Plain numbers,
+    checked by the grader like everything else that comes from the submission.
     """
-    progress[1:5] = memoryview(bytes(32)).cast("Q")
+    _clear_place(progress)
     try:
         os.kill(pid, signal.SIGUSR2)
+        pidfd = os.pidfd_open(pid)
     except OSError:
         return None
-    end = time.monotonic() + LOCATE_S
-    while not progress[2] and time.monotonic() < end:
-        time.sleep(0.002)
-    if not progress[2]:
-        return None
-    return [int(n) for n in progress[1:5]] if progress[4] else [int(progress[1]), int(progress[2])]
+    try:
+        end = time.monotonic() + LOCATE_S
+        while not progress[5] and time.monotonic() < end:
+            if select.select([pidfd], [], [], 0.002)[0]:  # it ended (killed by the signal, say): no answer
+                break
+    finally:
+        os.close(pidfd)
+    answered = [int(n) for n in progress[1:5]] if progress[5] else []
+    _clear_place(progress)
+    places = answered[:4] if answered[2:4] != [0, 0] else answered[:2]
+    return places if places and all(places) else None
+
+
+def _clear_place(progress: memoryview) -> None:
+    progress[1:6] = memoryview(bytes(8 * 5)).cast("Q")
 
 
 def _kill_submission(pid: int, in_pid_namespace: bool) -> None:

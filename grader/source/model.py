@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Kind = Literal["py", "ipynb", "unknown"]
@@ -25,6 +25,12 @@ class Source:
     error_code: str | None = None  # e.g. "generic.python2_syntax"
     error_detail: str = ""  # what the hint of error_code fills in
     lines: dict[str, list[str]] = field(default_factory=dict)  # chunk name -> its lines, to quote errors
+
+    def without(self, chunk: str) -> "Source":
+        """The same code without the chunk named ``chunk`` (a notebook cell left out)."""
+        keep = [i for i, (name, _) in enumerate(self.chunks) if name != chunk]
+        compiled = [self.compiled[i] for i in keep] if len(self.compiled) == len(self.chunks) else list(self.compiled)
+        return replace(self, chunks=[self.chunks[i] for i in keep], compiled=compiled, notes=list(self.notes))
 
     def quote(self, chunk: str, line: int) -> str:
         """The student's line ``line`` of ``chunk``, stripped, or '' when unknown."""

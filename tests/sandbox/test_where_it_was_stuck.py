@@ -36,3 +36,87 @@ def test_a_hung_call_carries_its_place():
     assert todo == {0: [1]}
     hung = transcript.results["f"][0]
     assert hung.status == "timeout" and hung.stuck_at == (("student.py", 12),)
+
+
+# ---------------------------------------------------------------- the worker asks, the submission's process answers
+
+SPIN = "def spin(page):\n    while True:\n        page[6] += 1\n\nspin(page)\n"
+
+
+def _sandbox_modules():
+    import sys
+    from pathlib import Path
+
+    from grader.sandbox import calls
+
+    sandbox = str(Path(calls.__file__).parent)
+    sys.path.insert(0, sandbox)  # as the worker imports them
+    try:
+        import submission
+        import worker
+    finally:
+        sys.path.remove(sandbox)
+    return submission, worker
+
+
+def _spinning(answer: str):
+    """A forked process spinning in the student's code ('s.py'), its SIGUSR2 answered, ignored or left as is."""
+    import mmap
+    import os
+    import signal
+    import time
+
+    submission, worker = _sandbox_modules()
+    page = memoryview(mmap.mmap(-1, mmap.PAGESIZE)).cast("Q")
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if answer == "answers":
+                submission.answer_where(["notes.py", "s.py"], page)
+            elif answer == "ignores":
+                signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+            exec(compile(SPIN, "s.py", "exec"), {"page": page})
+        finally:
+            os._exit(0)
+    while not page[6]:
+        time.sleep(0.001)
+    return pid, page, worker
+
+
+def _end(pid: int) -> None:
+    import os
+    import signal
+
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def test_the_process_says_where_it_is_then_stops_and_the_page_is_emptied_after():
+    import time
+
+    pid, page, worker = _spinning("answers")
+    try:
+        where = worker._locate(pid, page)
+        assert where[:2] in ([2, 2], [2, 3]) and where[2:] == [2, 5], where  # in spin(), called from line 5
+        assert list(page[1:6]) == [0] * 5  # nothing of it left for the next submission forked from the worker
+        count = page[6]
+        time.sleep(0.05)
+        assert page[6] == count  # stopped: the call that ran out of time cannot finish meanwhile
+    finally:
+        _end(pid)
+
+
+@pytest.mark.parametrize("answer", ["ignores", "dies"])
+def test_a_process_that_does_not_answer_gives_no_place(answer):
+    import time
+
+    pid, page, worker = _spinning(answer)
+    try:
+        started = time.monotonic()
+        assert worker._locate(pid, page) is None
+        waited = time.monotonic() - started
+        assert waited < worker.LOCATE_S + 0.1
+        if answer == "dies":  # killed by the signal's default action: no need to wait for an answer
+            assert waited < worker.LOCATE_S / 2
+    finally:
+        _end(pid)
