@@ -75,11 +75,11 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
             name = info.filename
             if info.is_dir():
                 continue
+            if name.startswith("__MACOSX/") or name.startswith(".") and "/" not in name:  # an archiver's, not Canvas's
+                notes.append(f"{name}: skipped (a hidden file or macOS's metadata, not a submitted file)")
+                continue
             if "/" in name or "\\" in name or stat.S_ISLNK(info.external_attr >> 16):
                 notes.append(f"{name}: skipped (a folder path or a link, not a submitted file)")
-                continue
-            if name.startswith("."):  # what an archiver adds (macOS's ._ files), never a name Canvas gives
-                notes.append(f"{name}: skipped (a hidden file, not a submitted file)")
                 continue
             parts = parse_name(name)
             if parts is None:

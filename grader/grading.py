@@ -102,7 +102,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
         if source.error_code:
             hints = [HintSummary(code=source.error_code, function="*", message=generic_message(source.error_code, detail=source.error_detail))]
         return Report(status="error", score=0.0, message=source.error, hints=hints, duration_s=_since(started), **base)
-    run = pool.run(Job.of(source, plan.calls))
+    run, source = _run(source, plan.calls, pool, base["notes"])
     base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
     if run.status == "load_error" or not run.loaded:
         message = _load_failure(run, source)
@@ -128,6 +128,25 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
         duration_s=_since(started),
         **base,
     )
+
+
+MAX_HUNG_CELLS = 2  # notebook cells that hang while it loads, each left out and the notebook run again
+
+
+def _run(source: Source, calls: tuple, pool: Runner, notes: list[str]) -> tuple[SubmissionRun, Source]:
+    """Run the submission's code and calls. A notebook cell that runs past the time limit as the notebook
+    loads is left out, as a cell that raises is, and the notebook run again (a note says so)."""
+    run = pool.run(Job.of(source, calls))
+    for _ in range(MAX_HUNG_CELLS):
+        if not (source.mode == "cells" and run.status == "timeout" and not run.loaded and run.stuck_at
+                and len(source.chunks) > 1):
+            break
+        cell = run.stuck_at[-1][0]  # the outermost place: the cell whose top-level code was running
+        notes.append(f"{cell} ran past the time limit{stuck_at(run.stuck_at, source)}; it was left out and the "
+                     "notebook run again without it")
+        source = source.without(cell)
+        run = pool.run(Job.of(source, calls))
+    return run, source
 
 
 def _judged(check: Check, run: SubmissionRun, grading: Grading) -> Judged:

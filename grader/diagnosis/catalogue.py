@@ -9,8 +9,7 @@ GENERIC: dict[str, str] = {
     "with exactly this name (check the spelling, and that the cell defining it runs).",
     "generic.not_implemented": "{function} is not implemented yet: it still raises NotImplementedError or returns "
     "None, as the template's stub does.",
-    "generic.exception": "{function} raised {error}. The line shown is in your code; read the error from the "
-    "bottom line up.",
+    "generic.exception": "{function} raised {error}.{start_here}",
     "generic.timeout": "{function} ran past its time limit ({limit:g} s per call). Look for a loop whose "
     "condition never becomes false, or work that grows much faster than the input.",
     "generic.wrong_type": "The result of {function} cannot be read as numbers ({detail}). {wanted}",
@@ -47,6 +46,7 @@ def generic_message(code: str, **fields) -> str:
     """The words of a generic hint, with its blanks filled in."""
     fields.setdefault("function", "the function")
     fields.setdefault("wanted", ARRAY_WANTED)
+    fields.setdefault("start_here", START_HERE)
     try:
         return GENERIC[code].format(**fields)
     except (KeyError, IndexError, ValueError):
@@ -54,6 +54,7 @@ def generic_message(code: str, **fields) -> str:
 
 
 ARRAY_WANTED = "Return a NumPy array (or a list) of floats."
+START_HERE = " The line quoted is the last line of your own code that ran before the error: start from there."
 
 
 def wanted(function: Function) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.diagnosis.catalogue import generic_message, rank, wanted
+from grader.diagnosis.catalogue import START_HERE, generic_message, rank, wanted
 from grader.diagnosis.explain import describe_error
 from grader.diagnosis.mutants import matching_mutants
 from grader.diagnosis.structure import structural_hints, warning_hints
@@ -30,7 +30,9 @@ def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercis
     failing = next((c for c in result.cases if c.state == "exception"), None)
     if failing is not None:
         error = describe_error(failing.call.error, source)
-        return [Hint(code="generic.exception", message=generic_message("generic.exception", function=function, error=error))]
+        start_here = START_HERE if failing.call.error and failing.call.error.where else ""  # else no line is quoted
+        return [Hint(code="generic.exception", message=generic_message("generic.exception", function=function, error=error,
+                                                                     start_here=start_here))]
     crashes = [c for c in result.cases if c.state == "crash"]
     if crashes:  # no exception to show: the process itself ended (os._exit, a signal); the cases after it were not run
         crash = next((c for c in crashes if not c.problem.startswith("not run")), crashes[0])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.evaluation.check import CaseResult, CheckResult
-from grader.sandbox.outcome import StudentError
+from grader.sandbox.outcome import HUNG, StudentError
 from grader.source.model import Source
 
 
@@ -14,6 +14,8 @@ def where(error: StudentError, source: Source | None) -> str:
 
 def stuck_at(places: tuple[tuple[str, int], ...], source: Source | None) -> str:
     """' (it was at cell 3, line 5: `...`, called from cell 4, line 2: `...`)' for a run stopped at a time limit, or ''."""
+    if source is not None:  # a line the file does not have is no place (the numbers come from the submission)
+        places = tuple(p for p in places if source.quote(*p))
     if not places:
         return ""
     inner, *outer = places
@@ -95,8 +97,12 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
     if (c := _first(result, {"missing"})) is not None:
         return f"{check.function} is not defined in the submission"
     if (c := _first(result, {"timeout"})) is not None:
-        at = stuck_at(c.call.stuck_at, source) if c.call else ""
-        return f"ran past the time limit of {call_s:g} s per call on case {c.case.name}{at}"
+        hung = next((h for h in result.cases if h.state == "timeout" and h.problem == HUNG), None)
+        if hung is not None:
+            return f"ran past the time limit of {call_s:g} s per call on case {hung.case.name}{stuck_at(hung.call.stuck_at, source)}"
+        if c.problem.startswith("not run"):  # skipped after two calls of the function hung, in another test
+            return f"not run: earlier calls of {check.function} ran past the time limit of {call_s:g} s per call"
+        return f"case {c.case.name}: {c.problem}"  # the submission's whole time ran out
     if (c := _first(result, {"not_implemented"})) is not None:
         if c.call and c.call.error:
             return "not implemented yet: it raises NotImplementedError"
@@ -115,14 +121,12 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
     count = f"wrong on {len(wrong)} of {n} cases"
     if comp.verdict == "nonfinite":
         return f"{count}: nan or inf in {comp.nonfinite} of {comp.total} entries on case {c.case.name}, where the right values are finite"
-    text = (
-        f"{count}: on case {c.case.name}, max abs error {comp.max_abs:.3g} at index {_index(comp.worst)}, "
-        f"max relative error {comp.max_rel:.3g}"
-    )
-    if comp.actual_shape and result.check.key in time_keys:
-        text += _first_wrong_step(comp)
-    if expected is not None and c.actual is not None:
+    text = f"{count}: on case {c.case.name}, max abs error {comp.max_abs:.3g} at index {_index(comp.worst)}"
+    if expected is not None and c.actual is not None:  # the values at that index, before the relative error of any
         got, right = float(c.actual[comp.worst]), float(expected[result.cases.index(c)][comp.worst])
         digits = 6 if f"{got:.6g}" != f"{right:.6g}" else 15
         text += f" (got {got:.{digits}g}, expected {right:.{digits}g})"
+    text += f", max relative error {comp.max_rel:.3g} (over all entries)"
+    if comp.actual_shape and result.check.key in time_keys:
+        text += _first_wrong_step(comp)
     return text

@@ -22,12 +22,27 @@ def blame_float32_callee(tests: list[TestResult], source: Source) -> None:
     if not float32:
         return
     used: dict[str, set[str]] = {}
+
+    def calls(function: str) -> set[str]:
+        if function not in used:
+            used[function] = names_used_by(source.compiled, function)
+        return used[function]
+
     for test in tests:
         if not test.hints or test.hints[0].code not in _PRECISION or test.hints[0].warning:
             continue
-        if test.function not in used:
-            used[test.function] = names_used_by(source.compiled, test.function)
-        callee = next((f for f in float32 if f != test.function and f in used[test.function]), None)
-        if callee is not None:
-            message = f"{generic_message(FLOAT32, function=callee)} {test.function} calls {callee}, so it is no more precise."
+        chain = _float32_calls(test.function, float32, calls)
+        if chain:
+            through = "".join(f", which calls {f}" for f in chain[1:])
+            message = (f"{generic_message(FLOAT32, function=chain[-1])} {test.function} calls {chain[0]}{through}, "
+                       "so it is no more precise.")
             test.hints[0] = Hint(code=FLOAT32, message=message, evidence=test.hints[0].evidence)
+
+
+def _float32_calls(function: str, float32: list[str], calls) -> list[str]:
+    """The float32 functions that ``function`` calls, each calling the next, down to the last (a batch gradient
+    that calls the cross-entropy gradient, which calls softmax); empty when it calls none."""
+    chain: list[str] = []
+    while (nxt := next((f for f in float32 if f != function and f not in chain and f in calls((chain or [function])[-1])), None)):
+        chain.append(nxt)
+    return chain

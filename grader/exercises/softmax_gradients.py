@@ -67,7 +67,8 @@ def _large_cases(seed: int, sizes: list[int], wide: list[int]) -> tuple[Case, ..
         shift = 1000.0 if i % 2 == 0 else -1000.0
         cases.append(Case(f"K{k}-large-{i}", (_logits(rng, k, 1.5, shift),), frozenset({"large"})))
     for i, k in enumerate(wide):
-        z = rng.uniform(-1000.0, -500.0, k)  # the mean stays below 0, so max(z) - mean(z) > 1000
+        assert k >= 4, "with fewer scores, max(z) - mean(z) may stay below 709: the mean would not overflow"
+        z = rng.uniform(-1000.0, -500.0, k)  # the mean stays below 250, so max(z) - mean(z) > 750
         top, runner_up = rng.choice(k, size=2, replace=False)
         z[top] = 1000.0 + rng.uniform(0.0, 1.0)
         z[runner_up] = z[top] - rng.uniform(0.5, 2.0)  # two probabilities well away from 0
@@ -182,8 +183,9 @@ MUTANTS = (
         "Your softmax returns nan for large scores: exp of a number above about 709 is inf (and below about "
         "-745 it is 0), and inf/inf or 0/0 is nan. It is right for small scores, which is why small tests pass. "
         "The softmax of eq. 10.11 does not change when the same constant c is subtracted from every score, but "
-        "not every c keeps exp finite: choose it so that no z_i - c is positive, however far apart the scores "
-        "are (the large test has scores from -1000 to +1000 in one vector).",
+        "not every c keeps exp finite: choose it so that the largest z_i - c is 0 (no exp then overflows, and "
+        "their sum is at least 1), however far apart the scores are (the large test has scores from -1000 to "
+        "+1000 in one vector).",
         *(lambda ref, z, shift=shift: _shifted_softmax(z, shift) for shift in _UNSAFE_SHIFTS),
     ),
     _m(
@@ -280,10 +282,10 @@ MUTANTS = (
     ),
     _m(
         "softmax.unstable", "cross_entropy_grad",
-        "This gradient is nan for scores of size 1e3 because the softmax inside it overflows: exp(1000) is inf "
-        "(and every exp is 0 below -1000). If it calls your softmax, fix that one first (see its large test); "
+        "This gradient is nan for scores of size 1e3 because the softmax inside it overflows: exp of a number "
+        "above about 709 is inf (and below about -745 it is 0). If it calls your softmax, fix that one first (see its large test); "
         "softmax(z) does not change when the same constant c is subtracted from every score, and a c that "
-        "leaves no z_i - c positive keeps every exp finite.",
+        "makes the largest z_i - c equal to 0 keeps every exp finite.",
         *(
             lambda ref, z, label, shift=shift: _shifted_softmax(z, shift) - _onehot(len(z), label)
             for shift in _UNSAFE_SHIFTS

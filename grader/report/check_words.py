@@ -35,9 +35,9 @@ def hinted(report: Report, stubs: list[TestResult]) -> list[tuple[TestResult, li
 
 
 def evidence(hint: Hint) -> str:
-    """' (your output matches it on 3 of 3 cases)', or '' for a warning or a hint without evidence."""
+    """' (this mistake gives your output on 3 of 3 cases)', or '' for a warning or a hint without evidence."""
     if hint.evidence and not hint.warning:
-        return f" (your output matches it on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
+        return f" (this mistake gives your output on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
     return ""
 
 

@@ -120,7 +120,7 @@ def _load_notebook(text: str, source: Source) -> None:
     try:
         cells, notes = read_cells(text)
     except NotebookError as exc:
-        _fail(source, f"the notebook cannot be graded: {exc}")
+        _fail(source, f"the notebook cannot be read: {exc}")
         return
     source.notes.extend(notes)
     source.mode = "cells"

@@ -77,7 +77,8 @@ def defined_names(code: types.CodeType) -> set[str]:
 
 
 def names_used_by(compiled: list[bytes], function: str) -> set[str]:
-    """The global names that the top-level function ``function`` refers to (in what it nests too).
+    """The global names that the top-level function ``function`` reads (in what it nests too): the
+    functions it calls among them, not attributes (``special.softmax``) nor the names it imports.
 
     Its last definition counts, as when the code runs. Read from the chunks' code objects, which the
     grader compiled itself (never from the student's process).
@@ -89,7 +90,11 @@ def names_used_by(compiled: list[bytes], function: str) -> set[str]:
                 last = const
     if last is None:
         return set()
-    return {name for code in (last, *_nested(last)) for name in code.co_names}
+    return {ins.argval for code in (last, *_nested(last)) for ins in dis.get_instructions(code)
+            if ins.opname in _GLOBAL_READS}
+
+
+_GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}
 
 
 def _nested(code: types.CodeType):

@@ -34,6 +34,7 @@ def test_a_canvas_zip_is_graded_safely(tmp_path):
         zf.writestr("bombbob_56789_1007_big.py", "# " + "0" * (10 * 1024 * 1024) + "\n")
         zf.writestr("readme.txt", "not a submission")
         zf.writestr("._doejane_12345_1001_softmax_gradients.py", b"\x00\x05\x16\x07 macOS metadata")
+        zf.writestr("__MACOSX/._smithbob_LATE_23456_1003_homework.ipynb", b"\x00\x05\x16\x07 macOS metadata")
     out = tmp_path / "out"
     run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
     assert run.returncode == 0, run.stderr
@@ -49,7 +50,8 @@ def test_a_canvas_zip_is_graded_safely(tmp_path):
     assert bomb.message == "big.py is larger than the 2 MB allowed once unpacked"
     assert "../../evil_34567_1005_escape.py: skipped (a folder path or a link" in run.stderr
     assert "linky_45678_1006_passwd.py: skipped" in run.stderr
-    assert "._doejane_12345_1001_softmax_gradients.py: skipped (a hidden file, not a submitted file)" in run.stderr
+    for hidden in ("._doejane_12345_1001_softmax_gradients.py", "__MACOSX/._smithbob_LATE_23456_1003_homework.ipynb"):
+        assert f"{hidden}: skipped (a hidden file or macOS's metadata, not a submitted file)" in run.stderr
     bob = reports["smithbob"]
     assert bob.submission.late is True and bob.submission.kind == "ipynb" and bob.score == 100
     assert reports["anon_x7k2q"].submission.lms_id == "anon_x7k2q"

@@ -31,6 +31,10 @@ def test_a_function_that_hangs_times_out_and_costs_only_its_tests(grade_text):
     _only_lost(report, "squared_loss_grad")
     assert {t.status for t in by_function(report)["squared_loss_grad"]} == {"timeout"}
     assert by_function(report)["squared_loss_grad"][0].hints[0].code == "generic.timeout"
+    messages = sorted(t.message for t in by_function(report)["squared_loss_grad"])
+    # two calls hang (where is quoted), then the function's other cases are skipped, and said to be
+    assert messages[0] == "not run: earlier calls of squared_loss_grad ran past the time limit of 2 s per call"
+    assert messages[-1].startswith("ran past the time limit of 2 s per call on case ") and "(it was at student.py" in messages[-1]
 
 
 def test_a_hung_call_is_located_in_the_students_code_down_to_the_helper_it_is_stuck_in(grade_text):
@@ -51,13 +55,20 @@ def test_a_hang_in_a_function_itself_is_located_without_a_caller(grade_text):
     assert "(it was at student.py, line" in message and "called from" not in message, message
 
 
-def test_top_level_code_that_hangs_is_located_in_its_cell(grade_text):
-    cells = [BASE, "def wait_for(n):\n    while n:\n        n = n * 1\n", "wait_for(1)\nprint('never')"]
+def test_a_notebook_cell_that_hangs_is_located_and_left_out_as_a_raising_cell_is(grade_text):
+    cells = [BASE, "def wait_for(n):\n    while n:\n        n = n * 1\n", "wait_for(1)\nprint('never')", "x = softmax([1.0, 2.0])"]
     report = grade_text(nbformat.writes(new_notebook(cells=[new_code_cell(c) for c in cells])), "student.ipynb")
-    assert report.status == "error", report.message
-    assert "time limit while running its top-level code" in report.message
-    assert "(it was at cell 2, line 2: `while n:`" in report.message or "cell 2, line 3" in report.message, report.message
-    assert "called from cell 3, line 1: `wait_for(1)`)" in report.message, report.message
+    assert report.status == "graded" and report.score == 100, report.message
+    note = next(n for n in report.notes if n.startswith("cell 3 ran past the time limit"))
+    assert "(it was at cell 2, line 2: `while n:`" in note or "cell 2, line 3" in note, note
+    assert "called from cell 3, line 1: `wait_for(1)`)" in note and note.endswith("left out and the notebook run again without it")
+
+
+def test_a_py_file_whose_top_level_code_hangs_cannot_be_graded_and_says_where(grade_text):
+    report = grade_text(BASE + "\n\ndef train(steps):\n    while steps:\n        steps += 1\n\ntrain(1)\n")
+    assert report.status == "error" and report.score == 0
+    assert report.message.startswith("the submission ran past its time limit while running its top-level code (it was at student.py, line")
+    assert "called from student.py" in report.message and "`train(1)`)" in report.message
 
 
 def test_a_submission_that_takes_the_locating_signal_over_still_times_out_without_a_place(grade_text):

@@ -86,7 +86,7 @@ def test_the_student_page_says_what_grader_check_says(tmp_path, grade_text, soft
     said = [" ".join(line.split()) for line in console.export_text().splitlines()]
     heads = [line for line in said if line.startswith(("hint ", "also possible ", "warning "))]
     assert any(h.startswith("warning generic.mutates_input") for h in heads)
-    assert any(h.startswith("hint jacobian.diagonal_only (your output matches it on") for h in heads)
+    assert any(h.startswith("hint jacobian.diagonal_only (this mistake gives your output on") for h in heads)
     write_reports(tmp_path, [report])
     build_site(tmp_path)
     page = (tmp_path / "me.html").read_text()

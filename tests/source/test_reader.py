@@ -176,11 +176,14 @@ def test_the_names_a_function_refers_to_are_read_from_its_code_in_any_cell(tmp_p
         "import numpy as np\ndef softmax(z):\n    return np.exp(z) / np.exp(z).sum()",
         "def jacobian(z):\n    p = [softmax(v) for v in [z]][0]\n    return np.diag(p)",
         "def squared(z, y):\n    f = lambda x: helper(x)\n    return f(z) - y\ndef helper(x):\n    return x",
+        "def scipys(z):\n    from scipy.special import softmax as sp\n    import scipy.special as special\n"
+        "    return sp(z) + special.softmax(z) + z.softmax()",
     ))
     compiled = read_submission(path).compiled
     assert {"softmax", "np"} <= names_used_by(compiled, "jacobian")  # inside a comprehension too
     assert "helper" in names_used_by(compiled, "squared")  # inside a lambda
     assert "softmax" not in names_used_by(compiled, "squared")
     assert names_used_by(compiled, "absent") == set()
+    assert "softmax" not in names_used_by(compiled, "scipys")  # an imported name or an attribute is not the global
     path.write_text(_nb("def jacobian(z):\n    return softmax(z)", "def jacobian(z):\n    return z"))
     assert "softmax" not in names_used_by(read_submission(path).compiled, "jacobian")  # the last definition counts
