@@ -88,6 +88,20 @@ def max_points(report: Report) -> dict[str, float]:
     return {f: sum(t.max_score for t in ts) for f, ts in by_function(report).items()}
 
 
+def sandbox_modules():
+    """The sandbox's own ``submission`` and ``worker`` modules, imported as the worker imports them (by file name)."""
+    import sys
+
+    sandbox = str(ROOT / "grader" / "sandbox")
+    sys.path.insert(0, sandbox)
+    try:
+        import submission
+        import worker
+    finally:
+        sys.path.remove(sandbox)
+    return submission, worker
+
+
 def mistakes_of(assignment: str) -> list[Path]:
     """The mistake fixtures of an assignment (one wrong function each)."""
     return sorted((FIXTURES / assignment / "mistakes").glob("*.py"))

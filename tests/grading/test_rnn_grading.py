@@ -148,6 +148,32 @@ def test_structure_errors_are_said_as_such(grade_rnn):
     assert test.hints[0].code == "generic.transposed"
 
 
+ONLY_H = "\n\n_forward = rnn_forward\n\ndef rnn_forward(x, h0, params):\n    return _forward(x, h0, params)[0]\n"
+BACKWARD_ON_FORWARD = BASE.replace(
+    "    h = forward_states(x, h0, params)\n    T, H = h.shape\n    yhat = softmax_rows(h @ V.T + params[\"c\"])",
+    "    h, yhat = rnn_forward(x, h0, params)\n    T, H = h.shape")
+
+
+def test_a_backward_that_raises_on_its_call_to_a_failing_forward_is_told_to_fix_the_forward_first(grade_rnn):
+    assert BACKWARD_ON_FORWARD != BASE
+    report = grade_rnn(BACKWARD_ON_FORWARD + ONLY_H)  # rnn_forward returns h alone; rnn_backward unpacks (h, yhat)
+    backward = [t for t in report.tests if t.function == "rnn_backward"]
+    assert backward and all(t.status == "error" for t in backward)
+    for test in backward:
+        assert test.hints[0].code == "generic.exception"
+        assert test.hints[0].message.endswith("That line calls rnn_forward, whose own tests fail: fix rnn_forward first.")
+
+
+def test_fix_the_forward_first_is_said_only_when_the_line_calls_a_failing_forward(grade_rnn):
+    raising = "\n\ndef rnn_backward(x, y, h0, params):\n    return {'o': 1 / 0}\n"
+    for text in (BASE + ONLY_H + raising,  # the forward fails, but the line that raises does not call it
+                 BACKWARD_ON_FORWARD.replace("    h, yhat = rnn_forward(x, h0, params)",
+                                             "    h, yhat = rnn_forward(x, h0, params, 'extra')")):  # the forward is right
+        tests = [t for t in grade_rnn(text).tests if t.function == "rnn_backward"]
+        assert tests and all(t.hints[0].code == "generic.exception" for t in tests)
+        assert not any("fix rnn_forward first" in t.hints[0].message for t in tests)
+
+
 def test_grading_one_rnn_submission_is_fast(grade_rnn):
     grade_rnn(BASE)
     started = time.perf_counter()

@@ -11,6 +11,7 @@ from grader.grading import Plan
 from grader.sandbox import calls
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Job
+from tests.conftest import sandbox_modules
 
 
 def _scale_in_place(z, g):
@@ -49,16 +50,7 @@ def test_a_function_that_changes_nothing_is_not_told():
 
 
 def test_the_workers_warm_up_leaves_the_jobs_inputs_and_progress_as_they_were():
-    import sys
-    from pathlib import Path
-
-    sandbox = str(Path(calls.__file__).parent)
-    sys.path.insert(0, sandbox)  # as the worker imports them
-    try:
-        import submission
-        import worker
-    finally:
-        sys.path.remove(sandbox)
+    submission, worker = sandbox_modules()
     exercise = get("softmax_gradients")
     plan = Plan.build(exercise, exercise.checks)
     job = worker._decode_job(Job((("s.py", ""),), "module", plan.calls).frame(Limits(), None))

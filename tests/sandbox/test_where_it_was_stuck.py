@@ -5,6 +5,7 @@ import pytest
 
 from grader.sandbox import protocol
 from grader.sandbox.outcome import Transcript
+from tests.conftest import sandbox_modules
 
 LOADED = protocol.pack_frame({"t": "loaded", "chunk_errors": []})
 
@@ -43,22 +44,6 @@ def test_a_hung_call_carries_its_place():
 SPIN = "def spin(page):\n    while True:\n        page[6] += 1\n\nspin(page)\n"
 
 
-def _sandbox_modules():
-    import sys
-    from pathlib import Path
-
-    from grader.sandbox import calls
-
-    sandbox = str(Path(calls.__file__).parent)
-    sys.path.insert(0, sandbox)  # as the worker imports them
-    try:
-        import submission
-        import worker
-    finally:
-        sys.path.remove(sandbox)
-    return submission, worker
-
-
 def _spinning(answer: str):
     """A forked process spinning in the student's code ('s.py'), its SIGUSR2 answered, ignored or left as is."""
     import mmap
@@ -66,7 +51,7 @@ def _spinning(answer: str):
     import signal
     import time
 
-    submission, worker = _sandbox_modules()
+    submission, worker = sandbox_modules()
     page = memoryview(mmap.mmap(-1, mmap.PAGESIZE)).cast("Q")
     pid = os.fork()
     if pid == 0:

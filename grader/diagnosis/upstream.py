@@ -1,8 +1,15 @@
-"""Precision lost upstream: a result good only to float32 because a function of the student's it calls is."""
+"""Mistakes made upstream: a test that fails because another function of the student's, which it calls, is wrong.
+
+A gradient good only to float32 because the softmax it calls computes in float32; a backward pass that
+raises on the line calling a forward pass whose own tests fail. The hint then names the function to fix first.
+"""
 
 from __future__ import annotations
 
+import re
+
 from grader.diagnosis.catalogue import generic_message
+from grader.evaluation.check import CheckResult
 from grader.report.model import Hint, TestResult
 from grader.source.model import Source
 from grader.source.syntax import names_used_by
@@ -46,3 +53,19 @@ def _float32_calls(function: str, float32: list[str], calls) -> list[str]:
     while (nxt := next((f for f in float32 if f != function and f not in chain and f in calls((chain or [function])[-1])), None)):
         chain.append(nxt)
     return chain
+
+
+def blame_failing_callee(graded: list[tuple[TestResult, CheckResult]], source: Source) -> None:
+    """On a test whose function raised on a line that calls another of the student's graded functions,
+    one whose own tests fail, say to fix that one first (rnn_backward unpacking what a wrong rnn_forward returned)."""
+    failing = {test.function for test, _ in graded if test.status != "passed"}
+    for test, result in graded:
+        if not test.hints or test.hints[0].code != "generic.exception" or len(failing) < 2:
+            continue
+        error = next((c.call.error for c in result.cases if c.state == "exception"), None)
+        line = source.quote(*error.where) if error is not None and error.where else ""
+        callee = next((f for f in sorted(failing - {test.function}) if re.search(rf"\b{re.escape(f)}\s*\(", line)), None)
+        if callee is not None:
+            first = test.hints[0]
+            test.hints[0] = Hint(code=first.code, evidence=first.evidence,
+                                 message=f"{first.message} That line calls {callee}, whose own tests fail: fix {callee} first.")
