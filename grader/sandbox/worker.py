@@ -331,7 +331,7 @@ def _wait(pid: int, limits: dict, started: float, control, progress: memoryview,
     """
     deadline = started + float(limits["deadline_s"])
     call_s, load_s = float(limits["call_s"]), float(limits["load_s"])
-    poll = max(0.02, min(HEARTBEAT_S, call_s / 4))
+    poll = max(0.02, min(HEARTBEAT_S / 4, call_s / 8))  # a call is timed from when it is seen: at most a poll late
     seen = 0
     phase_end = started + load_s
     next_beat = started + HEARTBEAT_S
