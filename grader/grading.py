@@ -105,7 +105,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
     run, source = _run(source, plan.calls, pool, base["notes"])
     base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
     if run.status == "load_error" or not run.loaded:
-        message = _load_failure(run, source)
+        message = _load_failure(run, source, grading.limits.load_s)
         return Report(status="error", score=0.0, message=message, duration_s=_since(started), **base)
     with quiet():
         results = judge_checks([_judged(check, run, grading) for check in plan.checks], plan.exercise.tolerance,
@@ -199,10 +199,12 @@ def _report_fields(source: Source, student: str, grading: Grading) -> dict:
 GRADER_FAILED = "the grader itself failed on this submission (a bug in the grader; it is graded again next run)"
 
 
-def _load_failure(run: SubmissionRun, source: Source) -> str:
+def _load_failure(run: SubmissionRun, source: Source, load_s: float) -> str:
     if run.status == "load_error":
         return f"the submission's top-level code raised {describe_error(run.load_error, source)}"
-    return (run.detail or "the submission could not be run") + stuck_at(run.stuck_at, source)
+    if run.status == "timeout":  # before it was loaded: the limit of its top-level code, the first to come
+        return f"the submission's top-level code ran past its time limit of {load_s:g} s{stuck_at(run.stuck_at, source)}"
+    return run.detail or "the submission could not be run"
 
 
 def _since(started: float) -> float:
