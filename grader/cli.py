@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from grader.report.html.command import report_cmd
 from grader.report.model import Report
 from grader.report.progress import BatchProgress
 from grader.report.text import render_batch, render_check
+from grader.sandbox.limits import Limits
 from grader.source import read_submission
 from grader.terminal import console, fail, warn
 
@@ -47,7 +49,8 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox
         launcher = api.default_launcher(require_sandbox=require_sandbox, spares=1)
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
         source = read_submission(path)
-        report = api.check_source(source, assignment=assignment, launcher=launcher)
+        with _running(f"running your code on the public tests (each call is stopped after {Limits().call_s:g} s)"):
+            report = api.check_source(source, assignment=assignment, launcher=launcher)
     except GraderError as exc:
         fail(str(exc))
     if as_json:
@@ -58,6 +61,12 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox
         sys.exit(ExitCode.USAGE_ERROR)
     passed = report.status == "graded" and all(t.status == "passed" for t in report.tests)
     sys.exit(ExitCode.OK if passed else ExitCode.TESTS_FAILED)
+
+
+def _running(what: str):
+    """A spinner saying ``what`` on stderr while it runs, on a terminal only (nothing in a log or a pipe)."""
+    err = console(stderr=True)
+    return err.status(what) if err.is_terminal else contextlib.nullcontext()
 
 
 @cli.command("grade")

@@ -38,6 +38,33 @@ def test_check_shows_the_hint_under_the_failing_test_and_exits_1(tmp_path):
     assert "hidden" not in run.stdout  # check runs public tests only
 
 
+def test_check_says_it_is_running_on_a_terminal_and_nothing_of_it_in_a_pipe(tmp_path):
+    import pty
+
+    path = tmp_path / "me.py"
+    path.write_text(BASE)
+    running = "running your code on the public tests (each call is stopped after 5 s)"
+    piped = grader("check", str(path))
+    assert piped.returncode == 0 and running not in piped.stdout + piped.stderr
+    main, secondary = pty.openpty()
+    try:
+        on_terminal = subprocess.Popen([sys.executable, "-m", "grader", "check", str(path)], stdout=secondary,
+                                       stderr=secondary, cwd=ROOT)
+        os.close(secondary)
+        seen = b""
+        while True:  # read as it comes (a full terminal would stop the command), until its end closes
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the command has ended and everything was read
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(main)
+    assert on_terminal.wait(timeout=300) == 0 and running in seen.decode(errors="replace")
+
+
 def test_check_json_prints_a_valid_report_of_public_tests(tmp_path):
     path = tmp_path / "me.py"
     path.write_text(BASE + MISTAKE)
