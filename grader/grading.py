@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +22,7 @@ from grader.sandbox.limits import Limits
 from grader.sandbox.outcome import SubmissionRun
 from grader.sandbox.pool import Call, Job, Launcher, Runner
 from grader.source.model import Source
+from grader.source.syntax import StudentSyntaxError, compile_chunk, statements_before
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
         if source.error_code:
             hints = [HintSummary(code=source.error_code, function="*", message=generic_message(source.error_code, detail=source.error_detail))]
         return Report(status="error", score=0.0, message=source.error, hints=hints, duration_s=_since(started), **base)
-    run, source = _run(source, plan.calls, pool, base["notes"])
+    run, source = _run(source, plan.calls, pool, base["notes"], grading.limits.load_s)
     base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
     if run.status == "load_error" or not run.loaded:
         message = _load_failure(run, source, grading.limits.load_s)
@@ -131,21 +133,34 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
     )
 
 
-MAX_HUNG_CELLS = 2  # notebook cells that hang while it loads, each left out and the notebook run again
+MAX_HUNG_CELLS = 2  # notebook cells that hang while it loads, each cut short and the notebook run again
 
 
-def _run(source: Source, calls: tuple, pool: Runner, notes: list[str]) -> tuple[SubmissionRun, Source]:
-    """Run the submission's code and calls. A notebook cell that runs past the time limit as the notebook
-    loads is left out, as a cell that raises is, and the notebook run again (a note says so)."""
+def _run(source: Source, calls: tuple, pool: Runner, notes: list[str], load_s: float) -> tuple[SubmissionRun, Source]:
+    """Run the submission's code and calls. A notebook cell whose top-level code runs past the time limit as
+    the notebook loads is cut short before the statement that hung, as a cell that raises is, and the
+    notebook run again (a note says so)."""
     run = pool.run(Job.of(source, calls))
     for _ in range(MAX_HUNG_CELLS):
-        if not (source.mode == "cells" and run.status == "timeout" and not run.loaded and run.stuck_at
-                and len(source.chunks) > 1):
+        if not (source.mode == "cells" and run.status == "timeout" and not run.loaded and run.stuck_at):
             break
-        cell = run.stuck_at[-1][0]  # the outermost place: the cell whose top-level code was running
-        notes.append(f"{cell} ran past the time limit{stuck_at(run.stuck_at, source)}; it was left out and the "
-                     "notebook run again without it")
-        source = source.without(cell)
+        cell, line = run.stuck_at[-1]  # the outermost place: the top-level statement that was running
+        kept = statements_before(dict(source.chunks)[cell], line)
+        if kept is None:  # not a line of one of the cell's statements: the place is not believed
+            break
+        text, start = kept
+        try:
+            compiled = marshal.dumps(compile_chunk(text, cell)) if text.strip() else None
+        except StudentSyntaxError:
+            break
+        cut = source.with_chunk(cell, text if compiled else None, compiled)
+        if not cut.chunks:
+            break
+        what = f"run up to line {start} only" if compiled else "left out"
+        notes.append(f"the notebook's top-level code (all its cells together) ran past its time limit of {load_s:g} s "
+                     f"while {cell} was running{stuck_at(run.stuck_at, source)}; {cell} was {what}, and the "
+                     "notebook run again")
+        source = cut
         run = pool.run(Job.of(source, calls))
     return run, source
 

@@ -6,13 +6,12 @@ raises on the line calling a forward pass whose own tests fail. The hint then na
 
 from __future__ import annotations
 
-import re
-
 from grader.diagnosis.catalogue import generic_message
+from grader.diagnosis.explain import describe_error
 from grader.evaluation.check import CheckResult
 from grader.report.model import Hint, TestResult
 from grader.source.model import Source
-from grader.source.syntax import names_used_by
+from grader.source.syntax import globals_read_at, names_used_by
 
 FLOAT32 = "generic.float32_precision"
 _PRECISION = (FLOAT32, "generic.numerical_gradient")
@@ -56,16 +55,35 @@ def _float32_calls(function: str, float32: list[str], calls) -> list[str]:
 
 
 def blame_failing_callee(graded: list[tuple[TestResult, CheckResult]], source: Source) -> None:
-    """On a test whose function raised on a line that calls another of the student's graded functions,
-    one whose own tests fail, say to fix that one first (rnn_backward unpacking what a wrong rnn_forward returned)."""
-    failing = {test.function for test, _ in graded if test.status != "passed"}
+    """On a test whose function raised on a line that calls another of the student's graded functions, one
+    whose own tests show it returns something of the wrong form (or raises), say to fix that one first
+    (rnn_backward unpacking the single array that an rnn_forward returning h alone gave)."""
+    malformed = {test.function for test, _ in graded if _malformed(test)}
     for test, result in graded:
-        if not test.hints or test.hints[0].code != "generic.exception" or len(failing) < 2:
+        if not test.hints or test.hints[0].code != "generic.exception" or not malformed - {test.function}:
             continue
         error = next((c.call.error for c in result.cases if c.state == "exception"), None)
-        line = source.quote(*error.where) if error is not None and error.where else ""
-        callee = next((f for f in sorted(failing - {test.function}) if re.search(rf"\b{re.escape(f)}\s*\(", line)), None)
+        called = _globals_read_at(source, error.where) if error is not None and error.where else set()
+        callee = next((f for f in sorted(malformed - {test.function}) if f in called), None)
         if callee is not None:
-            first = test.hints[0]
-            test.hints[0] = Hint(code=first.code, evidence=first.evidence,
-                                 message=f"{first.message} That line calls {callee}, whose own tests fail: fix {callee} first.")
+            message = generic_message("generic.exception", function=test.function, error=describe_error(error, source),
+                                      start_here=f" That line calls {callee}, whose own tests fail: fix {callee} "
+                                                 "first, then see whether this error remains.")
+            test.hints[0] = Hint(code="generic.exception", message=message, evidence=test.hints[0].evidence)
+
+
+FORM = {"generic.wrong_type", "generic.shape_mismatch", "generic.transposed", "generic.missing_function",
+        "generic.not_implemented", "generic.exception"}
+
+
+def _malformed(test: TestResult) -> bool:
+    """The test shows its function returning something of the wrong form, or nothing (it raised, or is missing)."""
+    return test.status != "passed" and bool(test.hints) and (test.hints[0].code in FORM or test.message.startswith("wrong shape"))
+
+
+def _globals_read_at(source: Source, where: tuple[str, int]) -> set[str]:
+    chunk, line = where
+    names = [name for name, _ in source.chunks]
+    if chunk not in names or len(source.compiled) != len(names):
+        return set()
+    return globals_read_at(source.compiled[names.index(chunk)], line)

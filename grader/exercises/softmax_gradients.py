@@ -68,7 +68,7 @@ def _large_cases(seed: int, sizes: list[int], wide: list[int]) -> tuple[Case, ..
         cases.append(Case(f"K{k}-large-{i}", (_logits(rng, k, 1.5, shift),), frozenset({"large"})))
     for i, k in enumerate(wide):
         assert k >= 4, "with fewer scores, max(z) - mean(z) may stay below 709: the mean would not overflow"
-        z = rng.uniform(-1000.0, -500.0, k)  # the mean stays below 250, so max(z) - mean(z) > 750
+        z = rng.uniform(-1000.0, -500.0, k)  # the mean stays at about 250 or below, so max(z) - mean(z) > 749
         top, runner_up = rng.choice(k, size=2, replace=False)
         z[top] = 1000.0 + rng.uniform(0.0, 1.0)
         z[runner_up] = z[top] - rng.uniform(0.5, 2.0)  # two probabilities well away from 0

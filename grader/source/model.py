@@ -26,11 +26,19 @@ class Source:
     error_detail: str = ""  # what the hint of error_code fills in
     lines: dict[str, list[str]] = field(default_factory=dict)  # chunk name -> its lines, to quote errors
 
-    def without(self, chunk: str) -> "Source":
-        """The same code without the chunk named ``chunk`` (a notebook cell left out)."""
-        keep = [i for i, (name, _) in enumerate(self.chunks) if name != chunk]
-        compiled = [self.compiled[i] for i in keep] if len(self.compiled) == len(self.chunks) else list(self.compiled)
-        return replace(self, chunks=[self.chunks[i] for i in keep], compiled=compiled, notes=list(self.notes))
+    def with_chunk(self, name: str, code: str | None, compiled: bytes | None) -> "Source":
+        """The same code with the chunk ``name`` replaced by ``code``, compiled to ``compiled`` (a notebook cell
+        cut short), or left out when ``code`` is None."""
+        aligned = len(self.compiled) == len(self.chunks)  # else the sandbox compiles every chunk from its text
+        chunks, codes = [], []
+        for i, (chunk, text) in enumerate(self.chunks):
+            if chunk != name:
+                chunks.append((chunk, text))
+                codes.append(self.compiled[i] if aligned else b"")
+            elif code is not None:
+                chunks.append((chunk, code))
+                codes.append(compiled or b"")
+        return replace(self, chunks=chunks, compiled=codes if aligned and all(codes) else [], notes=list(self.notes))
 
     def quote(self, chunk: str, line: int) -> str:
         """The student's line ``line`` of ``chunk``, stripped, or '' when unknown."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dis
 import marshal
 import re
@@ -76,6 +77,20 @@ def defined_names(code: types.CodeType) -> set[str]:
     return names
 
 
+def statements_before(code: str, line: int) -> tuple[str, int] | None:
+    """The text of the top-level statements of ``code`` before the one that holds line ``line``, and the line
+    where that one starts (its first decorator's); None when no top-level statement holds that line."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for statement in tree.body:
+        start = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
+        if start <= line <= (statement.end_lineno or statement.lineno):
+            return "".join(code.splitlines(keepends=True)[: start - 1]), start
+    return None
+
+
 def names_used_by(compiled: list[bytes], function: str) -> set[str]:
     """The global names that the top-level function ``function`` reads (in what it nests too): the
     functions it calls among them, not attributes (``special.softmax``) nor the names it imports.
@@ -95,6 +110,14 @@ def names_used_by(compiled: list[bytes], function: str) -> set[str]:
 
 
 _GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}
+
+
+def globals_read_at(compiled: bytes, line: int) -> set[str]:
+    """The global names that the code on line ``line`` of a chunk reads (the functions it calls among them),
+    from the chunk's code object: not a name in a string, a comment or an attribute (``special.softmax``)."""
+    module = marshal.loads(compiled)
+    return {ins.argval for code in (module, *_nested(module)) for ins in dis.get_instructions(code)
+            if ins.opname in _GLOBAL_READS and ins.positions is not None and ins.positions.lineno == line}
 
 
 def _nested(code: types.CodeType):

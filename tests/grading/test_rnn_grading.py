@@ -161,7 +161,9 @@ def test_a_backward_that_raises_on_its_call_to_a_failing_forward_is_told_to_fix_
     assert backward and all(t.status == "error" for t in backward)
     for test in backward:
         assert test.hints[0].code == "generic.exception"
-        assert test.hints[0].message.endswith("That line calls rnn_forward, whose own tests fail: fix rnn_forward first.")
+        assert test.hints[0].message.endswith("That line calls rnn_forward, whose own tests fail: fix rnn_forward first, "
+                                              "then see whether this error remains.")
+        assert "start from there" not in test.hints[0].message  # one instruction, not two
 
 
 def test_fix_the_forward_first_is_said_only_when_the_line_calls_a_failing_forward(grade_rnn):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from tests.conftest import FIXTURES, by_function, max_points, points
@@ -55,13 +56,24 @@ def test_a_hang_in_a_function_itself_is_located_without_a_caller(grade_text):
     assert "(it was at student.py, line" in message and "called from" not in message, message
 
 
-def test_a_notebook_cell_that_hangs_is_located_and_left_out_as_a_raising_cell_is(grade_text):
+def test_a_notebook_cell_that_hangs_is_cut_before_the_statement_that_hung_as_a_raising_cell_is(grade_text):
+    # the right functions, then a training loop that never ends, in the same cell: the functions are kept
+    cells = ["import time\n\n" + BASE + "\nfor epoch in range(10**9):\n    time.sleep(0.01)\n", "x = softmax([1.0, 2.0])"]
+    report = grade_text(nbformat.writes(new_notebook(cells=[new_code_cell(c) for c in cells])), "student.ipynb")
+    assert report.status == "graded" and report.score == 100, report.message
+    loop = cells[0].splitlines().index("for epoch in range(10**9):") + 1
+    note = next(n for n in report.notes if "ran past its time limit" in n)
+    assert note.startswith("the notebook's top-level code (all its cells together) ran past its time limit of 5 s while cell 1 was running (it was at cell 1, line")
+    assert note.endswith(f"cell 1 was run up to line {loop} only, and the notebook run again"), note
+
+
+def test_a_notebook_cell_that_hangs_from_its_first_statement_is_left_out(grade_text):
     cells = [BASE, "def wait_for(n):\n    while n:\n        n = n * 1\n", "wait_for(1)\nprint('never')", "x = softmax([1.0, 2.0])"]
     report = grade_text(nbformat.writes(new_notebook(cells=[new_code_cell(c) for c in cells])), "student.ipynb")
     assert report.status == "graded" and report.score == 100, report.message
-    note = next(n for n in report.notes if n.startswith("cell 3 ran past the time limit"))
+    note = next(n for n in report.notes if "ran past its time limit" in n)
     assert "(it was at cell 2, line 2: `while n:`" in note or "cell 2, line 3" in note, note
-    assert "called from cell 3, line 1: `wait_for(1)`)" in note and note.endswith("left out and the notebook run again without it")
+    assert "called from cell 3, line 1: `wait_for(1)`)" in note and note.endswith("cell 3 was left out, and the notebook run again")
 
 
 def test_a_py_file_whose_top_level_code_hangs_cannot_be_graded_and_says_where(grade_text):
@@ -75,6 +87,30 @@ def test_a_submission_that_takes_the_locating_signal_over_still_times_out_withou
     text = BASE + "\nimport signal\nsignal.signal(signal.SIGUSR2, signal.SIG_IGN)\nwhile True:\n    pass\n"
     report = grade_text(text)
     assert report.status == "error" and report.message == "the submission's top-level code ran past its time limit of 5 s", report.message
+
+
+STRING_SOFTMAX = "\n\ndef softmax(z):\n    return ' '.join(str(v) for v in z)\n"  # the wrong form: text
+
+
+def test_a_function_raising_on_its_call_to_a_malformed_function_is_told_to_fix_that_one_first(grade_text):
+    calls_it = "\n\ndef cross_entropy_grad(z, label):\n    return softmax(z) - np.eye(len(z))[label]\n"
+    report = grade_text(BASE + STRING_SOFTMAX + calls_it)
+    test = next(t for t in report.tests if t.id == "cross_entropy_grad/public")
+    assert test.hints[0].code == "generic.exception"
+    assert "That line calls softmax, whose own tests fail: fix softmax first" in test.hints[0].message, test.hints[0].message
+
+
+@pytest.mark.parametrize("line", [
+    "    assert label < 0, 'softmax(z) label out of range'",  # the name in a string
+    "    return Helpers.softmax(z)[label + 100]",  # an attribute, not the student's softmax
+    "    return np.zeros(len(z))[label + 100]  # softmax(z) is not needed here",  # in a comment
+])
+def test_fix_the_callee_first_is_not_said_for_a_line_that_only_names_it(grade_text, line):
+    helpers = "\n\nclass Helpers:\n    softmax = staticmethod(lambda z: np.asarray(z))\n"
+    report = grade_text(BASE + STRING_SOFTMAX + helpers + f"\n\ndef cross_entropy_grad(z, label):\n{line}\n")
+    test = next(t for t in report.tests if t.id == "cross_entropy_grad/public")
+    assert test.hints[0].code == "generic.exception", [h.code for h in test.hints]
+    assert "fix softmax first" not in test.hints[0].message and "start from there" in test.hints[0].message
 
 
 def test_a_segfault_costs_only_its_function(grade_text):

@@ -187,3 +187,16 @@ def test_the_names_a_function_refers_to_are_read_from_its_code_in_any_cell(tmp_p
     assert "softmax" not in names_used_by(compiled, "scipys")  # an imported name or an attribute is not the global
     path.write_text(_nb("def jacobian(z):\n    return softmax(z)", "def jacobian(z):\n    return z"))
     assert "softmax" not in names_used_by(read_submission(path).compiled, "jacobian")  # the last definition counts
+
+
+def test_a_cell_is_cut_before_the_top_level_statement_that_holds_a_line():
+    from grader.source.syntax import statements_before
+
+    code = "import numpy as np\n\n@decorate\ndef f(z):\n    return z\n\nfor i in range(3):\n    f(i)\n"
+    assert statements_before(code, 8) == ("import numpy as np\n\n@decorate\ndef f(z):\n    return z\n\n", 7)
+    assert statements_before(code, 7) == statements_before(code, 8)
+    assert statements_before(code, 5) == ("import numpy as np\n\n", 3)  # a decorated def starts at its decorator
+    assert statements_before(code, 1) == ("", 1)
+    for not_a_statement in (2, 6, 9, 10**6, 0, -3):  # blank lines, past the end: no place to cut at
+        assert statements_before(code, not_a_statement) is None
+    assert statements_before("def f(:\n", 1) is None
