@@ -72,13 +72,13 @@ def blame_failing_callee(graded: list[tuple[TestResult, CheckResult]], source: S
             test.hints[0] = Hint(code="generic.exception", message=message, evidence=test.hints[0].evidence)
 
 
-FORM = {"generic.wrong_type", "generic.shape_mismatch", "generic.transposed", "generic.missing_function",
+_FORM = {"generic.wrong_type", "generic.shape_mismatch", "generic.transposed", "generic.missing_function",
         "generic.not_implemented", "generic.exception"}
 
 
 def _malformed(test: TestResult) -> bool:
     """The test shows its function returning something of the wrong form, or nothing (it raised, or is missing)."""
-    return test.status != "passed" and bool(test.hints) and (test.hints[0].code in FORM or test.message.startswith("wrong shape"))
+    return test.status != "passed" and bool(test.hints) and (test.hints[0].code in _FORM or test.message.startswith("wrong shape"))
 
 
 def _globals_read_at(source: Source, where: tuple[str, int]) -> set[str]:
