@@ -138,31 +138,44 @@ MAX_HUNG_CELLS = 2  # notebook cells that hang while it loads, each cut short an
 
 def _run(source: Source, calls: tuple, pool: Runner, notes: list[str], load_s: float) -> tuple[SubmissionRun, Source]:
     """Run the submission's code and calls. A notebook cell whose top-level code runs past the time limit as
-    the notebook loads is cut short before the statement that hung, as a cell that raises is, and the
-    notebook run again (a note says so)."""
+    the notebook loads is cut short before the statement that hung (left out when that cannot be told), as
+    a cell that raises stops there, and the notebook run again (a note says so)."""
     run = pool.run(Job.of(source, calls))
     for _ in range(MAX_HUNG_CELLS):
-        if not (source.mode == "cells" and run.status == "timeout" and not run.loaded and run.stuck_at):
+        if not (source.mode == "cells" and run.status == "timeout" and not run.loaded):
             break
+        cut = _cut_hung_cell(run, source)
+        if cut is None:
+            break
+        cell, what, shorter = cut
+        where = stuck_at(run.stuck_at, source) or " (it could not say where: in one long call into C code, say)"
+        notes.append(f"the notebook's top-level code (all its cells together) ran past its time limit of {load_s:g} s "
+                     f"while {cell} was running{where}; {cell} was {what}, and the notebook run again")
+        source = shorter
+        run = pool.run(Job.of(source, calls))
+    return run, source
+
+
+def _cut_hung_cell(run: SubmissionRun, source: Source) -> tuple[str, str, Source] | None:
+    """The cell that hung, what became of it, and the code without what hung; None when there is nothing to cut."""
+    if run.stuck_at:
         cell, line = run.stuck_at[-1]  # the outermost place: the top-level statement that was running
         kept = statements_before(dict(source.chunks)[cell], line)
         if kept is None:  # not a line of one of the cell's statements: the place is not believed
-            break
+            return None
         text, start = kept
-        try:
-            compiled = marshal.dumps(compile_chunk(text, cell)) if text.strip() else None
-        except StudentSyntaxError:
-            break
-        cut = source.with_chunk(cell, text if compiled else None, compiled)
-        if not cut.chunks:
-            break
-        what = f"run up to line {start} only" if compiled else "left out"
-        notes.append(f"the notebook's top-level code (all its cells together) ran past its time limit of {load_s:g} s "
-                     f"while {cell} was running{stuck_at(run.stuck_at, source)}; {cell} was {what}, and the "
-                     "notebook run again")
-        source = cut
-        run = pool.run(Job.of(source, calls))
-    return run, source
+    elif run.loading:  # it did not say where: the whole cell goes
+        cell, text, start = run.loading, "", 1
+    else:
+        return None
+    try:
+        compiled = marshal.dumps(compile_chunk(text, cell)) if text.strip() else None
+    except StudentSyntaxError:
+        return None
+    shorter = source.with_chunk(cell, text if compiled else None, compiled)
+    if not shorter.chunks:
+        return None
+    return cell, f"run up to line {start} only" if compiled else "left out", shorter
 
 
 def _judged(check: Check, run: SubmissionRun, grading: Grading) -> Judged:

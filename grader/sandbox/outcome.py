@@ -74,6 +74,7 @@ class SubmissionRun:
     page_faults: int = 0  # minor page faults of the submission's processes (each a copied or zeroed page)
     loaded: bool = False  # the top-level code ran to its end (or, for notebooks, every cell was tried)
     stuck_at: tuple[tuple[str, int], ...] = ()  # for a timeout of the whole run: where the student's code was
+    loading: str = ""  # for a timeout while loading: the chunk whose top-level code was running
 
 
 HUNG = "the call ran past its time limit"  # the detail of a call stopped at its own limit
@@ -139,7 +140,9 @@ class Transcript:
         if not loaded or exit_info.get("lost") or exit_info.get("truncated") or not clean \
                 or exit_info.get("stopped") in ("job", "load"):
             run.status, run.detail = _why_incomplete(exit_info, loaded, not clean)
-            run.stuck_at = self._place(exit_info) if run.status == "timeout" else ()
+            if run.status == "timeout":
+                run.stuck_at = self._place(exit_info)
+                run.loading = self._chunk(exit_info.get("loading")) if not loaded else ""
             return None
         culprit = self._culprit(exit_info.get("calls_started"))
         if culprit is None:
@@ -215,6 +218,10 @@ class Transcript:
             for i in range(case + 1, self.calls[name]):  # those before it still run (their results may not have come)
                 self.results[name].setdefault(i, CallResult(status, detail=f"not run: the calls before it {after}"))
 
+    def _chunk(self, number: Any) -> str:
+        """The name of chunk ``number`` (1-based) of the job, or '' when that is none."""
+        return self.chunks[number - 1] if _is_int(number) and 1 <= number <= len(self.chunks) else ""
+
     def _place(self, exit_info: dict[str, Any]) -> tuple[tuple[str, int], ...]:
         """Where the worker found a run stopped at a time limit: (chunk, line) of the student's innermost frame,
         then of its outermost when another; nothing unless every number names a line of the job's code."""
@@ -223,9 +230,9 @@ class Transcript:
             return ()
         places = []
         for chunk, line in zip(where[::2], where[1::2]):
-            if not (1 <= chunk <= len(self.chunks) and 1 <= line <= MAX_LINE):
+            if not (self._chunk(chunk) and 1 <= line <= MAX_LINE):
                 return ()
-            places.append((self.chunks[chunk - 1], line))
+            places.append((self._chunk(chunk), line))
         return tuple(places)
 
     def _todo(self) -> dict[int, list[int]]:

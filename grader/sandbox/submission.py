@@ -73,7 +73,8 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
     answer_where([chunk["name"] for chunk in job["chunks"]], progress)
     chunk_errors = []
     me = os.getpid()
-    for chunk in job["chunks"]:
+    for number, chunk in enumerate(job["chunks"], 1):
+        progress[LOADING] = number  # which chunk runs, for a worker whose question (SIGUSR2) gets no answer
         try:
             exec(_code_of(chunk), namespace)
         except BaseException as exc:  # noqa: BLE001 - a student's exception is a result
@@ -86,6 +87,7 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
             chunk_errors.append({"chunk": chunk["name"], "error": error})
     if os.getpid() != me:  # a process forked by the student's top-level code
         os._exit(0)
+    progress[LOADING] = 0
     out.write(protocol.pack_frame({"t": "loaded", "chunk_errors": chunk_errors}))
     work, offset = [], 0
     for fi, call in enumerate(job["calls"]):
@@ -102,6 +104,9 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
             out.write(protocol.pack_frame({"t": "missing", "function": call["function"], "found": kind}))
     # "done" is the last thing written: the grader takes the job as finished when the results end with it
     _run_calls(work, namespace, out, progress, student_files, last=protocol.pack_frame({"t": "done"}))
+
+
+LOADING = 6  # the slot of the shared page that holds the number of the chunk being loaded (0: none)
 
 
 def answer_where(names: list[str], progress: memoryview) -> None:

@@ -37,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
 import protocol  # noqa: E402
-from submission import PR_SET_CHILD_SUBREAPER, prctl, set_dumpable, submission_process, warm_up  # noqa: E402
+from submission import LOADING, PR_SET_CHILD_SUBREAPER, prctl, set_dumpable, submission_process, warm_up  # noqa: E402
 
 # Every module this process has loaded makes each fork and each exit of a submission process dearer: an
 # extension module maps five regions, copied at each fork and unmapped at each exit (numpy.random alone,
@@ -194,6 +194,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
     os.close(code_fd)
     stopped = _wait(pid, job["limits"], started, control, progress, bwrap_alive)
     calls_started = int(progress[0])  # the call running at the limit, before the submission is asked where it is
+    loading = int(progress[LOADING])  # the chunk its top-level code was running, if it was
     stuck_at = _locate(pid, progress) if stopped else None
     _kill_submission(pid, in_pid_namespace)
     status, usage = _reap(pid)
@@ -209,6 +210,7 @@ def run_job(job: dict, results_fd: int, code_fd: int, control, in_pid_namespace:
         "timed_out": stopped is not None,
         "stopped": stopped,
         "stuck_at": stuck_at,
+        "loading": loading,
         "calls_started": calls_started,
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
@@ -392,7 +394,7 @@ def _locate(pid: int, progress: memoryview) -> list[int] | None:
 
 
 def _clear_place(progress: memoryview) -> None:
-    progress[1:6] = memoryview(bytes(8 * 5)).cast("Q")
+    progress[1:7] = memoryview(bytes(8 * 6)).cast("Q")
 
 
 def _kill_submission(pid: int, in_pid_namespace: bool) -> None:

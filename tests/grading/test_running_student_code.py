@@ -76,6 +76,14 @@ def test_a_notebook_cell_that_hangs_from_its_first_statement_is_left_out(grade_t
     assert "called from cell 3, line 1: `wait_for(1)`)" in note and note.endswith("cell 3 was left out, and the notebook run again")
 
 
+def test_a_notebook_cell_stuck_in_one_long_c_call_is_left_out_whole(grade_text):
+    cells = [BASE, "total = sum(range(10**12))  # C code: it cannot say where it is", "x = softmax([1.0, 2.0])"]
+    report = grade_text(nbformat.writes(new_notebook(cells=[new_code_cell(c) for c in cells])), "student.ipynb")
+    assert report.status == "graded" and report.score == 100, report.message
+    note = next(n for n in report.notes if "ran past its time limit" in n)
+    assert "while cell 2 was running (it could not say where" in note and "cell 2 was left out" in note, note
+
+
 def test_a_py_file_whose_top_level_code_hangs_cannot_be_graded_and_says_where(grade_text):
     report = grade_text(BASE + "\n\ndef train(steps):\n    while steps:\n        steps += 1\n\ntrain(1)\n")
     assert report.status == "error" and report.score == 0

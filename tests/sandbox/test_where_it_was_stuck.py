@@ -31,6 +31,14 @@ def test_forged_or_out_of_range_numbers_give_no_place(forged):
     assert _load_timeout(forged) == ()
 
 
+@pytest.mark.parametrize("loading, named", [(2, "cell 2"), (1, "cell 1"), (0, ""), (3, ""), (-1, ""), (True, ""),
+                                             (2.0, ""), ("cell 2", ""), (None, "")])
+def test_the_cell_being_loaded_is_named_only_when_it_is_one_of_the_jobs(loading, named):
+    transcript = Transcript({"f": 2}, ["cell 1", "cell 2"])
+    transcript.add(b"", {"timed_out": True, "stopped": "load", "loading": loading})
+    assert transcript.finish().loading == named
+
+
 def test_a_hung_call_carries_its_place():
     transcript = Transcript({"f": 2}, ["student.py"])
     todo = transcript.add(LOADED, {"timed_out": True, "stopped": "call", "calls_started": 1, "stuck_at": [1, 12]})
@@ -41,7 +49,7 @@ def test_a_hung_call_carries_its_place():
 
 # ---------------------------------------------------------------- the worker asks, the submission's process answers
 
-SPIN = "def spin(page):\n    while True:\n        page[6] += 1\n\nspin(page)\n"
+SPIN = "def spin(page):\n    while True:\n        page[7] += 1\n\nspin(page)\n"
 
 
 def _spinning(answer: str):
@@ -63,7 +71,7 @@ def _spinning(answer: str):
             exec(compile(SPIN, "s.py", "exec"), {"page": page})
         finally:
             os._exit(0)
-    while not page[6]:
+    while not page[7]:
         time.sleep(0.001)
     return pid, page, worker
 
@@ -83,10 +91,10 @@ def test_the_process_says_where_it_is_then_stops_and_the_page_is_emptied_after()
     try:
         where = worker._locate(pid, page)
         assert where[:2] in ([2, 2], [2, 3]) and where[2:] == [2, 5], where  # in spin(), called from line 5
-        assert list(page[1:6]) == [0] * 5  # nothing of it left for the next submission forked from the worker
-        count = page[6]
+        assert list(page[1:7]) == [0] * 6  # nothing of it left for the next submission forked from the worker
+        count = page[7]
         time.sleep(0.05)
-        assert page[6] == count  # stopped: the call that ran out of time cannot finish meanwhile
+        assert page[7] == count  # stopped: the call that ran out of time cannot finish meanwhile
     finally:
         _end(pid)
 
