@@ -89,7 +89,8 @@ class Transcript:
     Each run's byte stream and exit summary are parsed here. A run that dies while calling the
     student's functions (or stops at a call's time limit) costs the case it was on: that case is
     recorded as a crash (or a timeout), and :meth:`add` says which cases a fresh run must still
-    call. Two such failures in one function skip the rest of it.
+    call. Two such failures in one function skip the rest of it; one does, for a call that hung where
+    a call before it hung (in a helper that both call: every other case would hang there too).
     """
 
     def __init__(self, calls: dict[str, int], chunks: tuple[str, ...] | list[str] = ()) -> None:
@@ -100,6 +101,7 @@ class Transcript:
         self.run = SubmissionRun(status="ok")
         self.results: dict[str, dict[int, CallResult]] = {name: {} for name in calls}
         self.failures = {name: 0 for name in calls}
+        self.hung_at: set[tuple[str, int]] = set()  # the innermost places where calls hung
         self.attempts = 0
 
     def add(self, stream: bytes, exit_info: dict[str, Any]) -> dict[int, list[int]] | None:
@@ -202,8 +204,12 @@ class Transcript:
 
     def _blame(self, name: str, case: int, exit_info: dict[str, Any]) -> None:
         if exit_info.get("stopped") == "call":
-            self.results[name][case] = CallResult("timeout", detail=HUNG, stuck_at=self._place(exit_info))
+            place = self._place(exit_info)
+            self.results[name][case] = CallResult("timeout", detail=HUNG, stuck_at=place)
             after = "ran past the time limit"
+            if place and place[0] in self.hung_at:  # where an earlier call hung (a helper they share): so would the rest
+                self.failures[name] = MAX_CALL_FAILURES - 1
+            self.hung_at.update(place[:1])
         else:
             sig, code = exit_info.get("signal"), exit_info.get("exit_code")
             if isinstance(sig, int) and not isinstance(sig, bool):

@@ -39,6 +39,18 @@ def test_the_cell_being_loaded_is_named_only_when_it_is_one_of_the_jobs(loading,
     assert transcript.finish().loading == named
 
 
+def test_a_function_that_hangs_where_another_hung_is_skipped_after_one_hung_call():
+    transcript = Transcript({"softmax": 3, "jacobian": 3, "backward": 3}, ["student.py"])
+    hang = lambda started, line: {"timed_out": True, "stopped": "call", "calls_started": started, "stuck_at": [1, line]}  # noqa: E731
+    assert transcript.add(LOADED, hang(1, 6)) == {0: [1, 2], 1: [0, 1, 2], 2: [0, 1, 2]}
+    assert transcript.add(LOADED, hang(2, 6)) == {1: [0, 1, 2], 2: [0, 1, 2]}  # softmax: two hung calls
+    assert transcript.add(LOADED, hang(4, 6)) == {2: [0, 1, 2]}  # jacobian hung in softmax's loop: once is enough
+    assert transcript.add(LOADED, hang(7, 30)) == {2: [1, 2]}  # backward hung elsewhere: it gets its second chance
+    run = transcript.finish()
+    assert [c.status for c in run.calls["jacobian"]] == ["timeout"] * 3
+    assert [c.detail.startswith("not run") for c in run.calls["jacobian"]] == [False, True, True]
+
+
 def test_a_hung_call_carries_its_place():
     transcript = Transcript({"f": 2}, ["student.py"])
     todo = transcript.add(LOADED, {"timed_out": True, "stopped": "call", "calls_started": 1, "stuck_at": [1, 12]})
