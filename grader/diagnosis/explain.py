@@ -7,11 +7,6 @@ from grader.sandbox.outcome import HUNG, StudentError
 from grader.source.model import Source
 
 
-def where(error: StudentError, source: Source | None) -> str:
-    """'alice.py, line 12: `return e / s`' for the innermost student frame, or ''."""
-    return place(error.where, source)
-
-
 def stuck_at(places: tuple[tuple[str, int], ...], source: Source | None) -> str:
     """' (it was at cell 3, line 5: `...`, called from cell 4, line 2: `...`)' for a run stopped at a time limit, or ''."""
     if source is not None:  # a line the file does not have is no place (the numbers come from the submission)
@@ -57,8 +52,8 @@ def describe_error(error: StudentError | None, source: Source | None) -> str:
     if error is None:
         return "an error"
     text = f"{error.type}: {error.message}" if error.message else error.type
-    place = where(error, source)
-    text = f"{text} ({place})" if place else text
+    at = place(error.where, source)  # the innermost student frame
+    text = f"{text} ({at})" if at else text
     limit = limit_hit(error)
     return f"{text}: {limit}" if limit else text
 

@@ -234,12 +234,8 @@ class Transcript:
         where = exit_info.get("stuck_at")
         if not (isinstance(where, list) and len(where) in (2, 4) and all(_is_int(n) for n in where)):
             return ()
-        places = []
-        for chunk, line in zip(where[::2], where[1::2]):
-            if not (self._chunk(chunk) and 1 <= line <= MAX_LINE):
-                return ()
-            places.append((self._chunk(chunk), line))
-        return tuple(places)
+        places = tuple((self._chunk(chunk), line) for chunk, line in zip(where[::2], where[1::2]))
+        return places if all(name and 1 <= line <= MAX_LINE for name, line in places) else ()
 
     def _todo(self) -> dict[int, list[int]]:
         todo = {}

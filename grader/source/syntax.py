@@ -103,21 +103,24 @@ def names_used_by(compiled: list[bytes], function: str) -> set[str]:
         for const in marshal.loads(chunk).co_consts:
             if isinstance(const, types.CodeType) and const.co_name == function:
                 last = const
-    if last is None:
-        return set()
-    return {ins.argval for code in (last, *_nested(last)) for ins in dis.get_instructions(code)
-            if ins.opname in _GLOBAL_READS}
-
-
-_GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}
+    return set() if last is None else {name for name, _ in _global_reads(last)}
 
 
 def globals_read_at(compiled: bytes, line: int) -> set[str]:
     """The global names that the code on line ``line`` of a chunk reads (the functions it calls among them),
     from the chunk's code object: not a name in a string, a comment or an attribute (``special.softmax``)."""
-    module = marshal.loads(compiled)
-    return {ins.argval for code in (module, *_nested(module)) for ins in dis.get_instructions(code)
-            if ins.opname in _GLOBAL_READS and ins.positions is not None and ins.positions.lineno == line}
+    return {name for name, at in _global_reads(marshal.loads(compiled)) if at == line}
+
+
+_GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}
+
+
+def _global_reads(code: types.CodeType):
+    """(name, line) of each global name that ``code`` reads, in it and in the code it nests."""
+    for inner in (code, *_nested(code)):
+        for ins in dis.get_instructions(inner):
+            if ins.opname in _GLOBAL_READS:
+                yield ins.argval, ins.positions.lineno if ins.positions is not None else None
 
 
 def _nested(code: types.CodeType):
