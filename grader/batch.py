@@ -3,7 +3,8 @@ the summary and the class page gathered as the reports come.
 
 With one job everything runs in this process; with more, in forked grading processes
 (:mod:`grader.shards`), each with its own sandbox worker. Either way each submission goes
-through :meth:`Batch.grade_one` (where it is graded) and then :meth:`Batch.take` (here).
+through :meth:`Batch.prepare` (its code read and run in the sandbox, while the submission before it is
+judged: :mod:`grader.run_ahead`), :meth:`Batch.grade_one` (where it is judged) and then :meth:`Batch.take` (here).
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from grader.errors import GraderError
 from grader.exercises.base import Exercise
-from grader.grading import GRADER_FAILED, Grading, grade_source, grader_failure
+from grader.grading import GRADER_FAILED, FirstRun, Grading, first_run, grade_source, grader_failure
 from grader.report.html.site import Pages
 from grader.report.model import Report
 from grader.report.summary import Summary
 from grader.report.write import remove_leftovers, write_atomic
+from grader.run_ahead import RunAhead
 from grader.sandbox import spares
 from grader.sandbox.pool import WorkerPool, likely_preload
 from grader.shards import Shards
@@ -68,11 +70,12 @@ class Batch:
         jobs = max(1, min(jobs, len(self.found)))
         limits, launcher = self.grading.limits, self.grading.launcher
         if jobs == 1:  # here, in this process
-            with WorkerPool(1, launcher, limits) as pool:
+            with WorkerPool(1, launcher, limits) as pool, self.lane(pool) as grade:
                 spares.give(pool)
                 self.on_start(len(self.found))
                 for index in range(len(self.found)):
-                    self.take(self.grade_one(index, pool, as_json=False), elsewhere=False)
+                    coming = index + 1 if index + 1 < len(self.found) else None
+                    self.take(grade(index, coming, as_json=False), elsewhere=False)
         else:  # in ``jobs`` grading processes, each with its own sandbox worker
             if any(s.path.suffix.lower() == ".ipynb" for s in self.found):
                 importlib.import_module("grader.source.magics")  # nbconvert imported once, here, not in each process
@@ -81,9 +84,9 @@ class Batch:
 
             @contextmanager
             def start():
-                with WorkerPool(1, launcher, limits, pools=jobs) as pool:
+                with WorkerPool(1, launcher, limits, pools=jobs) as pool, self.lane(pool) as grade:
                     handover.adopt(pool)
-                    yield lambda index: self.grade_one(index, pool)
+                    yield grade
 
             patience = 2 * limits.submission_s + 180  # a submission's two jobs, a worker's start, and margins
             with Shards(jobs, start, patience_s=patience, before_fork=handover.before_fork,
@@ -114,27 +117,56 @@ class Batch:
         self.summary.write(self.out_dir)
         return self.pages.finish()
 
-    def grade_one(self, index: int, pool: WorkerPool, as_json: bool = True) -> dict:
-        """Grade (or reuse the report of) submission ``index``; what the batch keeps of it.
+    @contextmanager
+    def lane(self, pool: WorkerPool) -> Iterator[Callable[..., dict]]:
+        """Grading in this process, with ``pool``: ``grade(index, coming, as_json=True)`` grades submission
+        ``index`` (see :meth:`grade_one`) while ``coming``, the one to grade next if known, runs in the sandbox."""
+        ahead = RunAhead(lambda index: self.prepare(index, pool))
+        spent = Spent(pool)
+
+        def grade(index: int, coming: int | None = None, as_json: bool = True) -> dict:
+            prepared = ahead.take(index)
+            if coming is not None:
+                ahead.want(coming)
+            return {**self.grade_one(index, prepared, pool, as_json), **spent.since_last()}
+
+        try:
+            yield grade
+        except BaseException:
+            ahead.close(wait=False)
+            raise
+        ahead.close()
+
+    def prepare(self, index: int, pool: WorkerPool) -> Prepared:
+        """What is done of submission ``index`` before it is judged: its code read, its report reused if it
+        may be, else its first run in the sandbox made."""
+        submission, source = self.found[index], self.source_of(index)
+        reused = None if self.force else reusable(self.report_path(index), source, submission, self.grading)
+        if reused is not None:
+            return Prepared(source, reused)
+        try:
+            return Prepared(source, first=first_run(source, self.grading, pool))
+        except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
+            return Prepared(source, failure=exc)
+
+    def grade_one(self, index: int, prepared: Prepared, pool: WorkerPool, as_json: bool = True) -> dict:
+        """Grade (or reuse the report of) submission ``index``, ``prepared``; what the batch keeps of it.
 
         ``as_json``: the report as JSON text, for a grading process to send (else the Report itself).
         """
-        started, sandbox_before, faults_before = time.process_time(), pool.cpu_s, pool.page_faults
-        submission, source = self.found[index], self.source_of(index)
-        report = None if self.force else reusable(self.report_path(index), source, submission, self.grading)
+        submission, source, report = self.found[index], prepared.source, prepared.reused
         reused = report is not None
-        if report is None:
+        if prepared.failure is not None:
+            report = self.failed(index, source, prepared.failure)
+        elif report is None:
             try:
-                report = grade_source(source, submission.student, self.grading, pool)
+                report = grade_source(source, submission.student, self.grading, pool, prepared.first)
                 report.submission.lms_id, report.submission.late = submission.lms_id, submission.late
             except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
                 report = self.failed(index, source, exc)
         text = report.model_dump_json(indent=2) + "\n" if as_json or not reused else ""  # dumped once: filed and sent
-        answer = {"i": index, "reused": reused, "page_problem": self.write(index, report, text, reused),
-                  "report": text if as_json else report}
-        answer.update(sandbox_cpu_s=pool.cpu_s - sandbox_before, page_faults=pool.page_faults - faults_before,
-                      grading_cpu_s=time.process_time() - started)
-        return answer
+        return {"i": index, "reused": reused, "page_problem": self.write(index, report, text, reused),
+                "report": text if as_json else report}
 
     def take(self, answer: dict, elsewhere: bool) -> None:
         """One submission done: into the summary, the class page, the progress.
@@ -198,6 +230,35 @@ class Batch:
             except OSError as exc:
                 raise GraderError(f"cannot write {path} ({exc.strerror or exc})") from None
         return problem
+
+
+@dataclass
+class Prepared:
+    """A submission before it is judged (:meth:`Batch.prepare`): its code; its report, when one may be reused;
+    else its first run in the sandbox, or what failed in the grader while making it."""
+
+    source: Source
+    reused: Report | None = None
+    first: FirstRun | None = None
+    failure: Exception | None = None
+
+
+class Spent:
+    """The CPU time (the sandbox's and this process's) and the sandbox's page faults since the last submission
+    done: each submission's share, though the next one's run overlaps its judging."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool = pool
+        self.last = self._now()
+
+    def _now(self) -> tuple[float, int, float]:
+        return self.pool.cpu_s, self.pool.page_faults, time.process_time()
+
+    def since_last(self) -> dict:
+        now = self._now()
+        sandbox_cpu_s, page_faults, grading_cpu_s = (a - b for a, b in zip(now, self.last))
+        self.last = now
+        return {"sandbox_cpu_s": sandbox_cpu_s, "page_faults": page_faults, "grading_cpu_s": grading_cpu_s}
 
 
 def reusable(path: Path, source: Source, submission: Submission, grading: Grading) -> Report | None:

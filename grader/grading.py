@@ -90,13 +90,30 @@ class Grading:
         )
 
 
-def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -> Report:
+@dataclass(frozen=True)
+class FirstRun:
+    """A submission's first run (its code, and every call of the plan), made before it is judged, and how long it took."""
+
+    run: SubmissionRun
+    seconds: float
+
+
+def first_run(source: Source, grading: Grading, pool: Runner) -> FirstRun | None:
+    """Run a submission's code and every call of the plan (None for a source that cannot be run): what
+    :func:`grade_source` does first, to be done ahead of it (while the batch judges the submission before)."""
+    if source.error:
+        return None
+    started = time.perf_counter()
+    return FirstRun(pool.run(Job.of(source, grading.plan.calls)), time.perf_counter() - started)
+
+
+def grade_source(source: Source, student: str, grading: Grading, pool: Runner, first: FirstRun | None = None) -> Report:
     """Grade one submission that has been read; never raises for anything the submission does.
 
     ``pool`` runs its code: the sandbox's workers, or, for the notebook's own check,
-    the student's kernel (``grader.kernel.runner``).
+    the student's kernel (``grader.kernel.runner``). ``first``: its :func:`first_run`, if already made.
     """
-    started = time.perf_counter()
+    started = time.perf_counter() - (first.seconds if first else 0.0)
     plan = grading.plan
     base = _report_fields(source, student, grading)
     if source.error:
@@ -104,7 +121,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
         if source.error_code:
             hints = [HintSummary(code=source.error_code, function="*", message=generic_message(source.error_code, detail=source.error_detail))]
         return Report(status="error", score=0.0, message=source.error, hints=hints, duration_s=_since(started), **base)
-    run, source = _run(source, plan.calls, pool, base["notes"], grading.limits.load_s)
+    run, source = _run(source, plan.calls, pool, base["notes"], grading.limits.load_s, first.run if first else None)
     base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
     if run.status == "load_error" or not run.loaded:
         message = _load_failure(run, source, grading.limits.load_s)
@@ -136,11 +153,12 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner) -
 MAX_HUNG_CELLS = 2  # notebook cells that hang while it loads, each cut short and the notebook run again
 
 
-def _run(source: Source, calls: tuple, pool: Runner, notes: list[str], load_s: float) -> tuple[SubmissionRun, Source]:
-    """Run the submission's code and calls. A notebook cell whose top-level code runs past the time limit as
-    the notebook loads is cut short before the statement that hung (left out when that cannot be told), as
-    a cell that raises stops there, and the notebook run again (a note says so)."""
-    run = pool.run(Job.of(source, calls))
+def _run(source: Source, calls: tuple, pool: Runner, notes: list[str], load_s: float,
+         run: SubmissionRun | None) -> tuple[SubmissionRun, Source]:
+    """Run the submission's code and calls (``run``, when that is done already). A notebook cell whose top-level
+    code runs past the time limit as the notebook loads is cut short before the statement that hung (left out
+    when that cannot be told), as a cell that raises stops there, and the notebook run again (a note says so)."""
+    run = run or pool.run(Job.of(source, calls))
     for _ in range(MAX_HUNG_CELLS):
         if not (source.mode == "cells" and run.status == "timeout" and not run.loaded):
             break

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import select
 import selectors
 import signal
 import socket
@@ -33,9 +34,10 @@ from typing import Callable, Iterator
 
 from grader.errors import GraderError
 
-Work = Callable[[int], dict]  # item -> what to send back (JSON-able)
+Work = Callable[[int, "int | None"], dict]  # (item, the item after it if already here) -> what to send back (JSON-able)
 _LENGTH = struct.Struct("!Q")
-PREFETCH = 2  # items handed to each process ahead, so that none waits for the next
+PREFETCH = 3  # items handed to each process ahead: none waits for the next, and each knows the one after the
+# item it grades (whose sandbox run it starts meanwhile: grader.run_ahead)
 HELP_AFTER = 40  # items of a kind waiting for their owner before another process, out of other items, helps
 # (starting the worker they need, about 0.4 s, takes as long as grading some 40 of them)
 STOP_S = 15.0  # how long a process is given to stop its worker after SIGTERM (which takes up to 10 s), before SIGKILL
@@ -288,15 +290,17 @@ def _serve(sock: socket.socket, start: Callable[[], AbstractContextManager[Work]
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # not the parent's progress bar, if it has one
         _die_with_parent(parent)
         with start() as work:
+            held: deque[int] = deque()  # items received, not yet answered: the one to grade, and the one after it
             while True:
                 try:
-                    message = _read(sock)
+                    while not held or (len(held) < 2 and _waiting(sock)):
+                        held.append(int(_read(sock)["i"]))
                 except ValueError:  # the parent hung up: stopping the workers, which no SIGTERM may cut short now
                     signal.signal(signal.SIGTERM, _ignore)  # (the parent's SIGKILL comes after STOP_S)
                     break
-                item = int(message["i"])
+                item = held.popleft()
                 try:
-                    answer = work(item)
+                    answer = work(item, held[0] if held else None)
                 except Exception as exc:  # noqa: BLE001 - a bug, or the disk full: the parent says so for this one
                     answer = {"i": item, "lost": f"{type(exc).__name__}: {str(exc)[:300]}"}
                 _write(sock, answer)
@@ -350,6 +354,11 @@ def _die_with_parent(parent: int) -> None:
         pass
     if os.getppid() != parent:
         raise SystemExit(1)
+
+
+def _waiting(sock: socket.socket) -> bool:
+    """Whether something (a message, or the parent's hanging up) is there to read now."""
+    return bool(select.select([sock], [], [], 0)[0])
 
 
 def _write(sock: socket.socket, message: dict) -> None:

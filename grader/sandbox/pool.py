@@ -409,7 +409,8 @@ class WorkerPool:
     """A few fork-server workers; ``run`` grades one job on whichever is free.
 
     Thread-safe, but a worker dies with the thread that started it (bwrap's --die-with-parent goes by
-    thread): call ``run`` from threads that outlive the pool (the batch calls it from the main thread).
+    thread): call ``run`` from threads that live as long as the pool is used (a batch calls it from its main
+    thread, and from the thread that runs the next submission ahead: ``grader.run_ahead``).
     """
 
     def __init__(self, size: int, launcher: Launcher, limits: Limits, pools: int = 1) -> None:
@@ -536,8 +537,12 @@ class WorkerPool:
         if self._closed:
             raise WorkerLost("the pool is closed")
         worker = _Worker(self.launcher, preload)
-        self._all.append(worker)
-        return worker
+        with self._lock:  # closed meanwhile (from another thread, which ran a job ahead: grader.run_ahead)?
+            if not self._closed:
+                self._all.append(worker)
+                return worker
+        worker.kill()
+        raise WorkerLost("the pool is closed")
 
     def _stop(self, worker: _Worker) -> None:
         worker.kill()
@@ -546,10 +551,11 @@ class WorkerPool:
 
     def close(self) -> None:
         """Stop every worker (a request in flight then fails at once)."""
-        self._closed = True
-        for worker in list(self._all):
+        with self._lock:
+            self._closed = True
+            workers, self._all = self._all, []
+        for worker in workers:
             worker.kill()
-        self._all.clear()
 
     def __enter__(self) -> "WorkerPool":
         return self

@@ -75,7 +75,8 @@ def _ctrl_c_possible() -> None:  # a terminal's Ctrl-C reaches a foreground grou
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("jobs,how", [("1", "sigterm"), ("2", "sigterm"), ("2", "sigterm-group"), ("2", "ctrl-c")])
+@pytest.mark.parametrize("jobs,how", [("1", "sigterm"), ("1", "ctrl-c"), ("2", "sigterm"), ("2", "sigterm-group"),
+                                      ("2", "ctrl-c")])
 def test_an_interrupted_batch_leaves_whole_reports_no_stray_process_and_resumes(tmp_path, jobs, how):
     """SIGTERM to the grader alone, or to its whole process group (as ``timeout`` sends it: its grading
     processes get one from it, then one from the grader); or Ctrl-C, SIGINT to the whole group."""

@@ -13,6 +13,7 @@ from grader import api, batch, exercises
 from grader.grading import GRADER_FAILED
 from grader.report.model import Report
 from grader.sandbox import pool as pool_module
+from grader.shards import PREFETCH
 from grader.submissions import Submission
 from tests.conftest import ROOT
 
@@ -65,10 +66,10 @@ def test_a_grading_process_that_dies_costs_only_the_submissions_it_held(tmp_path
         (subs / f"s{i}.py").write_text(f"# {i}\n" + BASE)
     real = batch.grade_source
 
-    def dies_on_s3(source, student, grading, pool):
+    def dies_on_s3(source, student, grading, pool, first=None):
         if student == "s3":  # a bug, or the OOM killer, in the middle of one submission
             os._exit(9)
-        return real(source, student, grading, pool)
+        return real(source, student, grading, pool, first)
 
     monkeypatch.setattr(batch, "grade_source", dies_on_s3)  # the grading processes are forks: they have it too
     graded = api.grade([subs], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=2)
@@ -76,9 +77,9 @@ def test_a_grading_process_that_dies_costs_only_the_submissions_it_held(tmp_path
     assert sorted(reports) == [f"s{i}" for i in range(6)]
     assert reports["s3"].status == "error" and "grading process stopped" in reports["s3"].message
     assert reports["s3"].message.startswith(GRADER_FAILED)  # so a rerun grades it again
-    # s3's process held at most one other submission (PREFETCH = 2): it is reported the same way, the rest are graded
+    # s3's process held at most PREFETCH - 1 other submissions: they are reported the same way, the rest are graded
     lost = [s for s, r in reports.items() if r.status == "error"]
-    assert "s3" in lost and len(lost) <= 2
+    assert "s3" in lost and len(lost) <= PREFETCH
     assert all(r.score == 100 for s, r in reports.items() if s not in lost)
     assert graded.statistics["errors"] == len(lost)
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from grader.shards import HELP_AFTER, Shards, _signals_deferred, _Todo
+from grader.shards import HELP_AFTER, PREFETCH, Shards, _signals_deferred, _Todo
 
 
 def _starting(work):
@@ -20,7 +20,7 @@ def _starting(work):
     return start
 
 
-def _square(item: int) -> dict:
+def _square(item: int, coming: int | None = None) -> dict:
     return {"i": item, "square": item * item, "pid": os.getpid()}
 
 
@@ -34,7 +34,7 @@ def test_every_item_is_answered_once_by_forked_processes():
 
 
 def test_an_item_that_raises_is_lost_alone_and_its_process_goes_on():
-    def work(item: int) -> dict:
+    def work(item: int, coming: int | None = None) -> dict:
         if item == 5:
             raise OSError(28, "No space left on device")
         return _square(item)
@@ -47,7 +47,7 @@ def test_an_item_that_raises_is_lost_alone_and_its_process_goes_on():
 
 
 def test_a_stuck_process_is_stopped_after_its_patience_and_the_batch_goes_on():
-    def work(item: int) -> dict:
+    def work(item: int, coming: int | None = None) -> dict:
         if item == 3:
             time.sleep(3600)  # a bug that never returns
         return _square(item)
@@ -59,11 +59,25 @@ def test_a_stuck_process_is_stopped_after_its_patience_and_the_batch_goes_on():
     assert sorted(answers) == list(range(10))
     assert "no answer in 1 s" in answers[3]["lost"]
     lost = [i for i, a in answers.items() if "lost" in a]
-    assert len(lost) <= 2 and all(answers[i]["square"] == i * i for i in answers if i not in lost)
+    assert len(lost) <= PREFETCH and all(answers[i]["square"] == i * i for i in answers if i not in lost)
+
+
+def test_each_item_comes_with_the_one_handed_after_it_when_that_one_is_there():
+    def work(item: int, coming: int | None = None) -> dict:
+        time.sleep(0.01)  # the parent has handed the next ones by now
+        return {"i": item, "coming": coming}
+
+    with Shards(1, _starting(work)) as shards:
+        answers = list(shards.map(list(range(12))))
+    assert [a["i"] for a in answers] == list(range(12))  # one process: in order, each answered once
+    seen = [(a["i"], a["coming"]) for a in answers]
+    # told of the next item, never of another; not of one after the last (it is the last)
+    assert all(coming in (item + 1, None) for item, coming in seen) and seen[-1] == (11, None)
+    assert sum(coming == item + 1 for item, coming in seen) >= 9
 
 
 def test_processes_that_keep_dying_end_the_batch_with_every_item_said_lost():
-    def work(item: int) -> dict:
+    def work(item: int, coming: int | None = None) -> dict:
         os._exit(3)
 
     with Shards(2, _starting(work)) as shards:
@@ -84,7 +98,7 @@ def test_ctrl_c_waits_while_signals_are_deferred_then_comes():
 def test_before_fork_runs_before_every_fork_the_first_ones_and_each_replacement():
     calls = []
 
-    def work(item: int) -> dict:
+    def work(item: int, coming: int | None = None) -> dict:
         if item == 0:
             os._exit(3)  # this process dies: a new one is forked in its place (items are left: it is needed)
         time.sleep(0.02)

@@ -18,7 +18,7 @@ import pytest
 
 from grader.sandbox import bwrap, isolation, pool as pool_module, spares
 from grader.sandbox.pool import Call, Job, WorkerPool
-from grader.shards import Shards
+from grader.shards import PREFETCH, Shards
 from tests.conftest import TEST_LIMITS
 
 PROBE = bwrap.probe(sys.executable, isolation.sandbox_config())
@@ -121,8 +121,8 @@ def test_each_grading_process_adopts_a_spare_and_one_that_dies_frees_its_own():
             handover.adopt(pool)
             own = [w.proc.pid for w in pool._all]
 
-            def work(item: int) -> dict:
-                if item == 3:  # the second process dies on its second item, without stopping its worker
+            def work(item: int, coming: int | None = None) -> dict:
+                if item == PREFETCH + 1:  # the second process dies on its second item, without stopping its worker
                     os._exit(1)
                 return {"i": item, "worker": own, "ok": pool.run(DOUBLE).calls["double"][0].status}
             yield work
@@ -133,9 +133,9 @@ def test_each_grading_process_adopts_a_spare_and_one_that_dies_frees_its_own():
         for answer in shards.map(list(range(8))):
             answers[answer["i"]] = answer
             if "lost" in answer and freed is None:  # its spare stops by itself, before the batch ends
-                freed = _gone(answers[2]["worker"][0])
+                freed = _gone(answers[PREFETCH]["worker"][0])
     assert freed is True
-    assert {answers[0]["worker"][0], answers[2]["worker"][0]} == spare_pids  # one spare each, none started
+    assert {answers[0]["worker"][0], answers[PREFETCH]["worker"][0]} == spare_pids  # one spare each, none started
     assert all(a["ok"] == "ok" for a in answers.values() if "lost" not in a)
     spares.release()
     assert all(_gone(pid) for pid in spare_pids)
