@@ -88,7 +88,8 @@ class Batch:
                     handover.adopt(pool)
                     yield grade
 
-            patience = 2 * limits.submission_s + 180  # a submission's two jobs, a worker's start, and margins
+            patience = 3 * limits.submission_s + 180  # a submission's two jobs, the next one's run ahead (which
+            # its second job may wait for), a worker's start, and margins
             with Shards(jobs, start, patience_s=patience, before_fork=handover.before_fork,
                         after_fork=handover.after_fork) as shards:
                 shards.spawn(jobs)

@@ -489,20 +489,23 @@ class WorkerPool:
         frame = self._frame(job) if todo is None else job.frame(self.limits, self._nproc(), deadline_s=left)
         code = job.code(todo)  # both made before a worker is taken: a job that cannot be encoded costs none
         idle = self._queue(job.preload)
-        worker = idle.get()
-        waiting = time.monotonic()
+        asked = time.monotonic()
+        worker = idle.get()  # perhaps after another thread's job (grader.run_ahead): not this job's time
+        waited = time.monotonic() - asked
         try:
             if worker is not None and not self._settles(worker):
                 worker = None  # stopped, with the submission that kept it busy
             if worker is None:
                 worker = self._start(job.preload)
-            waited = time.monotonic() - waiting
+            waited = time.monotonic() - asked
             header, data = worker.request(frame, code, left + REPLY_MARGIN_S, early=self.launcher.contains_submissions)
-        except (WorkerLost, OSError, ValueError) as exc:  # whatever went wrong, this worker is done for
-            if worker is not None:
+        except BaseException as exc:  # whatever went wrong, this worker is done for, and its place given back (an
+            if worker is not None:  # interrupt too: another thread may be waiting for it)
                 self._stop(worker)
             idle.put(None)
-            return {"lost": str(exc), "timed_out": "in time" in str(exc)}, b"", 0.0
+            if not isinstance(exc, (WorkerLost, OSError, ValueError)):
+                raise
+            return {"lost": str(exc), "timed_out": "in time" in str(exc)}, b"", waited
         if worker.cgroup and not self.launcher.in_pid_namespace:
             worker.cgroup.kill_others({worker.proc.pid})  # outside a PID namespace, daemons can escape the session
         idle.put(worker)
@@ -546,16 +549,20 @@ class WorkerPool:
 
     def _stop(self, worker: _Worker) -> None:
         worker.kill()
-        if worker in self._all:
-            self._all.remove(worker)
+        with self._lock:
+            if worker in self._all:
+                self._all.remove(worker)
 
     def close(self) -> None:
         """Stop every worker (a request in flight then fails at once)."""
         with self._lock:
             self._closed = True
             workers, self._all = self._all, []
+            queues = list(self._idle.values())
         for worker in workers:
             worker.kill()
+        for idle in queues:  # a thread waiting for a worker wakes, and finds the pool closed
+            idle.put(None)
 
     def __enter__(self) -> "WorkerPool":
         return self

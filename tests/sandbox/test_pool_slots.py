@@ -88,3 +88,55 @@ def test_a_worker_stopped_because_its_last_job_lingers_is_stopped_once_even_when
         again = runner.run(Job(chunks=(("s.py", HONEST),), mode="module", calls=GOOD_CASES))
         assert again.status == "ok"
     assert stops.count(id(lingering)) == 1  # closing the pool did not stop it again
+
+
+class _Stop(BaseException):
+    """An interrupt (as Ctrl-C or SIGTERM raises it), raised in the main thread by SIGALRM."""
+
+
+def _stop(signum, frame):
+    raise _Stop
+
+
+SLOW = "import time, numpy as np\ndef f(x):\n    time.sleep({seconds})\n    return np.ones(2)\n"
+
+
+def test_a_job_interrupted_gives_its_worker_back_and_a_thread_waiting_for_it_ends_with_the_pool():
+    import signal
+    import time
+
+    with WorkerPool(1, api.default_launcher(TEST_LIMITS), TEST_LIMITS) as pool:
+        runner = _Runner(pool)  # the run-ahead thread, say, whose worker this is
+        assert runner.run(Job(chunks=(("s.py", HONEST),), mode="module", calls=GOOD_CASES)).status == "ok"
+        previous = signal.signal(signal.SIGALRM, _stop)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.8)
+            with pytest.raises(_Stop):  # the main thread's job (a consistency check, say), interrupted
+                threading.Timer(0.3, lambda: runner.jobs.put(Job(chunks=(("s.py", HONEST),), mode="module",
+                                                                 calls=GOOD_CASES))).start()  # asked meanwhile
+                pool.run(Job(chunks=(("s.py", SLOW.format(seconds=1.5)),), mode="module", calls=GOOD_CASES))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        time.sleep(0.2)  # the waiting job's thread got no worker yet, or a new one
+        pool.close()
+        try:
+            waited = runner.out.get(timeout=10)  # before: blocked for good, and the process never exited
+        except queue.Empty:
+            pytest.fail("a thread waiting for the interrupted job's worker is still waiting after the pool closed")
+        assert waited.status in ("ok", "crashed")  # ran on a new worker, or told that the pool closed
+
+
+def test_a_job_is_not_charged_the_time_it_waited_behind_another_threads_job():
+    crash_first = "import os, numpy as np\ndef f(x):\n    if x == 0:\n        os._exit(1)\n    return np.ones(2)\n"
+    three = (Call("f", ("x",), "array", ((0,), (1,), (2,))),)
+    six = (Call("f", ("x",), "array", tuple((i,) for i in range(6))),)
+    with WorkerPool(1, api.default_launcher(TEST_LIMITS), TEST_LIMITS) as pool:
+        runner = _Runner(pool)
+        threading.Timer(0.5, lambda: runner.jobs.put(Job(chunks=(("s.py", crash_first),), mode="module",
+                                                         calls=three))).start()
+        # this thread's job, 6 x 1.8 s, longer than the other's whole budget (5 s + 3 x 2 s)
+        pool.run(Job(chunks=(("s.py", SLOW.format(seconds=1.8)),), mode="module", calls=six))
+        behind = runner.out.get(timeout=30)
+    # its first case crashed its process; the others ran again in a fresh one, within its own budget
+    assert [r.status for r in behind.calls["f"]] == ["crash", "ok", "ok"]
