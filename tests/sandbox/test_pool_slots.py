@@ -22,11 +22,12 @@ class _Runner:
 
     def __init__(self, pool: WorkerPool) -> None:
         self.pool, self.jobs, self.out = pool, queue.Queue(), queue.Queue()
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        _RUNNERS.append(self)
 
     def _serve(self) -> None:
-        while True:
-            job = self.jobs.get()
+        while (job := self.jobs.get()) is not None:
             try:
                 self.out.put(self.pool.run(job))
             except Exception as exc:  # noqa: BLE001 - what run raised is the result here
@@ -38,6 +39,21 @@ class _Runner:
             return self.out.get(timeout=seconds)
         except queue.Empty:
             pytest.fail(f"pool.run still waiting after {seconds} s: a worker slot was lost")
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.thread.join(10)
+
+
+_RUNNERS: list[_Runner] = []
+
+
+@pytest.fixture(autouse=True)
+def _runners_stopped():
+    """Each test's runner threads end with it: a later test's fork must not copy a thread."""
+    yield
+    while _RUNNERS:
+        _RUNNERS.pop().stop()
 
 
 @pytest.mark.parametrize("case, error", [
