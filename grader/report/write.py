@@ -9,11 +9,25 @@ import time
 from pathlib import Path
 
 
+def _mode_of_new_files() -> int:
+    """What ``open`` gives a new file under this process's umask (mkstemp's own 0600 would hide the reports
+    and the class page from a web server or the course's staff group)."""
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+MODE = _mode_of_new_files()  # read once, at import: os.umask cannot be read without being set
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader sees the old file or the whole new one, never half."""
+    """Write ``text`` to ``path`` so that a reader sees the old file or the whole new one, never half.
+
+    The file gets the mode any new file gets here (0644 under the usual umask 022)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)
