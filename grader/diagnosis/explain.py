@@ -78,6 +78,15 @@ def _first_wrong_step(comp) -> str:
     return f"; right at t = T = {T} back to t = {last + 1}, first wrong at t = {last} (counting back from T)"
 
 
+def _telling(wrong: list[CaseResult]) -> CaseResult:
+    """The wrong case the message is about: a wrong shape first, then nan or inf, as the hints go (so that both
+    speak of the same case); else the first."""
+    for verdict in ("shape", "nonfinite"):
+        if (c := next((w for w in wrong if w.comparison.verdict == verdict), None)) is not None:
+            return c
+    return wrong[0]
+
+
 def test_message(result: CheckResult, source: Source | None, call_s: float, expected: list | None = None,
                  time_keys: tuple[str, ...] = ()) -> str:
     """The message of a test: what is wrong on which case, how far off, and where.
@@ -109,7 +118,7 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
     if (c := _first(result, {"unreadable"})) is not None:
         return f"the result cannot be read as numbers on case {c.case.name}: {c.problem}"
     wrong = [c for c in result.cases if c.state != "right"]
-    c = wrong[0]
+    c = _telling(wrong)
     comp = c.comparison
     if comp.verdict == "shape":
         return f"wrong shape on case {c.case.name}: expected {comp.expected_shape}, got {comp.actual_shape}"

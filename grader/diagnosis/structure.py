@@ -40,10 +40,11 @@ def structural_hints(result: CheckResult, expected: list[np.ndarray], tol: Toler
         first = shapes[0].comparison
         return [_hint("generic.shape_mismatch", n, len(shapes), function=name, expected=first.expected_shape,
                       got=first.actual_shape)]
-    if any(c.comparison.verdict == "nonfinite" for c in cases):
+    nonfinite = sum(c.comparison.verdict == "nonfinite" for c in cases)
+    if nonfinite:
         large = "large" in result.check.tags
         where = " (on scores of size 1e3: the small cases are fine)" if large and _right_where_finite(result) else ""
-        return [_hint("generic.nan_or_inf", n, function=name, where=where)]
+        return [_hint("generic.nan_or_inf", n, nonfinite, function=name, where=where)]
     actual = [c.actual for c in cases]
     errors = [c.comparison.scaled_error for c in cases]
     if all(not np.any(a) for a in actual) and any(np.any(e) for e in expected):

@@ -88,6 +88,25 @@ def test_numerical_gradients_are_told_apart_from_exact_answers(grade_text):
         assert all(t.hints[0].code == "generic.numerical_gradient" for t in failed), function
 
 
+def test_a_nan_on_one_case_of_two_is_the_case_the_message_shows_and_the_hint_counts(grade_text):
+    # finite differences of -log(softmax): right to 1e-9 on one large case, nan on the one whose scores spread
+    # so far that a probability underflows to 0 (and its log to -inf)
+    report = grade_text(BASE + """
+
+def cross_entropy_grad(z, label):
+    h = 1e-5
+    loss = lambda v: -np.log(softmax(v)[label])
+    return np.array([(loss(z + h * e) - loss(z - h * e)) / (2 * h) for e in np.eye(len(z))])
+""")
+    large = next(t for t in report.tests if t.id == "cross_entropy_grad/public-large")
+    assert large.status == "failed" and large.cases == 2
+    assert "nan or inf in" in large.message and "max abs error" not in large.message
+    hint = large.hints[0]
+    assert hint.code == "generic.nan_or_inf" and (hint.evidence.matched_cases, hint.evidence.of) == (1, 2)
+    small = next(t for t in report.tests if t.id == "cross_entropy_grad/public")
+    assert small.hints[0].code == "generic.numerical_gradient" and "nan" not in small.message
+
+
 def _with_mistake(path) -> str:
     text = path.read_text()
     if path.stem == "generic.missing_function":
