@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.diagnosis.catalogue import START_HERE, generic_message, rank, wanted
-from grader.diagnosis.explain import describe_error
+from grader.diagnosis.explain import describe_error, returned_none
 from grader.diagnosis.mutants import matching_mutants
 from grader.diagnosis.structure import structural_hints, warning_hints
 from grader.evaluation.answers import CheckAnswers
@@ -23,6 +23,10 @@ def diagnose(result: CheckResult, answers: CheckAnswers, exercise: Exercise, sou
 def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercise, source: Source | None, call_s: float) -> list[Hint]:
     function = result.check.function
     states = {c.state for c in result.cases}
+    if "not_implemented" in states and (why := returned_none(result, source)):  # written, but returns nothing
+        message = generic_message("generic.wrong_type", function=function, detail=why,
+                                  wanted=wanted(exercise.function(function)))
+        return [Hint(code="generic.wrong_type", message=message)]
     for state, code in (("missing", "generic.missing_function"), ("timeout", "generic.timeout"),
                         ("not_implemented", "generic.not_implemented")):
         if state in states:

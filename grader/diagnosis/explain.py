@@ -5,6 +5,7 @@ from __future__ import annotations
 from grader.evaluation.check import CaseResult, CheckResult
 from grader.sandbox.outcome import HUNG, StudentError
 from grader.source.model import Source
+from grader.source.syntax import how_it_returns
 
 
 def stuck_at(places: tuple[tuple[str, int], ...], source: Source | None) -> str:
@@ -78,6 +79,21 @@ def _first_wrong_step(comp) -> str:
     return f"; right at t = T = {T} back to t = {last + 1}, first wrong at t = {last} (counting back from T)"
 
 
+def returned_none(result: CheckResult, source: Source | None) -> str:
+    """Why a function that is no template stub returned None, in a few words ('' for a stub, or when its code
+    is not at hand): a written function that returns nothing is not 'not implemented'."""
+    case = next((c for c in result.cases if c.state == "not_implemented" and not (c.call and c.call.error)), None)
+    if case is None or source is None:
+        return ""
+    function = result.check.function
+    how = how_it_returns(source.chunks, function)
+    if how == "no return":
+        return f"it returned None: {function} has no `return` of its result, and a result printed or left in a variable is lost"
+    if how == "returns":
+        return f"it returned None on case {case.case.name}: a path through {function} ends without a `return`"
+    return ""
+
+
 def _telling(wrong: list[CaseResult]) -> CaseResult:
     """The wrong case the message is about: a wrong shape first, then nan or inf, as the hints go (so that both
     speak of the same case); else the first."""
@@ -110,7 +126,7 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
     if (c := _first(result, {"not_implemented"})) is not None:
         if c.call and c.call.error:
             return "not implemented yet: it raises NotImplementedError"
-        return f"not implemented yet: it {c.problem or 'returned None'}"
+        return returned_none(result, source) or f"not implemented yet: it {c.problem or 'returned None'}"
     if (c := _first(result, {"exception"})) is not None:
         return f"raised {describe_error(c.call.error, source)} on case {c.case.name}"
     if (c := _first(result, {"crash"})) is not None:

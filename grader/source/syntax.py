@@ -91,6 +91,52 @@ def statements_before(code: str, line: int) -> tuple[str, int] | None:
     return None
 
 
+def how_it_returns(chunks: list[tuple[str, str]], function: str) -> str:
+    """How the top-level function ``function`` (its last definition) returns, read from its text:
+    ``"stub"`` (its body only passes or raises NotImplementedError, as a template's stub), ``"no return"``
+    (written, but no ``return`` of a value anywhere in it), ``"returns"``, or ``""`` when it is not found."""
+    found = None
+    for _, code in chunks:
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        found = next((s for s in reversed(tree.body) if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                      and s.name == function), found)
+    if found is None:
+        return ""
+    body = found.body[1:] if _is_docstring(found.body[0]) else found.body
+    if all(_is_placeholder(statement) for statement in body):
+        return "stub"
+    return "returns" if any(_returns_value(statement) for statement in body) else "no return"
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) \
+        and isinstance(statement.value.value, str)
+
+
+def _is_placeholder(statement: ast.stmt) -> bool:
+    """``pass``, ``...``, ``return`` or ``return None``, or ``raise NotImplementedError(...)``."""
+    if isinstance(statement, ast.Pass) or isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+        return True
+    if isinstance(statement, ast.Return):
+        return statement.value is None or isinstance(statement.value, ast.Constant) and statement.value.value is None
+    if isinstance(statement, ast.Raise) and statement.exc is not None:
+        raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+    return False
+
+
+def _returns_value(node: ast.AST) -> bool:
+    """A ``return`` of something other than None in ``node``, not counting the functions and classes it defines."""
+    if isinstance(node, ast.Return):
+        return node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        return False
+    return any(_returns_value(child) for child in ast.iter_child_nodes(node))
+
+
 def names_used_by(compiled: list[bytes], function: str) -> set[str]:
     """The global names that the top-level function ``function`` reads (in what it nests too): the
     functions it calls among them, not attributes (``special.softmax``) nor the names it imports.

@@ -41,6 +41,41 @@ def test_untouched_template_scores_zero_with_not_implemented_everywhere(grade_te
     assert [h.code for h in report.hints] == ["generic.not_implemented"]
 
 
+NO_RETURN = """
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    p = e / np.sum(e)
+    print(p)
+"""
+
+ONE_PATH_RETURNS = """
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    if np.max(z) < 100:
+        return e / np.sum(e)
+"""
+
+STUBS = ["    pass\n", "    ...\n", "    return None\n", '    """p = softmax(z)."""\n    raise NotImplementedError\n']
+
+
+def test_a_written_function_that_returns_nothing_is_told_so_not_called_unimplemented(grade_text):
+    report = grade_text(remove_function(BASE, "softmax") + NO_RETURN)
+    for test in by_function(report)["softmax"]:
+        assert [h.code for h in test.hints] == ["generic.wrong_type"]
+        assert "has no `return`" in test.hints[0].message and "not implemented" not in test.message
+    report = grade_text(remove_function(BASE, "softmax") + ONE_PATH_RETURNS)
+    large = next(t for t in report.tests if t.id == "softmax/public-large")  # the small cases take the return
+    assert large.hints[0].code == "generic.wrong_type" and "a path through softmax ends without a `return`" in large.message
+    assert next(t for t in report.tests if t.id == "softmax/public").status == "passed"
+
+
+@pytest.mark.parametrize("body", STUBS)
+def test_a_stub_written_by_hand_is_still_not_implemented(grade_text, body):
+    report = grade_text(remove_function(BASE, "softmax") + "\ndef softmax(z):\n" + body)
+    for test in by_function(report)["softmax"]:
+        assert [h.code for h in test.hints] == ["generic.not_implemented"] and "not implemented yet" in test.message
+
+
 def test_syntax_error_is_an_error_report_naming_the_line(grade_text):
     report = grade_text("import numpy as np\n\ndef softmax(z)\n    return z\n", "broken.py")
     assert report.status == "error" and report.score == 0 and report.tests == []
