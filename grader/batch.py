@@ -186,7 +186,7 @@ class Batch:
         self.usage.sandbox_page_faults += answer.get("page_faults", 0)
         if elsewhere:  # the CPU time of other processes than this one
             self.usage.grading_cpu_s += answer.get("grading_cpu_s", 0.0)
-        self.summary.add(report, order=index)
+        self.summary.add(report, order=index, report_file=self.report_path(index).name)
         self.pages.count(self.names[index], report, answer.get("page_problem"))
         if self.on_report:
             self.on_report(report, bool(answer.get("reused")))

@@ -4,6 +4,7 @@ Used by the class page and by the LMS exports."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class Loaded:
 
     entries: list[Entry] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, why)
+    stale: list[str] = field(default_factory=list)  # reports left out: of no submission of the folder's last batch
 
     @property
     def reports(self) -> list[tuple[str, Report]]:
@@ -47,6 +49,8 @@ def load_reports(folder: Path, stems: list[str] | None = None) -> Loaded:
     else:
         paths = sorted(folder / f"{stem}.json" for stem in stems)
     loaded = Loaded()
+    if stems is None and folder.is_dir():
+        paths, loaded.stale = _drop_stale(folder, paths)
     for path in paths:
         try:
             report = Report.model_validate_json(path.read_bytes())
@@ -57,6 +61,36 @@ def load_reports(folder: Path, stems: list[str] | None = None) -> Loaded:
         else:
             loaded.entries.append(Entry(path.stem, report))
     return loaded
+
+
+STALE = ("not in the batch that last wrote this folder (its summary.json): that student's submission was not in it; "
+         "left out (remove the report, or grade again with the submission)")
+
+
+def _drop_stale(folder: Path, paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The paths without the reports of students gone from the folder's last batch, and those left out.
+
+    ``grader grade`` lists its reports in summary.json; a report it does not list, and older than that
+    summary, was there when that batch ran and is of no submission of it (one written since, by a run
+    stopped before its summary, is kept). A folder with no such list (reports gathered by hand) keeps all.
+    """
+    summary = folder / "summary.json"
+    try:
+        listed = json.loads(summary.read_bytes()).get("reports")
+        written = summary.stat().st_mtime
+    except (OSError, ValueError, AttributeError):
+        return paths, []
+    if not isinstance(listed, list):
+        return paths, []
+    listed = {name for name in listed if isinstance(name, str)}
+    kept, stale = [], []
+    for path in paths:
+        try:
+            old = path.name not in listed and path.stat().st_mtime <= written
+        except OSError:
+            old = False
+        (stale if old else kept).append(path)
+    return kept, [path.name for path in stale]
 
 
 def _why(exc: ValidationError) -> str:

@@ -26,6 +26,7 @@ class Row:
     hints: list[tuple[str, str]]  # (function, code), mistakes only
     message: str
     order: int = 0  # its place in the batch: rows of equal student ids keep it, however the batch ran
+    report_file: str = ""  # the report's file name in the batch's folder ('' when not known)
 
     @classmethod
     def of(cls, report: Report) -> "Row":
@@ -49,9 +50,9 @@ class Summary:
     functions: list[str]
     rows: list[Row] = field(default_factory=list)
 
-    def add(self, report: Report, order: int = 0) -> None:
+    def add(self, report: Report, order: int = 0, report_file: str = "") -> None:
         row = Row.of(report)
-        row.order = order
+        row.order, row.report_file = order, report_file
         self.rows.append(row)
 
     def statistics(self) -> dict:
@@ -74,6 +75,7 @@ class Summary:
             "pass_rate": {f: _rate([r.functions_passed.get(f, False) for r in self.rows]) for f in self.functions},
             "hint_counts": _ranked(counts),
             "hint_counts_by_function": {f: _ranked(c) for f, c in by_function.items() if c},
+            **({"reports": sorted(r.report_file for r in self.rows)} if all(r.report_file for r in self.rows) else {}),
         }
 
     def write(self, out_dir: Path) -> None:
