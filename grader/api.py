@@ -38,6 +38,7 @@ class BatchSummary:
     stray_reports: list[str] = field(default_factory=list)  # reports in out_dir of no submission of this batch
     grading_cpu_s: float = 0.0  # CPU time of the grading processes (0 when it all ran in this one)
     sandbox_page_faults: int = 0  # page faults of the submission processes, all together
+    none_defined: int = 0  # submissions graded that define none of the assignment's functions (a wrong -a?)
 
     @property
     def statistics(self) -> dict:
@@ -69,9 +70,11 @@ def _resolve(assignment: str | None, source: Source | None) -> Exercise:
         guessed = next((exercises.EXERCISES[p] for p in reversed(Path(source.path).with_suffix("").parts)
                         if p in exercises.EXERCISES), None)
     if guessed is None:
-        unreadable = f" ({source.error})" if source is not None and source.error else ""
-        raise GraderError(f"cannot tell the assignment from the submission{unreadable}; pass -a NAME "
-                          f"(one of {', '.join(sorted(exercises.EXERCISES))})")
+        names = ", ".join(sorted(exercises.EXERCISES))
+        if source is not None and source.error:  # what is wrong with the file comes first: it is what to fix
+            raise GraderError(f"{source.error}; so the assignment cannot be told from its functions: fix that "
+                              f"first, or pass -a NAME (one of {names})")
+        raise GraderError(f"cannot tell the assignment from the submission; pass -a NAME (one of {names})")
     return guessed
 
 
@@ -173,4 +176,4 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
     batch = Batch(found, exercise, grading, out_dir, force=force, on_start=on_start, on_report=on_report)
     pages_problem = batch.run(jobs)
     return BatchSummary(batch.summary, out_dir, launcher.name, pages_problem=pages_problem,
-                        stray_reports=batch.stray_reports(), **asdict(batch.usage))
+                        stray_reports=batch.stray_reports(), none_defined=batch.none_defined, **asdict(batch.usage))

@@ -59,6 +59,7 @@ class Batch:
         self.summary = Summary(exercise.name, [f.name for f in exercise.functions])
         self.usage = Usage()
         self.pages = BatchPages(out_dir)
+        self.none_defined = 0  # submissions graded that define none of the assignment's functions (a wrong -a?)
 
     def run(self, jobs: int) -> str:
         """Grade every submission, ``jobs`` at a time; write the summaries and the class page.
@@ -187,6 +188,9 @@ class Batch:
         if elsewhere:  # the CPU time of other processes than this one
             self.usage.grading_cpu_s += answer.get("grading_cpu_s", 0.0)
         self.summary.add(report, order=index, report_file=self.report_path(index).name)
+        if report.status == "graded" and report.tests and all(
+                t.hints and t.hints[0].code == "generic.missing_function" for t in report.tests):
+            self.none_defined += 1
         self.pages.count(self.names[index], report, answer.get("page_problem"))
         if self.on_report:
             self.on_report(report, bool(answer.get("reused")))

@@ -101,6 +101,11 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
     render_batch(batch.statistics, str(out_dir), console())
     if batch.pages_problem:
         warn(batch.pages_problem)
+    graded = batch.statistics["graded"]
+    if batch.none_defined and batch.none_defined == graded:
+        warn(f"none of the {graded} submission{'s' * (graded > 1)} graded defines a function of "
+             f"{batch.summary.assignment}: is it the right assignment? (without -a, the grader tells it from "
+             "the functions the submissions define)")
     if batch.stray_reports:
         count = len(batch.stray_reports)
         one = count == 1

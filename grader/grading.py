@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 
-from grader import __version__
+from grader import __version__, exercises
 from grader.diagnosis.catalogue import generic_message
 from grader.diagnosis.consistency import check_consistency
 from grader.diagnosis.diagnose import diagnose, summary_order
@@ -133,7 +133,9 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner, f
     tests = [test for test, _ in graded]
     whole = len(plan.calls) == len(plan.exercise.functions)  # not one function's tests alone (the notebook's check)
     if tests and whole and all(r.cases and r.cases[0].state == "missing" for _, r in graded):
-        base["notes"].append(f"none of the functions of {plan.exercise.name} is defined: is this the right assignment?")
+        other = exercises.guess(source.defined)
+        theirs = f" (its functions are those of {other.name})" if other and other.name != plan.exercise.name else ""
+        base["notes"].append(f"none of the functions of {plan.exercise.name} is defined: is this the right assignment?{theirs}")
     blame_float32_callee(tests, source)
     blame_failing_callee(graded, source)
     check_consistency(plan.exercise, [result for _, result in graded], tests, source, pool)

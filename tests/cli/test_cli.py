@@ -390,7 +390,8 @@ def test_a_file_that_does_not_parse_nor_tell_its_assignment_still_gets_its_synta
     path.write_text("def softmax(z)\n    return z\n")
     run = grader("check", str(path))
     said = " ".join(run.stderr.split())  # the terminal may wrap the line
-    assert run.returncode == 2 and "cannot tell" in said and "line 1: syntax error" in said
+    assert run.returncode == 2 and said.startswith("error: homework.py, line 1: syntax error")  # what to fix first
+    assert "the assignment cannot be told" in said and "or pass -a NAME" in said
 
 
 def test_a_batch_without_a_name_is_told_by_the_first_submission_that_parses(tmp_path):
@@ -511,3 +512,19 @@ def test_an_nbgrader_course_with_another_folder_in_it_is_warned_of(tmp_path):
     (course / "notes").mkdir()
     run = grader("grade", str(course), "-a", "softmax_gradients", "-o", str(tmp_path / "o2"))
     assert "holds submitted/ beside other folders" in run.stderr and f"grade {course / 'submitted'} instead" in run.stderr
+
+
+def test_a_batch_graded_against_the_wrong_assignment_is_warned_of(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for student in ("ann", "bob"):
+        (subs / f"{student}.py").write_text(BASE)
+    run = grader("grade", str(subs), "-a", "rnn_bptt", "-o", str(tmp_path / "wrong"))
+    assert run.returncode == 0
+    assert "none of the 2 submissions graded defines a function of rnn_bptt: is it the right assignment?" in run.stderr
+    notes = Report.model_validate_json((tmp_path / "wrong" / "ann.json").read_text()).notes
+    assert any("its functions are those of softmax_gradients" in note for note in notes)
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(tmp_path / "right"))
+    assert run.returncode == 0 and "right assignment" not in run.stderr
+    notes = Report.model_validate_json((tmp_path / "right" / "ann.json").read_text()).notes
+    assert not any("right assignment" in note for note in notes)
