@@ -1,7 +1,8 @@
 """Mistakes made upstream: a test that fails because another function of the student's, which it calls, is wrong.
 
 A gradient good only to float32 because the softmax it calls computes in float32; a backward pass that
-raises on the line calling a forward pass whose own tests fail. The hint then names the function to fix first.
+raises on the line calling a forward pass whose own tests fail; a gradient whose input changes in place
+because the softmax it hands it to changes its own. The hint then names the function to fix first.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def blame_float32_callee(tests: list[TestResult], source: Source) -> None:
     for test in tests:
         if not test.hints or test.hints[0].code not in _PRECISION or test.hints[0].warning:
             continue
-        chain = _float32_calls(test.function, float32, calls)
+        chain = _calls_down(test.function, float32, calls)
         if chain:
             through = "".join(f", which calls {f}" for f in chain[1:])
             message = (f"{generic_message(FLOAT32, function=chain[-1])} {test.function} calls {chain[0]}{through}, "
@@ -45,11 +46,11 @@ def blame_float32_callee(tests: list[TestResult], source: Source) -> None:
             test.hints[0] = Hint(code=FLOAT32, message=message, evidence=test.hints[0].evidence)
 
 
-def _float32_calls(function: str, float32: list[str], calls) -> list[str]:
-    """The float32 functions that ``function`` calls, each calling the next, down to the last (a batch gradient
-    that calls the cross-entropy gradient, which calls softmax); empty when it calls none."""
+def _calls_down(function: str, among: list[str], calls) -> list[str]:
+    """The functions ``among`` (float32 ones, say) that ``function`` calls, each calling the next, down to the
+    last (a batch gradient that calls the cross-entropy gradient, which calls softmax); empty when it calls none."""
     chain: list[str] = []
-    while (nxt := next((f for f in float32 if f != function and f not in chain and f in calls((chain or [function])[-1])), None)):
+    while (nxt := next((f for f in among if f != function and f not in chain and f in calls((chain or [function])[-1])), None)):
         chain.append(nxt)
     return chain
 
@@ -70,6 +71,34 @@ def blame_failing_callee(graded: list[tuple[TestResult, CheckResult]], source: S
                                       start_here=f" That line calls {callee}, whose own tests fail: fix {callee} "
                                                  "first, then see whether this error remains.")
             test.hints[0] = Hint(code="generic.exception", message=message, evidence=test.hints[0].evidence)
+
+
+MUTATES = "generic.mutates_input"
+
+
+def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: Source) -> None:
+    """On a function that changed its input in place and calls another of the student's functions that changes
+    its own, say the change most likely comes from that one (a softmax doing ``z -= z.max()`` changes the z of
+    every gradient that hands it theirs): fixed there, it goes from all of them."""
+    mutating = sorted({test.function for test, _ in graded if any(h.code == MUTATES for h in test.hints)})
+    if len(mutating) < 2:
+        return
+    used: dict[str, set[str]] = {}
+
+    def calls(function: str) -> set[str]:
+        if function not in used:
+            used[function] = names_used_by(source.compiled, function)
+        return used[function]
+
+    for test, result in graded:
+        for i, hint in enumerate(test.hints):
+            chain = _calls_down(test.function, mutating, calls) if hint.code == MUTATES else []
+            if chain:
+                names = ", ".join(sorted({m for c in result.cases if c.call for m in c.call.mutated}))
+                through = "".join(f", which calls {f}" for f in chain[1:])
+                message = (f"{test.function} changed its input {names} in place, most likely through {chain[0]}{through}: "
+                           f"{chain[-1]} changes its own input. Work on a copy in {chain[-1]}, and this goes too.")
+                test.hints[i] = Hint(code=MUTATES, message=message, warning=True, evidence=hint.evidence)
 
 
 _FORM = {"generic.wrong_type", "generic.shape_mismatch", "generic.transposed", "generic.missing_function",

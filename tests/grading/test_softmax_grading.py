@@ -280,6 +280,57 @@ def test_a_function_with_its_own_float32_is_not_blamed_on_a_float32_softmax_it_d
     assert "calls softmax" not in jacobian.hints[0].message
 
 
+def test_an_input_changed_in_place_by_softmax_is_blamed_on_softmax_in_the_functions_that_call_it(grade_text):
+    report = grade_text("""
+import numpy as np
+
+def softmax(z):
+    z -= np.max(z)  # in place: the caller's z changes too
+    e = np.exp(z)
+    return e / np.sum(e)
+
+def softmax_jacobian(z):
+    p = softmax(z)
+    return np.diag(p) - np.outer(p, p)
+
+def softmax_backward(y, dL_dy):
+    return y * (dL_dy - np.dot(y, dL_dy))
+
+def cross_entropy_grad(z, label):
+    g = softmax(z).copy()
+    g[label] -= 1
+    return g
+
+def cross_entropy_grad_batch(Z, labels):
+    return np.array([cross_entropy_grad(z, k) for z, k in zip(Z, labels)]) / len(Z)
+
+def squared_loss_grad(z, y):
+    Z = z.copy()
+    Z /= 1.0  # its own copy, changed in place: no harm
+    p = softmax(Z)
+    return softmax_jacobian(Z).T @ (2 * (p - y))
+""")
+    assert report.score == report.max_score  # a warning costs nothing
+
+    def mutation(function):
+        return {h.message for t in by_function(report)[function] for h in t.hints if h.code == "generic.mutates_input"}
+
+    assert mutation("softmax") == {"softmax changed its input z in place, so the caller's array is no longer what it "
+                                   "passed. Compute into a new array instead of writing into the argument."}
+    assert all("most likely through softmax: softmax changes its own input" in m for m in mutation("softmax_jacobian"))
+    assert all("through cross_entropy_grad, which calls softmax" in m and "Work on a copy in softmax" in m
+               for m in mutation("cross_entropy_grad_batch"))
+    assert mutation("squared_loss_grad") == set() and mutation("softmax_backward") == set()
+
+
+def test_a_function_that_changes_its_own_input_is_told_so_whatever_else_does(grade_text):
+    mistake = (FIXTURES / "softmax_gradients" / "mistakes" / "generic.mutates_input.py").read_text()
+    report = grade_text(remove_function(BASE, "cross_entropy_grad_batch") + mistake)
+    hints = [h for t in by_function(report)["cross_entropy_grad_batch"] for h in t.hints if h.code == "generic.mutates_input"]
+    assert hints and all(h.message.startswith("cross_entropy_grad_batch changed its input Z in place, so the caller")
+                         for h in hints)
+
+
 def test_two_mistakes_in_two_functions_each_get_their_hint(grade_text):
     mistakes = FIXTURES / "softmax_gradients" / "mistakes"
     text = BASE + "\n" + (mistakes / "ce.one_based_label.py").read_text() + "\n" + (mistakes / "sq.sigmoid_derivative.py").read_text()
