@@ -11,7 +11,7 @@ import numpy as np
 from grader.exercises.base import Case, Check, Exercise, Function, Mutant
 
 NAME = "softmax_gradients"
-VERSION = "2"
+VERSION = "3"
 
 FUNCTIONS = (
     Function("softmax", ("z",)),
@@ -249,9 +249,9 @@ MUTANTS = (
     ),
     _m(
         "backward.missing_y_factor", "softmax_backward",
-        "The scalar 1^T s is subtracted from every entry of s, as a literal reading of s - sum_j s_j "
-        "suggests; it should be multiplied by the softmax output y first (entry i loses (1^T s) y_i). Expand "
-        "the chain rule sum_j (dL/dy_j)(dy_j/dz_i) with the Jacobian of task 2.",
+        "The scalar 1^T s is subtracted whole from every entry of s, as a literal reading of s - sum_j s_j "
+        "suggests; but each entry should lose only its own share of it, one that depends on i. Expand "
+        "the chain rule sum_j (dL/dy_j)(dy_j/dz_i) with the Jacobian of task 2 to see which share.",
         lambda ref, y, g: y * g - np.sum(y * g),
     ),
     _m(

@@ -57,3 +57,17 @@ def test_a_misconception_lists_its_students_by_name_and_says_when_its_words_vary
     assert [s.student for s in row.students] == ["al", "Bea", "cy"]
     assert [s.href for s in row.students] == ["al.html", "Bea.html", "cy.html"]
     assert row.varies and row.message == "expected (3,), got (3, 1)"  # the commonest words
+
+
+def test_a_generic_hint_whose_words_name_different_functions_gets_its_catalogue_words_for_any_function():
+    reports = {s: make_report(s, hints=[("generic.missing_function", f"{f} is not defined in the submission. It must "
+                                         "be a top-level function with exactly this name (check the spelling, and "
+                                         "that the cell defining it runs).")])
+               for s, f in (("al", "softmax"), ("bea", "softmax_backward"), ("cy", "softmax_backward"))}
+    (row,) = data_of(reports).misconceptions
+    assert not row.varies and row.message.startswith("The function is not defined in the submission.")
+    # one whose words carry a student's particulars (the error raised) keeps an example
+    reports = {s: make_report(s, hints=[("generic.exception", f"softmax raised {e} on line 3.")])
+               for s, e in (("al", "ValueError"), ("bea", "TypeError"), ("cy", "TypeError"))}
+    (row,) = data_of(reports).misconceptions
+    assert row.varies and row.message == "softmax raised TypeError on line 3."

@@ -130,7 +130,7 @@ def test_the_plots_hold_the_counts_and_rates_and_no_script():
     for svg in (histogram, bars):
         assert svg.startswith("<svg") and "<script" not in svg and "<?xml" not in svg
     assert 'id="chart-histogram"' in histogram and 'id="chart-pass-rates"' in bars
-    assert "could not be graded (0)" in histogram and "score (out of 6)" in histogram
+    assert "could not be graded (scored 0)" in histogram and "score (out of 6)" in histogram
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", bars)
     assert "softmax_jacobian" in texts and "25%" in texts and "100%" in texts
     assert texts.index("mse_grad") < texts.index("softmax_jacobian")  # drawn from the bottom: the first part on top

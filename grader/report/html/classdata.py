@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
+from grader.diagnosis.catalogue import GENERIC, generic_message
 from grader.report.model import HintSummary, Report, TestResult
 from grader.report.summary import Row, Summary
 
@@ -120,17 +121,25 @@ class ClassBuilder:
     def finish(self) -> ClassData:
         summary = Summary(", ".join(sorted(self.assignments)), list(self.functions), self.rows)
         statistics = summary.statistics()
-        misconceptions = tuple(
-            Misconception(code, tuple(self.where[code]), _commonest(self.words.get(code)),
-                          len(self.words.get(code, ())) > 1, _by_name(self.holders[code]))
-            for code in statistics["hint_counts"]
-        )
+        misconceptions = tuple(_misconception(code, tuple(self.where[code]), self.words.get(code), _by_name(self.holders[code]))
+                               for code in statistics["hint_counts"])
         parts = tuple(PartRate(part, n, len(self.rows)) for part, n in self.parts.items())
         return ClassData(tuple(sorted(self.assignments)), _by_name(self.students), statistics, parts, misconceptions)
 
 
 def _by_name(rows: list[StudentRow]) -> tuple[StudentRow, ...]:
     return tuple(sorted(rows, key=lambda s: (s.student.lower(), s.student, s.href)))
+
+
+def _misconception(code: str, functions: tuple[str, ...], words: Counter | None,
+                   students: tuple[StudentRow, ...]) -> Misconception:
+    """A code's row: its words when all its students got the same ones; else, for a generic hint whose words
+    differ only by the function they name, its catalogue words for any function; else the commonest, as an example."""
+    if words and len(words) > 1 and code in GENERIC:
+        neutral = generic_message(code)
+        if "{" not in neutral:  # every blank could be filled without a student's particulars
+            return Misconception(code, functions, neutral[:1].upper() + neutral[1:], False, students)
+    return Misconception(code, functions, _commonest(words), bool(words) and len(words) > 1, students)
 
 
 def _commonest(messages: Counter | None) -> str:

@@ -35,7 +35,7 @@ def score_histogram(scores: Sequence[float], errors: int, max_score: float) -> s
                              y_labels=integer_ticks(max(c + (errors if i == 0 else 0) for i, c in enumerate(counts))))
     chart.x_labels = [f"{top * i / BINS:g}–{top * (i + 1) / BINS:g}" for i in range(BINS)]
     chart.add("graded", counts)
-    chart.add("could not be graded (0)", [errors] + [0] * (BINS - 1))
+    chart.add("could not be graded (scored 0)", [errors] + [0] * (BINS - 1))
     return _svg(chart, "histogram")
 
 
