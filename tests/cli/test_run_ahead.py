@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -117,7 +118,9 @@ def test_one_job_runs_the_next_submission_in_the_sandbox_while_it_judges_this_on
     monkeypatch.setattr(batch, "first_run", first_run)
     monkeypatch.setattr(batch, "grade_source", grade_source)
     subs = _class(tmp_path / "subs", 3)
+    switch = sys.getswitchinterval()
     result = api.grade([subs], assignment="softmax_gradients", out_dir=tmp_path / "out", jobs=1)
+    assert sys.getswitchinterval() == switch  # shortened while the batch ran, then given back
     assert result.statistics["graded"] == 3
     reports = [Report.model_validate_json((tmp_path / "out" / f"s{i}.json").read_text()) for i in range(3)]
     assert all(r.score == r.max_score for r in reports)
