@@ -7,6 +7,9 @@ because the softmax it hands it to changes its own. The hint then names the func
 
 from __future__ import annotations
 
+import functools
+from typing import Callable
+
 from grader.diagnosis.catalogue import generic_message
 from grader.diagnosis.explain import describe_error
 from grader.evaluation.check import CheckResult
@@ -28,13 +31,7 @@ def blame_float32_callee(tests: list[TestResult], source: Source) -> None:
     float32 = list(dict.fromkeys(t.function for t in tests if t.hints and t.hints[0].code == FLOAT32 and not t.hints[0].warning))
     if not float32:
         return
-    used: dict[str, set[str]] = {}
-
-    def calls(function: str) -> set[str]:
-        if function not in used:
-            used[function] = names_used_by(source.compiled, function)
-        return used[function]
-
+    calls = _reader_of_calls(source)
     for test in tests:
         if not test.hints or test.hints[0].code not in _PRECISION or test.hints[0].warning:
             continue
@@ -44,6 +41,11 @@ def blame_float32_callee(tests: list[TestResult], source: Source) -> None:
             message = (f"{generic_message(FLOAT32, function=chain[-1])} {test.function} calls {chain[0]}{through}, "
                        "so it is no more precise.")
             test.hints[0] = Hint(code=FLOAT32, message=message, evidence=test.hints[0].evidence)
+
+
+def _reader_of_calls(source: Source) -> Callable[[str], set[str]]:
+    """``calls(function)``: the global names that the student's top-level ``function`` reads, each read once."""
+    return functools.cache(lambda function: names_used_by(source.compiled, function))
 
 
 def _calls_down(function: str, among: list[str], calls) -> list[str]:
@@ -83,13 +85,7 @@ def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: 
     mutating = sorted({test.function for test, _ in graded if any(h.code == MUTATES for h in test.hints)})
     if len(mutating) < 2:
         return
-    used: dict[str, set[str]] = {}
-
-    def calls(function: str) -> set[str]:
-        if function not in used:
-            used[function] = names_used_by(source.compiled, function)
-        return used[function]
-
+    calls = _reader_of_calls(source)
     for test, result in graded:
         for i, hint in enumerate(test.hints):
             chain = _calls_down(test.function, mutating, calls) if hint.code == MUTATES else []
