@@ -23,7 +23,7 @@ class Site:
     class_page: Path | None  # None when the folder holds no report (nothing is written then)
     student_pages: int
     skipped: list[tuple[str, str]]
-    stale: list[str] = ()  # reports left out: of no submission of the folder's last batch
+    stale: tuple[str, ...] = ()  # reports left out: of no submission of the folder's last batch
 
 
 def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
@@ -39,13 +39,13 @@ def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
     with _collector_paused():
         loaded = load_reports(Path(report_dir), stems)
         if not loaded.entries:
-            return Site(None, 0, loaded.skipped, loaded.stale)
+            return Site(None, 0, loaded.skipped, tuple(loaded.stale))
         pages = Pages(report_dir, out_file)
         for entry in loaded.entries:
             pages.student(entry.stem, entry.report, keep=entry.stem in unchanged)
             pages.add(entry.stem, entry.report)
         pages.write_class_page(loaded.skipped)
-    return Site(pages.out_file, len(loaded.entries), loaded.skipped, loaded.stale)
+    return Site(pages.out_file, len(loaded.entries), loaded.skipped, tuple(loaded.stale))
 
 
 class Pages:
