@@ -35,6 +35,7 @@ from grader.submissions import Submission, safe_name
 
 SWITCH_S = 0.0005  # how soon the thread that runs ahead gets the GIL it asks for while a submission is judged
 # (Python's default, 5 ms, held its next job back: a batch of one job graded 75 submissions/s instead of 88)
+STOP_S = 15.0  # how long a lane waits for its thread to end once its pool is closed (a worker's start, at most)
 PEEK_BYTES = 4 << 20  # of each file, searched for the packages a sandbox worker can preload
 
 
@@ -139,12 +140,11 @@ class Batch:
 
         try:
             yield grade
-        except BaseException:
-            ahead.close(wait=False)
-            raise
         finally:
             sys.setswitchinterval(switch)
-        ahead.close()
+            ahead.stop()
+            pool.close()  # now, not only after (its own context closes it again): a run under way ends at once, and
+            ahead.join(STOP_S)  # a worker the thread is starting is stopped by that thread, which is waited for
 
     def prepare(self, index: int, pool: WorkerPool) -> Prepared:
         """What is done of submission ``index`` before it is judged: its code read, its report reused if it

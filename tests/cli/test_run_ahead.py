@@ -31,7 +31,8 @@ def test_items_are_prepared_in_the_order_asked_on_one_other_thread():
     ahead.want(5)
     assert ahead.take(5) == 50 and ahead.take(2) == 20
     assert ahead.take(7) == 70  # never asked ahead: prepared when taken
-    ahead.close()
+    ahead.stop()
+    ahead.join(5)
     assert order == [2, 5, 7]
     assert len(threads) == 1 and threading.get_ident() not in threads
 
@@ -48,7 +49,7 @@ def test_what_preparing_raises_is_raised_where_it_is_taken():
     with pytest.raises(OSError, match="disk gone"):
         ahead.take(1)
     assert ahead.take(2) == 2  # the next one is not lost
-    ahead.close()
+    ahead.stop()
 
 
 def test_closing_cancels_what_was_asked_and_not_begun():
@@ -66,10 +67,10 @@ def test_closing_cancels_what_was_asked_and_not_begun():
     ahead.want(1)
     ahead.want(2)
     started.wait(5)
-    ahead.close(wait=False)  # an interrupt: item 1 is under way, item 2 never starts
+    ahead.stop()  # an interrupt: item 1 is under way, item 2 never starts
     release.set()
-    time.sleep(0.2)
-    assert done == [1]
+    ahead.join(5)
+    assert done == [1] and not ahead._thread.is_alive()
 
 
 class _FakePool:
