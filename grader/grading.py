@@ -12,7 +12,8 @@ from grader.diagnosis.catalogue import generic_message
 from grader.diagnosis.consistency import check_consistency
 from grader.diagnosis.diagnose import diagnose, summary_order
 from grader.diagnosis.explain import describe_error, stuck_at, test_message
-from grader.diagnosis.upstream import blame_failing_callee, blame_float32_callee, blame_mutating_callee
+from grader.diagnosis.upstream import (blame_failing_callee, blame_float32_callee, blame_mutating_callee,
+                                       blame_nonfinite_callee)
 from grader.evaluation.answers import Answers
 from grader.evaluation.check import CheckResult, Judged, judge_checks
 from grader.evaluation.compare import quiet
@@ -138,6 +139,7 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner, f
         base["notes"].append(f"none of the functions of {plan.exercise.name} is defined: is this the right assignment?{theirs}")
     blame_float32_callee(tests, source)
     blame_failing_callee(graded, source)
+    blame_nonfinite_callee(graded, source)
     blame_mutating_callee(graded, source)
     check_consistency(plan.exercise, [result for _, result in graded], tests, source, pool)
     all_hints = [(h, t.function) for t in tests for h in t.hints]

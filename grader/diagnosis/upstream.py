@@ -1,8 +1,9 @@
 """Mistakes made upstream: a test that fails because another function of the student's, which it calls, is wrong.
 
 A gradient good only to float32 because the softmax it calls computes in float32; a backward pass that
-raises on the line calling a forward pass whose own tests fail; a gradient whose input changes in place
-because the softmax it hands it to changes its own. The hint then names the function to fix first.
+raises on the line calling a forward pass whose own tests fail; a gradient that returns nan because the
+softmax it calls overflows; a gradient whose input changes in place because the softmax it hands it to
+changes its own. The hint then names the function to fix first.
 """
 
 from __future__ import annotations
@@ -73,6 +74,30 @@ def blame_failing_callee(graded: list[tuple[TestResult, CheckResult]], source: S
                                       start_here=f" That line calls {callee}, whose own tests fail: fix {callee} "
                                                  "first, then see whether this error remains.")
             test.hints[0] = Hint(code="generic.exception", message=message, evidence=test.hints[0].evidence)
+
+
+NONFINITE = "generic.nan_or_inf"
+_OVERFLOWS = (NONFINITE, "softmax.unstable")
+
+
+def blame_nonfinite_callee(graded: list[tuple[TestResult, CheckResult]], source: Source) -> None:
+    """On a test whose result holds nan or inf, where its function calls another of the student's functions
+    whose own tests show nan or inf (an unstable softmax), say to fix that one first: the caller may be right
+    but for it, or wrong in its own way too (a cross-entropy gradient that also forgot the label)."""
+    overflowing = sorted({test.function for test, _ in graded
+                          if test.hints and test.hints[0].code in _OVERFLOWS and not test.hints[0].warning})
+    if len(overflowing) < 2:  # the caller and what it calls
+        return
+    calls = _reader_of_calls(source)
+    for test, _ in graded:
+        if not test.hints or test.hints[0].code != NONFINITE or test.hints[0].warning:
+            continue
+        chain = _calls_down(test.function, overflowing, calls)
+        if chain:
+            through = "".join(f", which calls {f}" for f in chain[1:])
+            message = (f"{test.hints[0].message} {test.function} calls {chain[0]}{through}, whose own tests show "
+                       f"nan or inf too: fix {chain[-1]} first, then see what remains here.")
+            test.hints[0] = Hint(code=NONFINITE, message=message, evidence=test.hints[0].evidence)
 
 
 MUTATES = "generic.mutates_input"

@@ -138,8 +138,20 @@ def cross_entropy_grad(z, label):
     assert "nan or inf in" in large.message and "max abs error" not in large.message
     hint = large.hints[0]
     assert hint.code == "generic.nan_or_inf" and (hint.evidence.matched_cases, hint.evidence.of) == (1, 2)
+    assert "first" not in hint.message  # its softmax is stable: nothing upstream to fix
     small = next(t for t in report.tests if t.id == "cross_entropy_grad/public")
     assert small.hints[0].code == "generic.numerical_gradient" and "nan" not in small.message
+
+
+def test_a_nan_that_comes_from_the_students_own_unstable_softmax_says_to_fix_softmax_first(grade_text):
+    unstable = "\ndef softmax(z):\n    e = np.exp(z)\n    return e / np.sum(e)\n"
+    no_label = "\ndef cross_entropy_grad(z, label):\n    return softmax(z) - 1\n"  # wrong in its own way too
+    report = grade_text(remove_function(remove_function(BASE, "softmax"), "cross_entropy_grad") + unstable + no_label)
+    assert next(t for t in report.tests if t.id == "softmax/public-large").hints[0].code == "softmax.unstable"
+    large = next(t for t in report.tests if t.id == "cross_entropy_grad/public-large")
+    assert large.hints[0].code == "generic.nan_or_inf"
+    assert "cross_entropy_grad calls softmax, whose own tests show nan or inf too: fix softmax first" in large.hints[0].message
+    assert "it is right" not in large.hints[0].message  # nothing of it is right: not claimed
 
 
 def _with_mistake(path) -> str:
