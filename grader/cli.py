@@ -112,7 +112,7 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
         it, them = ("it", "that student's file was") if one else ("them", "those students' files were")
         warn(f"{out_dir} also holds {count} report{'' if one else 's'} of no submission of this batch "
              f"({', '.join(batch.stray_reports[:5])}{', ...' if count > 5 else ''}): left as {'it is' if one else 'they are'}, "
-             f"but not in summary.csv, summary.json, the class page or the exports; remove {it} if {them} removed on purpose")
+             f"but not in summary.csv, summary.json or the class page; remove {it} if {them} removed on purpose")
 
 
 class _Stopped(KeyboardInterrupt):

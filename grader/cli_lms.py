@@ -16,7 +16,7 @@ from grader.lms.canvas import ID_COLUMNS, canvas_csv
 from grader.lms.classroom import classroom_results
 from grader.lms.junit import junit_xml
 from grader.lms.reports import load_reports
-from grader.report.folder import STALE
+from grader.report.folder import stale_warning
 from grader.report.write import write_atomic
 from grader.terminal import fail, warn
 
@@ -70,8 +70,8 @@ def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...]
         fail(f"-o {out} is the folder of the reports: the export would overwrite them")
     for name, why in loaded.skipped:
         warn(f"{name}: skipped, {why}")
-    for name in loaded.stale:
-        warn(f"{name}: {STALE}")
+    if loaded.stale:
+        warn(stale_warning(loaded.stale))
     reports = [report for _, report in loaded.reports]
     if fmt == "canvas":
         assignments = list(dict.fromkeys(r.assignment for r in reports))

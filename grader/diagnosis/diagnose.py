@@ -23,14 +23,15 @@ def diagnose(result: CheckResult, answers: CheckAnswers, exercise: Exercise, sou
 def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercise, source: Source | None, call_s: float) -> list[Hint]:
     function = result.check.function
     states = {c.state for c in result.cases}
-    if "not_implemented" in states and (why := returned_none(result, source)):  # written, but returns nothing
-        message = generic_message("generic.wrong_type", function=function, detail=why,
-                                  wanted=wanted(exercise.function(function)))
-        return [Hint(code="generic.wrong_type", message=message)]
     for state, code in (("missing", "generic.missing_function"), ("timeout", "generic.timeout"),
                         ("not_implemented", "generic.not_implemented")):
-        if state in states:
-            return [Hint(code=code, message=generic_message(code, function=function, limit=call_s))]
+        if state not in states:
+            continue
+        if state == "not_implemented" and (why := returned_none(result, source)):  # written, but returns nothing
+            message = generic_message("generic.wrong_type", function=function, detail=why,
+                                      wanted=wanted(exercise.function(function)))
+            return [Hint(code="generic.wrong_type", message=message)]
+        return [Hint(code=code, message=generic_message(code, function=function, limit=call_s))]
     failing = next((c for c in result.cases if c.state == "exception"), None)
     if failing is not None:
         error = describe_error(failing.call.error, source)

@@ -89,8 +89,11 @@ def returned_none(result: CheckResult, source: Source | None) -> str:
     how = how_it_returns(source.chunks, function)
     if how == "no return":
         return f"it returned None: {function} has no `return` of its result, and a result printed or left in a variable is lost"
-    if how == "returns":
+    if how == "falls off":
         return f"it returned None on case {case.case.name}: a path through {function} ends without a `return`"
+    if how == "returns":  # every path returns: what it returned was None
+        return (f"it returned None on case {case.case.name}: a `return` of {function} gave None, as a call that "
+                "works in place does (.sort(), np.copyto) or a helper of its own with no `return`")
     return ""
 
 

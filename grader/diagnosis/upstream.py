@@ -16,7 +16,7 @@ from grader.diagnosis.explain import describe_error
 from grader.evaluation.check import CheckResult
 from grader.report.model import Hint, TestResult
 from grader.source.model import Source
-from grader.source.syntax import globals_read_at, names_used_by
+from grader.source.syntax import globals_read_at, names_used_by, writes_into
 
 FLOAT32 = "generic.float32_precision"
 _PRECISION = (FLOAT32, "generic.numerical_gradient")
@@ -114,8 +114,9 @@ def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: 
     for test, result in graded:
         for i, hint in enumerate(test.hints):
             chain = _calls_down(test.function, mutating, calls) if hint.code == MUTATES else []
-            if chain:
-                names = ", ".join(sorted({m for c in result.cases if c.call for m in c.call.mutated}))
+            mutated = {m for c in result.cases if c.call for m in c.call.mutated}
+            if chain and not mutated & writes_into(source.chunks, test.function):  # else it does it itself
+                names = ", ".join(sorted(mutated))
                 through = "".join(f", which calls {f}" for f in chain[1:])
                 message = (f"{test.function} changed its input {names} in place, most likely through {chain[0]}{through}: "
                            f"{chain[-1]} changes its own input. Work on a copy in {chain[-1]}, and this goes too.")

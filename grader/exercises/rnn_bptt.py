@@ -18,7 +18,7 @@ import numpy as np
 from grader.exercises.base import Case, Check, Consistency, Exercise, Function, Mutant
 
 NAME = "rnn_bptt"
-VERSION = "1"
+VERSION = "2"
 
 BACKWARD_KEYS = ("o", "h", "U", "W", "V", "b", "c")
 PARAMETER_KEYS = ("U", "W", "V", "b", "c")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import os
 import sys
+import textwrap
 import types
 
 from grader.source.model import Kind, Source
@@ -55,8 +57,22 @@ def notebook_name(namespace: dict) -> tuple[str, Kind]:
 
 
 def kernel_source(namespace: dict, files: dict[str, str]) -> Source:
-    """The Source of a kernel: no code to run (it has run), but what it defines and the lines to quote."""
+    """The Source of a kernel: no code to run (it has run), but what it defines, the lines to quote, and, as its
+    chunks, the text of each function it defines now (one chunk each: whichever cell defined it last)."""
     path, kind = notebook_name(namespace)
     defined = {k for k, v in list(namespace.items()) if callable(v) and not k.startswith("_")}
     lines = {shown: [line.rstrip("\n") for line in linecache.getlines(raw)] for raw, shown in files.items()}
-    return Source(path=path, kind=kind, sha256="", mode="cells", defined=defined, lines=lines)
+    return Source(path=path, kind=kind, sha256="", mode="cells", defined=defined, lines=lines,
+                  chunks=_function_texts(namespace, files))
+
+
+def _function_texts(namespace: dict, files: dict[str, str]) -> list[tuple[str, str]]:
+    """(where, text) of each function of the namespace whose code is in ``files``, dedented, as written."""
+    texts = []
+    for name, value in list(namespace.items()):
+        if isinstance(value, types.FunctionType) and value.__code__.co_filename in files:
+            try:
+                texts.append((files[value.__code__.co_filename], textwrap.dedent(inspect.getsource(value))))
+            except (OSError, TypeError):  # its text is gone (a cell's cache cleared): nothing said of it
+                pass
+    return texts

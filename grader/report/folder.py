@@ -29,7 +29,7 @@ class Loaded:
 
     entries: list[Entry] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, why)
-    stale: list[str] = field(default_factory=list)  # reports left out: of no submission of the folder's last batch
+    stale: list[str] = field(default_factory=list)  # reports read, of no submission of the folder's last batch
 
     @property
     def reports(self) -> list[tuple[str, Report]]:
@@ -50,7 +50,7 @@ def load_reports(folder: Path, stems: list[str] | None = None) -> Loaded:
         paths = sorted(folder / f"{stem}.json" for stem in stems)
     loaded = Loaded()
     if stems is None and folder.is_dir():
-        paths, loaded.stale = _drop_stale(folder, paths)
+        loaded.stale = _not_in_last_batch(folder, paths)
     for path in paths:
         try:
             report = Report.model_validate_json(path.read_bytes())
@@ -63,34 +63,41 @@ def load_reports(folder: Path, stems: list[str] | None = None) -> Loaded:
     return loaded
 
 
-STALE = ("not in the batch that last wrote this folder (its summary.json): that student's submission was not in it; "
-         "left out (remove the report, or grade again with the submission)")
+def stale_warning(names: list[str]) -> str:
+    """What to say of the reports of students gone from a folder's last batch (``Loaded.stale``)."""
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    one = len(names) == 1
+    return (f"{len(names)} report{'' if one else 's'} here {'is' if one else 'are'} of no submission of the batch "
+            f"that last wrote this folder (its summary.json): {shown}; {'it is' if one else 'they are'} included, "
+            f"but remove {'it' if one else 'them'} if {'that student' if one else 'those students'} left, or grade "
+            "the whole class again so that one batch holds them all")
 
 
-def _drop_stale(folder: Path, paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """The paths without the reports of students gone from the folder's last batch, and those left out.
+def _not_in_last_batch(folder: Path, paths: list[Path]) -> list[str]:
+    """The reports of students gone from the folder's last batch (a student's file removed; or a batch of
+    some students only, a late one, graded into the class's folder): said, not left out.
 
     ``grader grade`` lists its reports in summary.json; a report it does not list, and older than that
     summary, was there when that batch ran and is of no submission of it (one written since, by a run
-    stopped before its summary, is kept). A folder with no such list (reports gathered by hand) keeps all.
+    stopped before its summary, is not). A folder with no such list (reports gathered by hand) has none.
     """
     summary = folder / "summary.json"
     try:
         listed = json.loads(summary.read_bytes()).get("reports")
         written = summary.stat().st_mtime
     except (OSError, ValueError, AttributeError):
-        return paths, []
+        return []
     if not isinstance(listed, list):
-        return paths, []
+        return []
     listed = {name for name in listed if isinstance(name, str)}
-    kept, stale = [], []
+    stale = []
     for path in paths:
         try:
-            old = path.name not in listed and path.stat().st_mtime <= written
+            if path.name not in listed and path.stat().st_mtime <= written:
+                stale.append(path.name)
         except OSError:
-            old = False
-        (stale if old else kept).append(path)
-    return kept, [path.name for path in stale]
+            pass
+    return stale
 
 
 def _why(exc: ValidationError) -> str:

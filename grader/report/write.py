@@ -27,7 +27,10 @@ def write_atomic(path: Path, text: str) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, MODE)
+        try:
+            os.fchmod(fd, MODE)
+        except (OSError, AttributeError):  # a file system without modes, or no fchmod here: mkstemp's is kept
+            pass
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)

@@ -91,10 +91,8 @@ def statements_before(code: str, line: int) -> tuple[str, int] | None:
     return None
 
 
-def how_it_returns(chunks: list[tuple[str, str]], function: str) -> str:
-    """How the top-level function ``function`` (its last definition) returns, read from its text:
-    ``"stub"`` (its body only passes or raises NotImplementedError, as a template's stub), ``"no return"``
-    (written, but no ``return`` of a value anywhere in it), ``"returns"``, or ``""`` when it is not found."""
+def _last_definition(chunks: list[tuple[str, str]], function: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The last top-level ``def function`` of the chunks, in their order (None when there is none)."""
     found = None
     for _, code in chunks:
         try:
@@ -103,12 +101,81 @@ def how_it_returns(chunks: list[tuple[str, str]], function: str) -> str:
             continue
         found = next((s for s in reversed(tree.body) if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
                       and s.name == function), found)
+    return found
+
+
+IN_PLACE_METHODS = {"sort", "fill", "resize", "put", "partition", "itemset", "setflags"}
+
+
+def writes_into(chunks: list[tuple[str, str]], function: str) -> set[str]:
+    """The parameters that the top-level ``function`` writes into itself, in its own statements (``z -= m``,
+    ``z[i] = v``, ``z.sort()``, ``out=z``, ``np.copyto(z, ...)``), not counting what the functions it calls do."""
+    found = _last_definition(chunks, function)
+    if found is None:
+        return set()
+    params = {a.arg for a in [*found.args.posonlyargs, *found.args.args, *found.args.kwonlyargs]}
+    written: set[str] = set()
+    for node in _own_nodes(found.body):
+        targets = []
+        if isinstance(node, ast.AugAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Assign):
+            targets = [t for t in node.targets if isinstance(t, (ast.Subscript, ast.Attribute))]
+        elif isinstance(node, ast.Call):
+            targets = [k.value for k in node.keywords if k.arg == "out"]
+            if isinstance(node.func, ast.Attribute) and node.func.attr in IN_PLACE_METHODS:
+                targets.append(node.func.value)
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "copyto" and node.args:
+                targets.append(node.args[0])
+        for target in targets:
+            while isinstance(target, (ast.Subscript, ast.Attribute)):
+                target = target.value
+            if isinstance(target, ast.Name) and target.id in params:
+                written.add(target.id)
+    return written
+
+
+def _own_nodes(body: list[ast.stmt]):
+    """Every node of ``body``, not going into the functions, lambdas and classes it defines."""
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        yield node
+        todo.extend(child for child in ast.iter_child_nodes(node)
+                    if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)))
+
+
+def how_it_returns(chunks: list[tuple[str, str]], function: str) -> str:
+    """How the top-level function ``function`` (its last definition) returns, read from its text:
+    ``"stub"`` (its body only passes or raises NotImplementedError, as a template's stub), ``"no return"``
+    (written, but no ``return`` of a value anywhere in it), ``"falls off"`` (it returns a value, but some
+    path through it can reach its end), ``"returns"``, or ``""`` when it is not found."""
+    found = _last_definition(chunks, function)
     if found is None:
         return ""
     body = found.body[1:] if _is_docstring(found.body[0]) else found.body
     if all(_is_placeholder(statement) for statement in body):
         return "stub"
-    return "returns" if any(_returns_value(statement) for statement in body) else "no return"
+    if not any(_returns_value(statement) for statement in body):
+        return "no return"
+    return "falls off" if _falls_off(body) else "returns"
+
+
+def _falls_off(body: list[ast.stmt]) -> bool:
+    """Whether running ``body`` can reach its end (without a return or a raise): told from its last
+    statement, branch by branch; a loop or a ``try`` may always end."""
+    if not body:
+        return True
+    last = body[-1]
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return False
+    if isinstance(last, ast.If):
+        return _falls_off(last.body) or _falls_off(last.orelse)
+    if isinstance(last, (ast.With, ast.AsyncWith)):
+        return _falls_off(last.body)
+    if isinstance(last, ast.While) and isinstance(last.test, ast.Constant) and last.test.value is True:
+        return any(isinstance(node, ast.Break) for node in ast.walk(last))
+    return True
 
 
 def _is_docstring(statement: ast.stmt) -> bool:

@@ -69,6 +69,20 @@ def test_a_written_function_that_returns_nothing_is_told_so_not_called_unimpleme
     assert next(t for t in report.tests if t.id == "softmax/public").status == "passed"
 
 
+def test_a_return_that_gives_none_on_every_path_is_not_called_a_missing_return(grade_text):
+    helper = """
+def _scaled(y, g):
+    y * (g - np.dot(y, g))  # computed, not returned
+
+def softmax_backward(y, dL_dy):
+    return _scaled(y, dL_dy)
+"""
+    report = grade_text(remove_function(BASE, "softmax_backward") + helper)
+    test = next(t for t in report.tests if t.id == "softmax_backward/public")
+    assert test.hints[0].code == "generic.wrong_type" and "a `return` of softmax_backward gave None" in test.message
+    assert "ends without" not in test.message
+
+
 @pytest.mark.parametrize("body", STUBS)
 def test_a_stub_written_by_hand_is_still_not_implemented(grade_text, body):
     report = grade_text(remove_function(BASE, "softmax") + "\ndef softmax(z):\n" + body)
@@ -333,6 +347,25 @@ def squared_loss_grad(z, y):
     assert all("through cross_entropy_grad, which calls softmax" in m and "Work on a copy in softmax" in m
                for m in mutation("cross_entropy_grad_batch"))
     assert mutation("squared_loss_grad") == set() and mutation("softmax_backward") == set()
+
+
+def test_a_function_that_writes_into_its_input_itself_is_not_blamed_on_the_softmax_it_calls(grade_text):
+    report = grade_text("""
+import numpy as np
+
+def softmax(z):
+    z -= np.max(z)
+    e = np.exp(z)
+    return e / np.sum(e)
+
+def cross_entropy_grad(z, label):
+    z -= np.max(z)  # its own write, whatever softmax does
+    g = softmax(z.copy())
+    g[label] -= 1
+    return g
+""")
+    hints = [h for t in by_function(report)["cross_entropy_grad"] for h in t.hints if h.code == "generic.mutates_input"]
+    assert hints and all("through" not in h.message and "so the caller's array" in h.message for h in hints)
 
 
 def test_a_function_that_changes_its_own_input_is_told_so_whatever_else_does(grade_text):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from grader.report.folder import STALE
+from grader.report.folder import stale_warning
 from grader.terminal import fail, warn
 
 
@@ -26,8 +26,8 @@ def report_cmd(report_dir: Path, out_file: Path | None) -> None:
         fail(f"cannot write the pages: {exc}")
     for name, why in site.skipped:
         warn(f"skipped {name}: {why}")
-    for name in site.stale:
-        warn(f"{name}: {STALE}")
+    if site.stale:
+        warn(stale_warning(list(site.stale)))
     if not site.student_pages:
         fail(f"no reports found in {report_dir}")
     click.echo(f"wrote {site.class_page} and {site.student_pages} student pages beside the reports")

@@ -23,7 +23,7 @@ class Site:
     class_page: Path | None  # None when the folder holds no report (nothing is written then)
     student_pages: int
     skipped: list[tuple[str, str]]
-    stale: tuple[str, ...] = ()  # reports left out: of no submission of the folder's last batch
+    stale: tuple[str, ...] = ()  # reports read, of no submission of the folder's last batch
 
 
 def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
