@@ -69,7 +69,7 @@ def kernel_source(namespace: dict, files: dict[str, str]) -> Source:
 def _function_texts(namespace: dict, files: dict[str, str]) -> list[tuple[str, str]]:
     """(where, text) of each function of the namespace whose code is in ``files``, dedented, as written."""
     texts = []
-    for name, value in list(namespace.items()):
+    for value in list(namespace.values()):
         if isinstance(value, types.FunctionType) and value.__code__.co_filename in files:
             try:
                 texts.append((files[value.__code__.co_filename], textwrap.dedent(inspect.getsource(value))))
