@@ -29,19 +29,26 @@ def blame_float32_callee(tests: list[TestResult], source: Source) -> None:
     that reads as the caller's own float32, in a float64 one as a numerical gradient's precision; the call
     to a function whose own tests show float32 explains both.
     """
-    float32 = list(dict.fromkeys(t.function for t in tests if t.hints and t.hints[0].code == FLOAT32 and not t.hints[0].warning))
+    float32 = list(dict.fromkeys(t.function for t in tests if _first_code(t) == FLOAT32))
     if not float32:
         return
     calls = _reader_of_calls(source)
     for test in tests:
-        if not test.hints or test.hints[0].code not in _PRECISION or test.hints[0].warning:
-            continue
-        chain = _calls_down(test.function, float32, calls)
+        chain = _calls_down(test.function, float32, calls) if _first_code(test) in _PRECISION else []
         if chain:
-            through = "".join(f", which calls {f}" for f in chain[1:])
-            message = (f"{generic_message(FLOAT32, function=chain[-1])} {test.function} calls {chain[0]}{through}, "
+            message = (f"{generic_message(FLOAT32, function=chain[-1])} {test.function} calls {_through(chain)}, "
                        "so it is no more precise.")
             test.hints[0] = Hint(code=FLOAT32, message=message, evidence=test.hints[0].evidence)
+
+
+def _first_code(test: TestResult) -> str | None:
+    """The code of the test's first hint, when that is a mistake (not a warning)."""
+    return test.hints[0].code if test.hints and not test.hints[0].warning else None
+
+
+def _through(chain: list[str]) -> str:
+    """'f, which calls g, which calls h' for a chain of calls."""
+    return chain[0] + "".join(f", which calls {f}" for f in chain[1:])
 
 
 def _reader_of_calls(source: Source) -> Callable[[str], set[str]]:
@@ -84,18 +91,14 @@ def blame_nonfinite_callee(graded: list[tuple[TestResult, CheckResult]], source:
     """On a test whose result holds nan or inf, where its function calls another of the student's functions
     whose own tests show nan or inf (an unstable softmax), say to fix that one first: the caller may be right
     but for it, or wrong in its own way too (a cross-entropy gradient that also forgot the label)."""
-    overflowing = sorted({test.function for test, _ in graded
-                          if test.hints and test.hints[0].code in _OVERFLOWS and not test.hints[0].warning})
+    overflowing = sorted({test.function for test, _ in graded if _first_code(test) in _OVERFLOWS})
     if len(overflowing) < 2:  # the caller and what it calls
         return
     calls = _reader_of_calls(source)
     for test, _ in graded:
-        if not test.hints or test.hints[0].code != NONFINITE or test.hints[0].warning:
-            continue
-        chain = _calls_down(test.function, overflowing, calls)
+        chain = _calls_down(test.function, overflowing, calls) if _first_code(test) == NONFINITE else []
         if chain:
-            through = "".join(f", which calls {f}" for f in chain[1:])
-            message = (f"{test.hints[0].message} {test.function} calls {chain[0]}{through}, whose own tests show "
+            message = (f"{test.hints[0].message} {test.function} calls {_through(chain)}, whose own tests show "
                        f"nan or inf too: fix {chain[-1]} first, then see what remains here.")
             test.hints[0] = Hint(code=NONFINITE, message=message, evidence=test.hints[0].evidence)
 
@@ -117,8 +120,7 @@ def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: 
             mutated = {m for c in result.cases if c.call for m in c.call.mutated}
             if chain and not mutated & writes_into(source.chunks, test.function):  # else it does it itself
                 names = ", ".join(sorted(mutated))
-                through = "".join(f", which calls {f}" for f in chain[1:])
-                message = (f"{test.function} changed its input {names} in place, most likely through {chain[0]}{through}: "
+                message = (f"{test.function} changed its input {names} in place, most likely through {_through(chain)}: "
                            f"{chain[-1]} changes its own input. Work on a copy in {chain[-1]}, and this goes too.")
                 test.hints[i] = Hint(code=MUTATES, message=message, warning=True, evidence=hint.evidence)
 

@@ -77,14 +77,19 @@ def defined_names(code: types.CodeType) -> set[str]:
     return names
 
 
+def _parsed(code: str) -> ast.Module | None:
+    """The syntax tree of ``code``, or None when it does not parse (here, whatever the sandbox made of it)."""
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def statements_before(code: str, line: int) -> tuple[str, int] | None:
     """The text of the top-level statements of ``code`` before the one that holds line ``line``, and the line
     where that one starts (its first decorator's); None when no top-level statement holds that line."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    for statement in tree.body:
+    tree = _parsed(code)
+    for statement in tree.body if tree is not None else ():
         start = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
         if start <= line <= (statement.end_lineno or statement.lineno):
             return "".join(code.splitlines(keepends=True)[: start - 1]), start
@@ -94,11 +99,7 @@ def statements_before(code: str, line: int) -> tuple[str, int] | None:
 def _last_definition(chunks: list[tuple[str, str]], function: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """The last top-level ``def function`` of the chunks, in their order (None when there is none)."""
     found = None
-    for _, code in chunks:
-        try:
-            tree = ast.parse(code)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
+    for tree in filter(None, (_parsed(code) for _, code in chunks)):
         found = next((s for s in reversed(tree.body) if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
                       and s.name == function), found)
     return found
@@ -141,8 +142,10 @@ def _own_nodes(body: list[ast.stmt]):
     while todo:
         node = todo.pop()
         yield node
-        todo.extend(child for child in ast.iter_child_nodes(node)
-                    if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)))
+        todo.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _DEFINITIONS))
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)  # code of their own, not the body's
 
 
 def how_it_returns(chunks: list[tuple[str, str]], function: str) -> str:
@@ -156,7 +159,7 @@ def how_it_returns(chunks: list[tuple[str, str]], function: str) -> str:
     body = found.body[1:] if _is_docstring(found.body[0]) else found.body
     if all(_is_placeholder(statement) for statement in body):
         return "stub"
-    if not any(_returns_value(statement) for statement in body):
+    if not any(isinstance(node, ast.Return) and not _is_none(node.value) for node in _own_nodes(body)):
         return "no return"
     return "falls off" if _falls_off(body) else "returns"
 
@@ -188,20 +191,16 @@ def _is_placeholder(statement: ast.stmt) -> bool:
     if isinstance(statement, ast.Pass) or isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
         return True
     if isinstance(statement, ast.Return):
-        return statement.value is None or isinstance(statement.value, ast.Constant) and statement.value.value is None
+        return _is_none(statement.value)
     if isinstance(statement, ast.Raise) and statement.exc is not None:
         raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
         return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
     return False
 
 
-def _returns_value(node: ast.AST) -> bool:
-    """A ``return`` of something other than None in ``node``, not counting the functions and classes it defines."""
-    if isinstance(node, ast.Return):
-        return node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None)
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-        return False
-    return any(_returns_value(child) for child in ast.iter_child_nodes(node))
+def _is_none(value: ast.expr | None) -> bool:
+    """What a bare ``return`` or a ``return None`` returns."""
+    return value is None or isinstance(value, ast.Constant) and value.value is None
 
 
 def names_used_by(compiled: list[bytes], function: str) -> set[str]:
