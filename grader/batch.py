@@ -282,7 +282,7 @@ def reusable(path: Path, source: Source, submission: Submission, grading: Gradin
         return None
     then = report.grader
     same = (report.submission.sha256 == source.sha256 and report.assignment == grading.plan.exercise.name
-            and (then.version, then.assignment_version, then.answers_sha256, then.limits) == grading.reuse_key
+            and (then.version, then.code_sha256, then.assignment_version, then.answers_sha256, then.limits) == grading.reuse_key
             and (report.submission.lms_id, report.submission.late) == (submission.lms_id, submission.late))
     failed = (report.message or "").startswith(GRADER_FAILED)
     return report if same and source.sha256 and not failed else None

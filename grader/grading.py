@@ -18,6 +18,7 @@ from grader.evaluation.answers import Answers
 from grader.evaluation.check import CheckResult, Judged, judge_checks
 from grader.evaluation.compare import quiet
 from grader.exercises.base import Check, Exercise
+from grader.fingerprint import code_sha256
 from grader.report.model import GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.outcome import SubmissionRun
@@ -73,10 +74,10 @@ class Grading:
 
     @cached_property
     def reuse_key(self) -> tuple:
-        """What a report's ``grader`` block must say for the report to be reused: same grader, assignment version,
-        answers and limits (:meth:`grader_info`'s, once)."""
+        """What a report's ``grader`` block must say for the report to be reused: same grader (its code too),
+        assignment version, answers and limits (:meth:`grader_info`'s, once)."""
         info = self.grader_info()
-        return info.version, info.assignment_version, info.answers_sha256, info.limits
+        return info.version, info.code_sha256, info.assignment_version, info.answers_sha256, info.limits
 
     def grader_info(self) -> GraderInfo:
         """The report's ``grader`` block."""
@@ -88,6 +89,7 @@ class Grading:
             assignment_version=self.plan.exercise.version,
             answers=self.answers.origin,
             answers_sha256=self.answers.digest,
+            code_sha256=code_sha256(),
         )
 
 

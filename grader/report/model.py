@@ -72,6 +72,9 @@ class GraderInfo(BaseModel):
     answers_sha256: Optional[str] = Field(
         None, description="fingerprint of the expected answers the submission was judged against: a rerun of "
                           "grade reuses a report only where its reference solutions give the same answers")
+    code_sha256: Optional[str] = Field(
+        None, description="fingerprint of the grader's own code (its checks, hints and templates): a rerun of grade "
+                          "reuses a report only when it was written by the very same code")
 
 
 class Report(BaseModel):

@@ -193,3 +193,42 @@ def test_ctrl_c_while_the_command_loads_says_nothing_but_its_status(tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err, err
+
+
+def test_reports_written_by_other_grader_code_are_graded_again(tmp_path):
+    """Same version number, other code (a fixed check or hint): the rerun regrades those reports, not the others."""
+    subs, out = _batch(tmp_path / "subs", 2), tmp_path / "out"
+    assert grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    written = json.loads((out / "s00.json").read_text())
+    assert len(written["grader"]["code_sha256"]) == 64
+    written["grader"]["code_sha256"] = "0" * 64  # as the grader before the fix would have written it
+    (out / "s00.json").write_text(json.dumps(written))
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0 and "1 up to date" in run.stderr, run.stderr
+    assert json.loads((out / "s00.json").read_text())["grader"]["code_sha256"] == \
+        json.loads((out / "s01.json").read_text())["grader"]["code_sha256"] != "0" * 64
+    older = json.loads((out / "s01.json").read_text())
+    del older["grader"]["code_sha256"]  # a report from before the field existed
+    (out / "s01.json").write_text(json.dumps(older))
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0 and "1 up to date" in run.stderr, run.stderr
+
+
+def test_the_code_fingerprint_follows_every_file_but_compiled_caches(tmp_path):
+    from grader.fingerprint import PACKAGE, code_sha256, folder_sha256
+
+    assert code_sha256() == folder_sha256(PACKAGE)
+    tree = tmp_path / "grader"
+    (tree / "diagnosis").mkdir(parents=True)
+    (tree / "diagnosis" / "explain.py").write_text("MESSAGE = 'the off-diagonal terms are missing'\n")
+    (tree / "data.json").write_text("{}")
+    first = folder_sha256(tree)
+    (tree / "diagnosis" / "__pycache__").mkdir()
+    (tree / "diagnosis" / "__pycache__" / "explain.cpython-312.pyc").write_bytes(b"\x00compiled")
+    assert folder_sha256(tree) == first
+    (tree / "diagnosis" / "explain.py").write_text("MESSAGE = 'the off-diagonal terms of J are missing'\n")
+    assert folder_sha256(tree) != first
+    (tree / "diagnosis" / "explain.py").write_text("MESSAGE = 'the off-diagonal terms are missing'\n")
+    assert folder_sha256(tree) == first
+    (tree / "data.json").rename(tree / "other.json")  # the same bytes under another name
+    assert folder_sha256(tree) != first
