@@ -161,6 +161,20 @@ def _set_subreaper(on: bool) -> None:
         pass
 
 
+def _reap_adopted() -> None:
+    """Reap the dead children this process adopted as a subreaper: the sandbox workers of the test's batch
+    (its bwrap killed first, each worker came to us). Left as zombies they would count against the sandbox
+    user's RLIMIT_NPROC, and a later test with a small one could not even start Python."""
+    me = str(os.getpid()).encode()
+    for entry in os.listdir("/proc"):
+        fields = _read(f"/proc/{entry}/stat").rpartition(b")")[2].split()[:2] if entry.isdigit() else []
+        if fields == [b"Z", me]:  # a zombie child: no Popen of the batch waits for it any more (the batch is over)
+            try:
+                os.waitpid(int(entry), os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
 def _read(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
@@ -223,6 +237,7 @@ def tag():
                 pass
         time.sleep(0.1)
     _set_subreaper(False)
+    _reap_adopted()
     for path in Path("/tmp").glob(f"*{name}*"):
         path.unlink(missing_ok=True)
 
