@@ -13,7 +13,7 @@ from grader.diagnosis.consistency import check_consistency
 from grader.diagnosis.diagnose import diagnose, summary_order
 from grader.diagnosis.explain import describe_error, stuck_at, test_message
 from grader.diagnosis.upstream import (blame_failing_callee, blame_float32_callee, blame_mutating_callee,
-                                       blame_nonfinite_callee)
+                                       blame_nonfinite_callee, blame_wrong_callee)
 from grader.evaluation.answers import Answers
 from grader.evaluation.check import CheckResult, Judged, judge_checks
 from grader.evaluation.compare import quiet
@@ -144,6 +144,8 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner, f
     blame_nonfinite_callee(graded, source)
     blame_mutating_callee(graded, source)
     check_consistency(plan.exercise, [result for _, result in graded], tests, source, pool)
+    consistency = plan.exercise.consistency
+    blame_wrong_callee(graded, source, keep=frozenset({consistency.code} if consistency else ()))
     all_hints = [(h, t.function) for t in tests for h in t.hints]
     functions = {h.code: f for h, f in reversed(all_hints)}
     ordered = summary_order([h for h, _ in all_hints], plan.exercise)

@@ -11,6 +11,7 @@ from grader.evaluation.check import CheckResult
 from grader.exercises.base import Exercise
 from grader.report.model import Hint
 from grader.source.model import Source
+from grader.source.syntax import uses_single_precision
 
 
 def diagnose(result: CheckResult, answers: CheckAnswers, exercise: Exercise, source: Source | None, call_s: float) -> list[Hint]:
@@ -50,7 +51,10 @@ def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercis
                                   wanted=wanted(exercise.function(function)))
         return [Hint(code="generic.wrong_type", message=message)]
     hints = matching_mutants(result, answers, exercise)
-    return hints or structural_hints(result, answers.expected, exercise.tolerance)
+    if hints:
+        return hints
+    return structural_hints(result, answers.expected, exercise.tolerance, derivative=exercise.function(function).derivative,
+                            single=lambda: source is not None and uses_single_precision(source.compiled, function))
 
 
 def summary_order(hints: list[Hint], exercise: Exercise) -> list[Hint]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Callable
 
 import numpy as np
 
@@ -28,8 +29,13 @@ def _hint(code: str, n: int, matched: int | None = None, **fields) -> Hint:
                 evidence=Evidence(matched_cases=n if matched is None else matched, of=n))
 
 
-def structural_hints(result: CheckResult, expected: list[np.ndarray], tol: Tolerance) -> list[Hint]:
-    """Generic hints for a failed check whose every case returned an array."""
+def structural_hints(result: CheckResult, expected: list[np.ndarray], tol: Tolerance, *, derivative: bool = True,
+                     single: Callable[[], bool] = lambda: False) -> list[Hint]:
+    """Generic hints for a failed check whose every case returned an array.
+
+    ``derivative``: the function computes a gradient (finite differences may stand in for it); ``single()``:
+    its code (or what it calls) names a single-precision type (asked only of values right to about 1e-4).
+    """
     name = _target(result)
     n = len(result.cases)
     cases = result.cases
@@ -60,11 +66,11 @@ def structural_hints(result: CheckResult, expected: list[np.ndarray], tol: Toler
     if factor:
         return [_hint("generic.scaled", n, function=name, factor=factor)]
     worst = max(c.comparison.scaled_error for c in cases)
-    # A float32 array returned is evidence enough, however the rounding of large inputs grew; float32-exact
-    # values in a float64 array are, only within single precision.
-    if worst <= NUMERICAL_BAND and _returned_float32(result) or worst <= FLOAT32_BAND and _float32_values(actual):
+    # A float32 array returned, or float32 named in the code, is evidence enough, however the rounding of large
+    # inputs grew; float32-exact values in a float64 array are, only within single precision.
+    if worst <= NUMERICAL_BAND and (_returned_float32(result) or single()) or worst <= FLOAT32_BAND and _float32_values(actual):
         return [_hint("generic.float32_precision", n, function=name)]
-    if worst <= NUMERICAL_BAND:
+    if worst <= NUMERICAL_BAND and derivative:
         return [_hint("generic.numerical_gradient", n, function=name, precision=worst)]
     return []
 

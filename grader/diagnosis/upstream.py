@@ -3,7 +3,8 @@
 A gradient good only to float32 because the softmax it calls computes in float32; a backward pass that
 raises on the line calling a forward pass whose own tests fail; a gradient that returns nan because the
 softmax it calls overflows; a gradient whose input changes in place because the softmax it hands it to
-changes its own. The hint then names the function to fix first.
+changes its own; a right gradient whose values are wrong because the Jacobian it calls is. The hint (or, where
+no hint fits, the test's message) then names the function to fix first.
 """
 
 from __future__ import annotations
@@ -123,6 +124,35 @@ def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: 
                 message = (f"{test.function} changed its input {names} in place, most likely through {_through(chain)}: "
                            f"{chain[-1]} changes its own input. Work on a copy in {chain[-1]}, and this goes too.")
                 test.hints[i] = Hint(code=MUTATES, message=message, warning=True, evidence=hint.evidence)
+
+
+UPSTREAM = {FLOAT32, NONFINITE, MUTATES}  # hints with a cause of their own, upstream or not, left as they are
+
+
+def blame_wrong_callee(graded: list[tuple[TestResult, CheckResult]], source: Source, keep: frozenset[str] = frozenset()) -> None:
+    """On a test whose values are wrong, where its function calls another of the student's functions whose own
+    tests fail on ordinary cases, say to fix that one first, and drop the mistakes told from the values: they
+    describe what the wrong callee made of them, not the student's code (a right squared-loss gradient built on
+    a diagonal-only Jacobian looks like the sigmoid's derivative). Warnings stay, and so do the hints in ``keep``
+    (those that already name the callee as the cause: the consistency of a backward pass with its forward one).
+    """
+    wrong = sorted({test.function for test, result in graded if _wrong_on_ordinary_cases(result)})
+    if len(wrong) < 2:  # the caller and what it calls
+        return
+    calls = _reader_of_calls(source)
+    for test, _ in graded:
+        codes = {h.code for h in test.hints}
+        chain = _calls_down(test.function, wrong, calls) if test.status == "failed" and not codes & (UPSTREAM | keep) else []
+        if chain:
+            test.hints = [h for h in test.hints if h.warning]
+            test.message += (f"; {test.function} calls {_through(chain)}, whose own tests fail: fix {chain[-1]} "
+                             "first, then see what remains here")
+
+
+def _wrong_on_ordinary_cases(result: CheckResult) -> bool:
+    """Not right on some case of ordinary size (an unstable softmax, wrong on large scores only, is not to blame
+    for what a function calling it gets wrong elsewhere)."""
+    return any(c.state != "right" and "large" not in c.case.tags for c in result.cases)
 
 
 _FORM = {"generic.wrong_type", "generic.shape_mismatch", "generic.transposed", "generic.missing_function",

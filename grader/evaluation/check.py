@@ -144,7 +144,8 @@ def _select(value, function: Function, key: str | None) -> tuple[Returned | None
         return None, None, f"returned a {'dict' if isinstance(value, dict) else 'tuple'} where an array was asked"
     if function.returns == "tuple":
         if not isinstance(value, tuple):
-            return None, None, f"returned one array where a tuple {tuple(function.keys)} was asked"
+            what = "a dict" if isinstance(value, dict) else "one array"
+            return None, None, f"returned {what} where a tuple {tuple(function.keys)} was asked"
         index = function.keys.index(key)
         if index >= len(value):
             return None, None, f"returned a tuple of {len(value)} items where {len(function.keys)} were asked"

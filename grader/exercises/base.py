@@ -21,6 +21,7 @@ class Function:
     keys: tuple[str, ...] = ()  # for dict results, each key graded on its own
     key_aliases: dict[str, str] = field(default_factory=dict)  # e.g. "dW" -> "W", read with a warning
     time_keys: tuple[str, ...] = ()  # keys whose first axis is time t = 1..T (wrong steps are located)
+    derivative: bool = True  # computes a gradient or a Jacobian (which finite differences could stand in for)
 
 
 @dataclass(frozen=True)

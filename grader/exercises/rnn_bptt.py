@@ -25,7 +25,8 @@ PARAMETER_KEYS = ("U", "W", "V", "b", "c")
 RECURRENT_KEYS = ("h", "U", "W", "b")  # what changes when the path back through a(t) is wrong
 
 FUNCTIONS = (
-    Function("rnn_forward", ("x", "h0", "params"), returns="tuple", keys=("h", "yhat"), time_keys=("h", "yhat")),
+    Function("rnn_forward", ("x", "h0", "params"), returns="tuple", keys=("h", "yhat"), time_keys=("h", "yhat"),
+             derivative=False),
     Function(
         "rnn_backward",
         ("x", "y", "h0", "params"),

@@ -14,7 +14,7 @@ NAME = "softmax_gradients"
 VERSION = "3"
 
 FUNCTIONS = (
-    Function("softmax", ("z",)),
+    Function("softmax", ("z",), derivative=False),
     Function("softmax_jacobian", ("z",)),
     Function("softmax_backward", ("y", "dL_dy")),
     Function("cross_entropy_grad", ("z", "label")),

@@ -210,12 +210,39 @@ def names_used_by(compiled: list[bytes], function: str) -> set[str]:
     Its last definition counts, as when the code runs. Read from the chunks' code objects, which the
     grader compiled itself (never from the student's process).
     """
-    last = None
+    last = _top_level_functions(compiled).get(function)
+    return set() if last is None else {name for name, _ in _global_reads(last)}
+
+
+def _top_level_functions(compiled: list[bytes]) -> dict[str, types.CodeType]:
+    """The code of each function defined at the top level of the chunks, by name (the last definition)."""
+    found: dict[str, types.CodeType] = {}
     for chunk in compiled:
         for const in marshal.loads(chunk).co_consts:
-            if isinstance(const, types.CodeType) and const.co_name == function:
-                last = const
-    return set() if last is None else {name for name, _ in _global_reads(last)}
+            if isinstance(const, types.CodeType):
+                found[const.co_name] = const
+    return found
+
+
+SINGLE_PRECISION = {"float32", "single", "float16", "half", "complex64", "csingle", "f4", "<f4", "f2", "<f2"}
+
+
+def uses_single_precision(compiled: list[bytes], function: str) -> bool:
+    """Whether ``function``, or a function of the student's that it calls (however deep), names a single- or
+    half-precision type: ``np.float32``, ``dtype="float32"``, ``astype("f4")``."""
+    functions = _top_level_functions(compiled)
+    todo, seen = [function], set()
+    while todo:
+        code = functions.get(name := todo.pop())
+        if code is None or name in seen:
+            continue
+        seen.add(name)
+        for inner in (code, *_nested(code)):
+            words = set(inner.co_names) | {c for c in inner.co_consts if isinstance(c, str)}
+            if words & SINGLE_PRECISION:
+                return True
+        todo += [called for called, _ in _global_reads(code) if called in functions]
+    return False
 
 
 def globals_read_at(compiled: bytes, line: int) -> set[str]:

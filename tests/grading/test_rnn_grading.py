@@ -183,3 +183,81 @@ def test_grading_one_rnn_submission_is_fast(grade_rnn):
     elapsed = time.perf_counter() - started
     assert report.score == 100
     print(f"one rnn_bptt submission graded in {elapsed * 1000:.0f} ms")  # measured, not asserted
+
+
+LINEAR_FORWARD = '''
+import numpy as np
+
+
+def softmax_rows(o):
+    e = np.exp(o - o.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def rnn_forward(x, h0, params):
+    U, W, V, b, c = params["U"], params["W"], params["V"], params["b"], params["c"]
+    h = np.zeros((x.shape[0], W.shape[0]))
+    prev = h0
+    for t in range(x.shape[0]):
+        h[t] = U @ x[t] + W @ prev + b  # I thought the activation was linear here
+        prev = h[t]
+    return h, softmax_rows(h @ V.T + c)
+
+
+def rnn_backward(x, y, h0, params):
+    W, V = params["W"], params["V"]
+    h, yhat = rnn_forward(x, h0, params)
+    T, H = h.shape
+    do = yhat.copy()
+    do[np.arange(T), y] -= 1
+    dh = np.zeros((T, H))
+    da_next = np.zeros(H)
+    grads = {k: np.zeros_like(v) for k, v in params.items()}
+    for t in reversed(range(T)):
+        dh[t] = V.T @ do[t] + W.T @ da_next
+        da = dh[t]  # linear activation: no derivative factor
+        prev = h[t - 1] if t > 0 else h0
+        grads["U"] += np.outer(da, x[t])
+        grads["W"] += np.outer(da, prev)
+        grads["b"] += da
+        grads["V"] += np.outer(do[t], h[t])
+        grads["c"] += do[t]
+        da_next = da
+    return {"o": do, "h": dh, **grads}
+'''
+
+
+def test_the_exact_backward_of_a_forward_without_tanh_is_told_the_forward_is_what_is_wrong(grade_rnn):
+    # without tanh the saturated case drives a softmax output to exactly 0: the student's own loss is -log 0
+    # there, and its finite differences are not numbers; the other cases still tell
+    report = grade_rnn(LINEAR_FORWARD)
+    assert all(t.hints[0].code == "rnn.forward_missing_tanh" for t in report.tests if t.function == "rnn_forward")
+    for test in (t for t in report.tests if t.function == "rnn_backward" and t.status == "failed"):
+        if test.key in ("o", "h"):  # no gradients of the loss: what is wrong is said by the call to rnn_forward
+            assert test.hints == [] and test.message.endswith(
+                "rnn_backward calls rnn_forward, whose own tests fail: fix rnn_forward first, then see what remains here")
+        else:
+            assert test.hints[0].code == "bptt.consistent_with_wrong_forward", (test.id, [h.code for h in test.hints])
+            assert test.hints[0].evidence.matched_cases == test.hints[0].evidence.of >= 2
+    # the same backward with tanh put back into the forward: right, nothing to blame
+    fixed = LINEAR_FORWARD.replace("h[t] = U @ x[t] + W @ prev + b", "h[t] = np.tanh(U @ x[t] + W @ prev + b)")
+    fixed = fixed.replace("da = dh[t]  # linear", "da = (1 - h[t] ** 2) * dh[t]  # tanh")
+    assert grade_rnn(fixed).score == 100
+
+
+def test_a_forward_pass_kept_in_float32_is_told_float32_on_both_its_outputs(grade_rnn):
+    # h stored in a float32 array: yhat comes back float64 (V is float64), right only to about 1e-6
+    report = grade_rnn(BASE.replace("h = np.zeros((T, W.shape[0]))", "h = np.zeros((T, W.shape[0]), dtype=np.float32)"))
+    forward = [t for t in report.tests if t.function == "rnn_forward" and t.status == "failed"]
+    assert {t.key for t in forward} == {"h", "yhat"}
+    assert all(t.hints[0].code == "generic.float32_precision" for t in forward), [(t.id, [h.code for h in t.hints]) for t in forward]
+    assert "generic.numerical_gradient" not in {h.code for h in report.hints}
+
+
+def test_a_forward_pass_returning_a_dict_is_told_it_returned_a_dict(grade_rnn):
+    as_dict = "\n\n_pair = rnn_forward\n\ndef rnn_forward(x, h0, params):\n    h, yhat = _pair(x, h0, params)\n    return {'h': h, 'yhat': yhat}\n"
+    report = grade_rnn(BASE + as_dict)
+    forward = [t for t in report.tests if t.function == "rnn_forward"]
+    assert forward and all(t.status == "failed" for t in forward)
+    assert all("returned a dict where a tuple ('h', 'yhat') was asked" in t.message for t in forward), forward[0].message
+    assert grade_rnn(BASE).score == 100

@@ -402,3 +402,70 @@ def test_hidden_test_messages_do_not_print_expected_values(grade_text):
             # the values quoted are those at the index named, before the relative error, which may be another entry's
             assert re.search(r"at index \[[\d, ]+\]( \(got \S+, expected \S+\))?, max relative error \S+ \(over all entries\)$",
                              test.message), test.message
+
+
+def test_a_right_gradient_built_on_a_wrong_jacobian_is_told_to_fix_the_jacobian_not_given_its_mistake(grade_text):
+    # squared_loss_grad is right, but calls the student's own softmax_jacobian, which is wrong two ways:
+    # its values would otherwise read as the sigmoid's derivative, or as a missing Jacobian
+    uses_jacobian = """
+def squared_loss_grad(z, y):
+    p = softmax(z)
+    J = softmax_jacobian(z)
+    return 2 * J.T @ (p - y)
+"""
+    wrong_jacobians = {
+        "jacobian.diagonal_only": "def softmax_jacobian(z):\n    s = softmax(z)\n    return np.diag(s * (1 - s))\n",
+        "jacobian.missing_yi_factor": "def softmax_jacobian(z):\n    p = softmax(z)\n    return np.eye(len(p)) - p\n",
+    }
+    for code, jacobian in wrong_jacobians.items():
+        report = grade_text(BASE + "\n\n" + jacobian + "\n\n" + uses_jacobian)
+        tests = by_function(report)
+        assert all(t.status == "failed" and t.hints[0].code == code for t in tests["softmax_jacobian"]), code
+        for test in tests["squared_loss_grad"]:
+            assert test.status == "failed" and test.hints == [], (code, [h.code for h in test.hints])
+            assert test.message.endswith("squared_loss_grad calls softmax_jacobian, whose own tests fail: "
+                                         "fix softmax_jacobian first, then see what remains here"), test.message
+        assert not [h.code for h in report.hints if h.code.startswith("sq.")], code  # not counted as its mistake
+    # the same Jacobian right: nothing to blame; the same wrong Jacobian beside a squared-loss gradient that
+    # does not call it and makes its own mistake: that mistake is named
+    right = grade_text(BASE + "\n\n" + uses_jacobian)
+    assert right.score == 100 and "calls softmax_jacobian" not in " ".join(t.message for t in right.tests)
+    own = (FIXTURES / "softmax_gradients" / "mistakes" / "sq.sigmoid_derivative.py").read_text()
+    report = grade_text(BASE + "\n\n" + wrong_jacobians["jacobian.diagonal_only"] + "\n\n" + own)
+    for test in by_function(report)["squared_loss_grad"]:
+        assert test.hints[0].code == "sq.sigmoid_derivative" and "fix softmax_jacobian" not in test.message
+
+
+def test_an_unstable_softmax_is_not_blamed_for_what_a_gradient_gets_wrong_on_ordinary_cases(grade_text):
+    # softmax fails only on large scores (hidden-large, public-large): the gradient's own mistake stays its own
+    unstable = "def softmax(z):\n    e = np.exp(z)\n    return e / e.sum()\n"
+    sign = "def cross_entropy_grad(z, label):\n    grad = -softmax(z)\n    grad[label] += 1.0\n    return grad\n"
+    report = grade_text(BASE + "\n\n" + unstable + "\n\n" + sign)
+    tests = by_function(report)
+    assert {t.id for t in tests["softmax"] if t.status != "passed"} == {"softmax/public-large", "softmax/hidden-large"}
+    public = next(t for t in tests["cross_entropy_grad"] if t.id == "cross_entropy_grad/public")
+    assert public.hints[0].code == "ce.sign_flipped" and "fix softmax" not in public.message
+
+
+def test_float32_named_in_the_code_is_told_as_float32_even_where_values_came_back_as_float64(grade_text):
+    # computed in float32, handed back as float64: on large scores the rounding grows past single precision's
+    # 1e-7, into the band of finite differences, which a softmax (no gradient) cannot be computed by anyway
+    cast_back = ("def softmax(z):\n    z32 = np.asarray(z, np.float32)\n    e = np.exp(z32 - z32.max())\n"
+                 "    return (e / e.sum()).astype(np.float64)\n")
+    report = grade_text(BASE + "\n\n" + cast_back)
+    softmax = [t for t in report.tests if t.function == "softmax" and t.status == "failed"]
+    assert "softmax/public-large" in {t.id for t in softmax}
+    assert all(t.hints[0].code == "generic.float32_precision" for t in softmax), [(t.id, t.hints[0].code) for t in softmax]
+    assert "generic.numerical_gradient" not in {h.code for h in report.hints}
+    # a product made in float32 by a gradient of its own
+    backward = "def softmax_backward(y, dL_dy):\n    return (np.diag(y) - np.outer(y, y)).astype(np.float32) @ dL_dy\n"
+    test = next(t for t in grade_text(BASE + "\n\n" + backward).tests if t.id == "softmax_backward/public")
+    assert test.status == "failed" and [h.code for h in test.hints] == ["generic.float32_precision"]
+
+
+def test_a_softmax_right_to_1e6_gets_no_finite_difference_hint(grade_text):
+    # an epsilon in the denominator: right to about 1e-6, and a softmax is no gradient to take by differences
+    eps = "def softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / (e.sum() + 1e-6)\n"
+    report = grade_text(BASE + "\n\n" + eps)
+    failed = [t for t in report.tests if t.function == "softmax" and t.status == "failed"]
+    assert failed and all(t.hints == [] for t in failed), [(t.id, [h.code for h in t.hints]) for t in failed]
