@@ -275,7 +275,9 @@ class Spent:
 
 def reusable(path: Path, source: Source, submission: Submission, grading: Grading) -> Report | None:
     """The report already written for this very file (and LMS record) by this grader, if any, judged against
-    the same answers (reference solutions that answer otherwise grade again) under the same limits."""
+    the same answers (reference solutions that answer otherwise grade again) under the same limits, and saying
+    the same of where the file came from (its path, and which of the student's files it is: a new file beside
+    it, or the class's archive downloaded again, grades it again, so that the report says so)."""
     try:
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -283,7 +285,8 @@ def reusable(path: Path, source: Source, submission: Submission, grading: Gradin
     then = report.grader
     same = (report.submission.sha256 == source.sha256 and report.assignment == grading.plan.exercise.name
             and (then.version, then.code_sha256, then.assignment_version, then.answers_sha256, then.limits) == grading.reuse_key
-            and (report.submission.lms_id, report.submission.late) == (submission.lms_id, submission.late))
+            and (report.submission.lms_id, report.submission.late) == (submission.lms_id, submission.late)
+            and report.submission.path == source.path and report.notes[:len(source.notes)] == source.notes)
     failed = (report.message or "").startswith(GRADER_FAILED)
     return report if same and source.sha256 and not failed else None
 

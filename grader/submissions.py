@@ -26,10 +26,11 @@ class Submission:
     lms_id: str | None = None  # the LMS's id of the student (Canvas's user id, from the archive)
     late: bool | None = None
     problem: str = ""  # why nothing of the student's can be graded (then ``path`` is no file to read)
+    label: str = ""  # what the note calls the file graded, when not its name (its place in the student's folder)
 
     @property
     def name(self) -> str:
-        return self.display.rsplit(":", 1)[-1] if self.display else self.path.name
+        return self.label or (self.display.rsplit(":", 1)[-1] if self.display else self.path.name)
 
     @property
     def note(self) -> str:
@@ -54,8 +55,9 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     a folder holding ``submitted/`` and nothing else but nbgrader's own folders (its course
     root) is read as that ``submitted/``. Folders whose name starts with a dot are not students.
     Each PATH is its own namespace: the same id under two PATHs is two students.
-    When a student has several files, the one named after the assignment wins, then
-    the newest notebook, then the newest ``.py``; the others are listed in the report.
+    When a student has several files, the one named after the assignment wins (the newest, a notebook
+    first, when several are), then the newest notebook, then the newest ``.py``; the others are listed
+    in the report, named as they lie in the student's folder.
     A student's folder with nothing to grade is a submission too, whose ``problem`` says why:
     no student drops out of the gradebook unnoticed.
     A ``.zip`` is read as Canvas's "Download Submissions" archive (see ``canvas_zip``),
@@ -63,6 +65,7 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     """
     found: dict[tuple[str, int], list[Path]] = {}  # (student, which PATH): each PATH its own namespace
     empty: dict[tuple[str, int], tuple[Path, str]] = {}  # a student's folder with nothing to grade: why
+    in_folders: set[tuple[str, int]] = set()  # the students found as folders (not as files)
     archived: list[Submission] = []
     found_in_archives: list[tuple[str, Path]] = []  # (student, archive)
     for number, path in enumerate(paths):
@@ -91,6 +94,7 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
                     if entry.name not in SKIPPED_DIRS and not entry.name.startswith("."):
                         files, why = _student_files(entry, wanted, nbgrader)
                         found.setdefault((entry.name, number), []).extend(files)
+                        in_folders.add((entry.name, number))
                         if why:
                             empty[(entry.name, number)] = (entry, why)
                 elif entry.suffix.lower() in SUFFIXES:
@@ -114,8 +118,27 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
             out.append(Submission(student, folder, display=f"{folder}/", problem=why))
             continue
         chosen = choose(files, assignment)
-        out.append(Submission(student, chosen, [f.name for f in files if f != chosen]))
+        within = _common_folder(files) if (student, number) in in_folders else None  # in a student's folder, each file
+        shown = {f: _relative(f, within) for f in files}  # is named as it lies there: two may share a name
+        out.append(Submission(student, chosen, [shown[f] for f in files if f != chosen],
+                              label=shown[chosen] if len(files) > 1 else ""))
     return out + archived
+
+
+def _common_folder(files: list[Path]) -> Path | None:
+    """The deepest folder that holds all of ``files``."""
+    try:
+        return Path(os.path.commonpath([f.parent for f in files]))
+    except ValueError:
+        return None
+
+
+def _relative(path: Path, folder: Path | None) -> str:
+    """``path`` as it lies in ``folder`` (its name alone when it lies in none)."""
+    try:
+        return path.relative_to(folder).as_posix() if folder is not None else path.name
+    except ValueError:
+        return path.name
 
 
 NBGRADER_FOLDERS = {"source", "release", "submitted", "autograded", "feedback", "exchange"}
@@ -244,8 +267,8 @@ def choose(files: list[Path], assignment: str | None) -> Path:
         return files[0]
     if assignment:
         named = [f for f in files if f.stem == assignment]
-        if named:
-            return sorted(named, key=lambda f: f.suffix != ".ipynb")[0]
+        if named:  # a notebook first, then the newest (not an old copy kept in a backup folder)
+            return max(named, key=lambda f: (f.suffix.lower() == ".ipynb", _mtime(f)))
     for suffix in (".ipynb", ".py"):
         same = [f for f in files if f.suffix.lower() == suffix]
         if same:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from grader import exercises
 from grader.grading import GRADER_FAILED
+from grader.report.csv_cells import text_cell
 from grader.report.model import Report
 
 STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -88,9 +89,9 @@ def canvas_csv(reports: list[Report], *, titles: dict[str, str] | None = None, c
 
 
 def _student_cells(report: Report, student_id_column: str | None) -> dict:
-    cells = {"Student": report.student, "ID": _canvas_user_id(report.submission.lms_id)}
+    cells = {"Student": text_cell(report.student), "ID": _canvas_user_id(report.submission.lms_id)}
     if student_id_column:
-        cells[ID_COLUMNS[student_id_column]] = report.student
+        cells[ID_COLUMNS[student_id_column]] = text_cell(report.student)
     return cells
 
 

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.report.csv_cells import text_cell
 from grader.report.model import Report
 from grader.report.write import write_atomic
 
@@ -25,6 +26,8 @@ class Row:
     functions_passed: dict[str, bool]
     hints: list[tuple[str, str]]  # (function, code), mistakes only
     message: str
+    late: bool = False  # the LMS flagged the submission late (Canvas's _LATE)
+    lms_id: str = ""  # the student's id in the LMS (Canvas's user id), when known
     order: int = 0  # its place in the batch: rows of equal student ids keep it, however the batch ran
     report_file: str = ""  # the report's file name in the batch's folder ('' when not known)
 
@@ -39,7 +42,8 @@ class Row:
         if report.status == "error":
             hints = [(h.function, h.code) for h in report.hints]
         return cls(report.student, report.status, report.score, report.max_score, by_function, passed,
-                   list(dict.fromkeys(hints)), report.message or "")
+                   list(dict.fromkeys(hints)), report.message or "", bool(report.submission.late),
+                   report.submission.lms_id or "")
 
 
 @dataclass
@@ -81,11 +85,13 @@ class Summary:
     def write(self, out_dir: Path) -> None:
         """Write summary.csv and summary.json into ``out_dir``."""
         rows = sorted(self.rows, key=lambda r: (r.student, r.order))
-        lines = [["student", "status", "score", "max_score", *self.functions, "hints", "message"]]
+        lines = [["student", "status", "score", "max_score", *self.functions, "hints", "message", "late", "lms_id",
+                  "report"]]
         for r in rows:
-            lines.append([r.student, r.status, _num(r.score), _num(r.max_score),
+            lines.append([text_cell(r.student), r.status, _num(r.score), _num(r.max_score),
                           *(_num(r.by_function.get(f, 0.0)) for f in self.functions),
-                          " ".join(dict.fromkeys(code for _, code in r.hints)), r.message])
+                          " ".join(dict.fromkeys(code for _, code in r.hints)), text_cell(r.message),
+                          "yes" if r.late else "", text_cell(r.lms_id), text_cell(r.report_file)])
         import io
 
         buffer = io.StringIO()

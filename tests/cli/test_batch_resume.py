@@ -232,3 +232,25 @@ def test_the_code_fingerprint_follows_every_file_but_compiled_caches(tmp_path):
     assert folder_sha256(tree) == first
     (tree / "data.json").rename(tree / "other.json")  # the same bytes under another name
     assert folder_sha256(tree) != first
+
+
+def test_a_report_is_graded_again_when_what_it_says_of_the_file_changed(tmp_path):
+    """The same file, but another file beside it now (or another path): the reused report would say otherwise."""
+    ann = tmp_path / "subs" / "ann"
+    ann.mkdir(parents=True)
+    (ann / "softmax_gradients.py").write_text(BASE)
+    out = tmp_path / "out"
+    assert grader("grade", str(tmp_path / "subs"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    assert not any("files were found" in n for n in Report.model_validate_json((out / "ann.json").read_text()).notes)
+    run = grader("grade", str(tmp_path / "subs"), "-a", "softmax_gradients", "-o", str(out))
+    assert "1 up to date" in run.stderr, run.stderr  # nothing changed: reused
+    (ann / "scratch.py").write_text("x = 1\n")
+    run = grader("grade", str(tmp_path / "subs"), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0 and "0 up to date" in run.stderr, run.stderr
+    report = Report.model_validate_json((out / "ann.json").read_text())
+    assert report.score == 100 and "graded softmax_gradients.py, ignored scratch.py" in report.notes[0]
+    moved = tmp_path / "elsewhere"
+    (tmp_path / "subs").rename(moved)  # the class's folder moved: the reports name the files where they are now
+    run = grader("grade", str(moved), "-a", "softmax_gradients", "-o", str(out))
+    assert "0 up to date" in run.stderr, run.stderr
+    assert Report.model_validate_json((out / "ann.json").read_text()).submission.path.startswith(str(moved))

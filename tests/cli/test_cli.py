@@ -7,6 +7,7 @@ import os
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jsonschema
@@ -528,3 +529,21 @@ def test_a_batch_graded_against_the_wrong_assignment_is_warned_of(tmp_path):
     assert run.returncode == 0 and "right assignment" not in run.stderr
     notes = Report.model_validate_json((tmp_path / "right" / "ann.json").read_text()).notes
     assert not any("right assignment" in note for note in notes)
+
+
+def test_of_two_files_named_after_the_assignment_the_newest_is_graded_and_the_notes_say_where_each_lies(tmp_path):
+    kim = tmp_path / "subs" / "kim"
+    (kim / "backup").mkdir(parents=True)
+    (kim / "backup" / "softmax_gradients.py").write_text(BASE + MISTAKE)  # last week's copy, kept aside
+    (kim / "softmax_gradients.py").write_text(BASE)  # the one handed in
+    week_ago = time.time() - 7 * 86400
+    os.utime(kim / "backup" / "softmax_gradients.py", (week_ago, week_ago))
+    out = tmp_path / "out"
+    assert grader("grade", str(tmp_path / "subs"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    report = Report.model_validate_json((out / "kim.json").read_text())
+    assert report.score == 100 and report.submission.path.endswith("kim/softmax_gradients.py")
+    assert "graded softmax_gradients.py, ignored backup/softmax_gradients.py" in report.notes[0], report.notes
+    os.utime(kim / "softmax_gradients.py", (week_ago - 60, week_ago - 60))  # now the backup is the newer one
+    assert grader("grade", str(tmp_path / "subs"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    report = Report.model_validate_json((out / "kim.json").read_text())
+    assert report.score == 80 and "graded backup/softmax_gradients.py, ignored softmax_gradients.py" in report.notes[0]
