@@ -162,7 +162,11 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
                on_report) -> BatchSummary:
     if all(submission.problem for submission in found):  # a wrong PATH, most likely: not a gradebook of zeros
         empty = f" ({len(found)} student folders or uploads with nothing to grade)" if found else ""
-        raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths) + empty)
+        archives = "" if not any(str(p).lower().endswith(".zip") for p in paths) else (
+            "; a .zip is read as Canvas's \"Download Submissions\" archive, whose entries Canvas names "
+            "{sortablename}_{userid}_{attachmentid}_{file name}: another archive, unzip it and grade its folder")
+        raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths) + empty
+                          + archives)
     exercise = _resolve(assignment, None) if assignment else _guess_batch(found)
     limits = limits or Limits()
     jobs = default_jobs(jobs)

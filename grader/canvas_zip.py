@@ -2,7 +2,8 @@
 
 Canvas names each entry ``{sortablename}[_LATE]_{userid}_{attachmentid}_{original name}``:
 the name lower-cased with non-word characters removed, ``anon_{id}`` in place of the user id
-under anonymous grading, and ``-1``, ``-2`` before the extension of repeated file names.
+under anonymous grading, and ``-1``, ``-2`` before the extension of repeated file names. An entry in a
+folder (the archive unzipped and zipped again) is read by its name alone; one whose path leaves the archive is not.
 Only ``.py`` and ``.ipynb`` entries are extracted, each under its original name in a folder of our own
 inside a temporary folder, with caps on the number and the sizes of the entries (no zip-slip, no zip bomb);
 a student's entry that cannot be graded (too large, not Python) is kept as a *rejected* entry, with why.
@@ -22,8 +23,8 @@ from grader.source.reader import MAX_BYTES
 SUFFIXES = (".py", ".ipynb")
 MAX_ENTRIES = 20_000
 MAX_TOTAL = 2 * 1024**3
-NAME = re.compile(
-    r"^(?:(?P<name>[a-z0-9]+?)(?P<late>_late)?_(?P<user>\d+|anon_[a-z0-9]+)"
+NAME = re.compile(  # the name's letters may be any script's (müllerjürgen), and hold an underscore
+    r"^(?:(?P<name>\w+?)(?P<late>_late)?_(?P<user>\d+|anon_[a-z0-9]+)"
     r"|(?P<anon>anon_[a-z0-9]+)(?P<alate>_late)?)_(?P<attachment>\d+)_(?P<original>.+)$",
     re.IGNORECASE,
 )
@@ -75,13 +76,14 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
             name = info.filename
             if info.is_dir():
                 continue
-            if name.startswith("__MACOSX/") or name.startswith(".") and "/" not in name:  # an archiver's, not Canvas's
+            folders, _, base = name.replace("\\", "/").rpartition("/")
+            if name.startswith("__MACOSX/") or base.startswith("."):  # an archiver's, not Canvas's
                 notes.append(f"{name}: skipped (a hidden file or macOS's metadata, not a submitted file)")
                 continue
-            if "/" in name or "\\" in name or stat.S_ISLNK(info.external_attr >> 16):
-                notes.append(f"{name}: skipped (a folder path or a link, not a submitted file)")
+            if stat.S_ISLNK(info.external_attr >> 16) or name.startswith(("/", "\\")) or ".." in folders.split("/"):
+                notes.append(f"{name}: skipped (a link, or a path out of the archive: not a submitted file)")
                 continue
-            parts = parse_name(name)
+            parts = parse_name(base)  # in a folder: Canvas's own zip is flat, but one unzipped and zipped again is not
             if parts is None:
                 if name.lower().endswith(SUFFIXES):
                     notes.append(f"{name}: skipped (not named as Canvas names submissions)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import stat
 import zipfile
 
@@ -48,7 +49,7 @@ def test_a_canvas_zip_is_graded_safely(tmp_path):
     bomb = reports["bombbob"]  # too large to unpack: in the gradebook all the same, saying why
     assert bomb.status == "error" and bomb.score == 0 and bomb.submission.lms_id == "56789"
     assert bomb.message == "big.py is larger than the 2 MB allowed once unpacked"
-    assert "../../evil_34567_1005_escape.py: skipped (a folder path or a link" in run.stderr
+    assert "../../evil_34567_1005_escape.py: skipped (a link, or a path out of the archive" in run.stderr
     assert "linky_45678_1006_passwd.py: skipped" in run.stderr
     for hidden in ("._doejane_12345_1001_softmax_gradients.py", "__MACOSX/._smithbob_LATE_23456_1003_homework.ipynb"):
         assert f"{hidden}: skipped (a hidden file or macOS's metadata, not a submitted file)" in run.stderr
@@ -57,6 +58,9 @@ def test_a_canvas_zip_is_graded_safely(tmp_path):
     assert reports["anon_x7k2q"].submission.lms_id == "anon_x7k2q"
     assert not list(tmp_path.parent.glob("**/escape.py")) and not (tmp_path.parent / "evil_34567_1005_escape.py").exists()
     assert "root:" not in (out / "summary.csv").read_text()
+    rows = {r["student"]: r for r in csv.DictReader((out / "summary.csv").open())}
+    assert (rows["smithbob"]["late"], rows["smithbob"]["lms_id"], rows["smithbob"]["report"]) == ("yes", "23456", "smithbob.json")
+    assert (rows["doejane"]["late"], rows["doejane"]["lms_id"]) == ("", "12345")
 
 
 def test_a_corrupt_archive_is_refused_clearly(tmp_path):
@@ -106,3 +110,29 @@ def test_a_canvas_student_with_nothing_gradable_is_told_of_every_upload(tmp_path
     assert amy.notes[0] == ("2 files were found for this student, none of which could be graded: "
                             "amy_111_10_hw1.py, amy_111_11_report.pdf")
     assert Report.model_validate_json((out / "wei.json").read_text()).score == 100
+
+
+def test_names_of_any_script_and_entries_in_a_folder_are_read_and_a_plain_zip_is_told_what_to_do(tmp_path):
+    archive = tmp_path / "rezipped.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("submissions/doejane_12345_1001_softmax_gradients.py", BASE)  # unzipped, then zipped again
+        zf.writestr("müllerjürgen_23456_1002_softmax_gradients.py", BASE + MISTAKE)
+        zf.writestr("obrien_pat_34567_1003_hw.py", BASE)  # an underscore kept in the sortable name
+        zf.writestr("submissions/../../up_45678_1004_escape.py", BASE)
+    out = tmp_path / "out"
+    run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = {r.submission.lms_id: r for r in (Report.model_validate_json(p.read_text()) for p in out.glob("*.json")
+                                                if not p.stem.startswith("summary"))}
+    assert sorted(reports) == ["12345", "23456", "34567"]
+    assert (reports["12345"].student, reports["12345"].score) == ("doejane", 100)
+    assert (reports["23456"].student, reports["23456"].score) == ("müllerjürgen", 80)
+    assert reports["34567"].student == "obrien_pat"
+    assert "up_45678_1004_escape.py: skipped (a link, or a path out of the archive" in run.stderr
+    plain = tmp_path / "plain.zip"  # a zip of the students' own files: not Canvas's
+    with zipfile.ZipFile(plain, "w") as zf:
+        zf.writestr("alice.py", BASE)
+        zf.writestr("bob.ipynb", to_notebook("# %%\n" + BASE))
+    run = grader("grade", str(plain), "-a", "softmax_gradients", "-o", str(tmp_path / "out2"))
+    assert run.returncode == 2 and "alice.py: skipped (not named as Canvas names submissions)" in run.stderr
+    assert "unzip it and grade its folder" in run.stderr, run.stderr

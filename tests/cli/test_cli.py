@@ -547,3 +547,19 @@ def test_of_two_files_named_after_the_assignment_the_newest_is_graded_and_the_no
     assert grader("grade", str(tmp_path / "subs"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
     report = Report.model_validate_json((out / "kim.json").read_text())
     assert report.score == 80 and "graded backup/softmax_gradients.py, ignored softmax_gradients.py" in report.notes[0]
+
+
+def test_a_student_id_that_reads_as_a_formula_stays_text_in_the_spreadsheets(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / '=HYPERLINK("http---x","click").py').write_text(BASE)  # a file name a student chose
+    (subs / "-ann.py").write_text(BASE)
+    (subs / "bob.py").write_text(BASE)
+    assert grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    students = [r["student"] for r in csv.DictReader((out / "summary.csv").open())]
+    assert sorted(students) == ["'-ann", "'=HYPERLINK(\"http---x\",\"click\")", "bob"]
+    export = tmp_path / "canvas.csv"
+    assert grader("export", str(out), "--format", "canvas", "-o", str(export)).returncode in (0, 1)
+    names = [r["Student"] for r in csv.DictReader(export.open())]
+    assert "'=HYPERLINK(\"http---x\",\"click\")" in names and "bob" in names
+    assert not any(n.startswith(("=", "-", "+", "@")) for n in names)
