@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -24,6 +26,7 @@ from grader.sandbox.isolation import choose_launcher
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Launcher, WorkerPool
 from grader.source import Source, read_submission
+from grader.source.reader import peek
 from grader.submissions import collect
 
 @dataclass
@@ -78,14 +81,31 @@ def _resolve(assignment: str | None, source: Source | None) -> Exercise:
     return guessed
 
 
-def _guess_batch(found) -> Exercise:
-    """The assignment of a batch given without -a: told by the first submissions that say it."""
-    for submission in [s for s in found if not s.problem][:20]:
-        try:
-            return _resolve(None, read_submission(submission.path))
-        except GraderError:
-            continue
-    return _resolve(None, None)
+DEFINITION = re.compile(rb"\bdef\s+([A-Za-z_]\w*)\s*\(")  # in a .py, and in a notebook's JSON strings too
+GUESS_BYTES = 1 << 20  # of each submission, searched for the functions it defines
+
+
+def _guess_batch(found, warn: Callable[[str], None]) -> Exercise:
+    """The assignment of a batch given without -a: the one whose functions most submissions define (not the first
+    student's, who may have handed in another assignment); the others are told in a warning."""
+    votes: Counter = Counter()
+    for submission in (s for s in found if not s.problem):
+        defined = {name.decode() for name in DEFINITION.findall(peek(submission.path, GUESS_BYTES))}
+        if (guessed := exercises.guess(defined)) is not None:
+            votes[guessed.name] += 1
+    if not votes:  # no definition found in the text: what the first submissions themselves say (or why not)
+        for submission in [s for s in found if not s.problem][:20]:
+            try:
+                return _resolve(None, read_submission(submission.path))
+            except GraderError:
+                continue
+        return _resolve(None, None)
+    (chosen, count), *others = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+    if others:
+        rest = "; ".join(f"{n} those of {name}" for name, n in others)
+        warn(f"without -a, graded as {chosen}: {count} submission{'s' * (count > 1)} define its functions; {rest}, "
+             f"and score 0 on {chosen}'s tests. Pass -a NAME to choose, and grade each assignment's submissions apart")
+    return exercises.get(chosen)
 
 
 def check(path: str | Path, *, assignment: str | None = None, limits: Limits | None = None,
@@ -140,7 +160,8 @@ def grade(paths: list[str | Path], *, assignment: str | None, out_dir: str | Pat
             own = _resolved(out_dir)  # OUTDIR inside a PATH: its reports are no student's
             found = [s for s in found if not _within(s.path, own)]
             return _grade_all(found, paths, assignment=assignment, out_dir=out_dir, jobs=jobs, solutions=solutions,
-                              limits=limits, launcher=launcher, force=force, on_start=on_start, on_report=on_report)
+                              limits=limits, launcher=launcher, force=force, on_start=on_start, on_report=on_report,
+                              warn=on_warning or (lambda m: None))
     finally:
         spares.release()  # those no pool took (a batch of reused reports starts none)
 
@@ -159,7 +180,7 @@ def _within(path: Path, folder: Path | None) -> bool:
 
 
 def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, launcher, force, on_start,
-               on_report) -> BatchSummary:
+               on_report, warn: Callable[[str], None]) -> BatchSummary:
     if all(submission.problem for submission in found):  # a wrong PATH, most likely: not a gradebook of zeros
         empty = f" ({len(found)} student folders or uploads with nothing to grade)" if found else ""
         archives = "" if not any(str(p).lower().endswith(".zip") for p in paths) else (
@@ -167,7 +188,7 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
             "{sortablename}_{userid}_{attachmentid}_{file name}: another archive, unzip it and grade its folder")
         raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths) + empty
                           + archives)
-    exercise = _resolve(assignment, None) if assignment else _guess_batch(found)
+    exercise = _resolve(assignment, None) if assignment else _guess_batch(found, warn)
     limits = limits or Limits()
     jobs = default_jobs(jobs)
     pages = threading.Thread(target=warm_up_pages, daemon=True)  # while the workers start (its waits free the GIL)

@@ -71,7 +71,7 @@ def _running(what: str):
 
 @cli.command("grade")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-a", "--assignment", help="assignment name (told from the first submission when omitted)")
+@click.option("-a", "--assignment", help="assignment name (when omitted: the one whose functions most submissions define)")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="folder for the reports")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="submissions graded at once (default: cores)")
 @click.option("--solutions", type=click.Path(path_type=Path), default=None, help="folder of reference solutions")

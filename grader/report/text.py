@@ -59,7 +59,8 @@ def render_batch(stats: dict, out_dir: str, console: Console) -> None:
     mean = "n/a" if score["mean"] is None else f"{score['mean']:.1f}"
     top = ", ".join(f"{code} ({n})" for code, n in list(stats["hint_counts"].items())[:3]) or "none"
     console.print(
-        f"{stats['students']} submission{'' if stats['students'] == 1 else 's'}: {stats['graded']} graded, {stats['errors']} could not be graded"
+        f"{stats['students']} submission{'' if stats['students'] == 1 else 's'} of {stats['assignment']}: "
+        f"{stats['graded']} graded, {stats['errors']} could not be graded"
         f"{' (scored 0)' if stats['errors'] else ''}; mean score {mean} / {stats['max_score']:g} over all "
         f"{stats['students']}; "
         f"commonest hints: {escape(top)}"

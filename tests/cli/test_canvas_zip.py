@@ -90,7 +90,7 @@ def test_no_student_of_a_canvas_zip_drops_out_of_the_gradebook_unnoticed(tmp_pat
     assert reports["oneill"].message.startswith("hw.py, line 1: syntax error")
     assert reports["twice"].score == 100 and "ignored twice_44444_2004_notes.txt" in reports["twice"].notes[0]
     assert "softmax_gradients.py: skipped (not named as Canvas names submissions)" in run.stderr
-    assert "4 submissions: 2 graded, 2 could not be graded" in run.stdout
+    assert "4 submissions of softmax_gradients: 2 graded, 2 could not be graded" in run.stdout
 
 
 def test_a_canvas_student_with_nothing_gradable_is_told_of_every_upload(tmp_path):

@@ -168,7 +168,7 @@ def test_grade_writes_reports_and_summaries(tmp_path):
     assert stats["graded"] == 2 and stats["errors"] == 1 and stats["score"]["mean"] == 60
     assert stats["pass_rate"]["softmax_jacobian"] == 0.3333  # cy, who could not be graded, did not pass
     assert stats["hint_counts"] == {"jacobian.diagonal_only": 1}
-    assert "3 submissions: 2 graded, 1 could not be graded" in run.stdout and "jacobian.diagonal_only" in run.stdout
+    assert "3 submissions of softmax_gradients: 2 graded, 1 could not be graded" in run.stdout and "jacobian.diagonal_only" in run.stdout
 
 
 def test_grade_reads_per_student_folders(tmp_path):
@@ -222,7 +222,7 @@ def test_a_student_folder_with_nothing_to_grade_gets_a_report_that_says_so(tmp_p
     assert reports["al"].score == 100
     assert reports["bob"].status == "error" and "no .py or .ipynb file in bob/ (found softmax_gradients.txt)" in reports["bob"].message
     assert reports["cat"].status == "error" and reports["cat"].message == "nothing to grade: the folder cat/ is empty"
-    assert "3 submissions: 1 graded, 2 could not be graded" in run.stdout
+    assert "3 submissions of softmax_gradients: 1 graded, 2 could not be graded" in run.stdout
 
 
 def test_student_folders_are_told_from_the_folders_around_them(tmp_path):
@@ -290,7 +290,7 @@ def test_output_that_is_not_a_terminal_keeps_each_line_whole(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert any(line.startswith("1 submission: 1 graded") and line.endswith("commonest hints: jacobian.diagonal_only (1)")
+    assert any(line.startswith("1 submission of softmax_gradients: 1 graded") and line.endswith("commonest hints: jacobian.diagonal_only (1)")
                for line in lines), lines
     assert f"reports in {out} (summary.csv, summary.json, index.html)" in lines
     assert "grading 1 submission\n" in run.stderr
@@ -467,7 +467,7 @@ def test_an_outdir_inside_the_submissions_folder_is_not_a_student_on_the_next_ru
         (klass / f"{student}.py").write_text(BASE)
     for _ in range(2):
         run = grader("grade", str(klass), "-a", "softmax_gradients", "-o", str(klass / "reports"))
-        assert run.returncode == 0 and "2 submissions: 2 graded" in run.stdout, run.stdout + run.stderr
+        assert run.returncode == 0 and "2 submissions of softmax_gradients: 2 graded" in run.stdout, run.stdout + run.stderr
     assert not (klass / "reports" / "reports.json").exists()
 
 
@@ -563,3 +563,29 @@ def test_a_student_id_that_reads_as_a_formula_stays_text_in_the_spreadsheets(tmp
     names = [r["Student"] for r in csv.DictReader(export.open())]
     assert "'=HYPERLINK(\"http---x\",\"click\")" in names and "bob" in names
     assert not any(n.startswith(("=", "-", "+", "@")) for n in names)
+
+
+def test_without_a_the_assignment_most_submissions_define_is_graded_and_the_others_are_named(tmp_path):
+    from grader.authoring.templates import to_notebook
+
+    rnn = (ROOT / "tests" / "fixtures" / "rnn_bptt" / "right" / "vectorised.py").read_text()
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "aaron.py").write_text(rnn)  # first in alphabetical order, and the odd one out
+    for student in ("bea", "cal", "dan"):
+        (subs / f"{student}.py").write_text(BASE)
+    (subs / "eve.ipynb").write_text(to_notebook("# %%\n" + BASE))
+    run = grader("grade", str(subs), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert "5 submissions of softmax_gradients: 5 graded" in run.stdout
+    assert ("without -a, graded as softmax_gradients: 4 submissions define its functions; 1 those of rnn_bptt, "
+            "and score 0 on softmax_gradients's tests") in " ".join(run.stderr.split()), run.stderr
+    scores = {p.stem: Report.model_validate_json(p.read_text()).score for p in out.glob("*.json") if p.stem != "summary"}
+    assert scores == {"aaron": 0, "bea": 100, "cal": 100, "dan": 100, "eve": 100}
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(tmp_path / "out2"))  # chosen: no warning
+    assert "without -a" not in run.stderr and "5 submissions of softmax_gradients" in run.stdout
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "bea.py").write_text(BASE)
+    run = grader("grade", str(alone), "-o", str(tmp_path / "out3"))  # all agree: nothing to warn of
+    assert run.returncode == 0 and "warning" not in run.stderr and "1 submission of softmax_gradients" in run.stdout
