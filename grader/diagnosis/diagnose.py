@@ -35,8 +35,9 @@ def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercis
         return [Hint(code=code, message=generic_message(code, function=function, limit=call_s))]
     failing = next((c for c in result.cases if c.state == "exception"), None)
     if failing is not None:
-        error = describe_error(failing.call.error, source)
+        error = describe_error(failing.call.error, source, function)
         start_here = START_HERE if failing.call.error and failing.call.error.where else ""  # else no line is quoted
+        start_here = _python2_name(failing.call.error) + start_here
         return [Hint(code="generic.exception", message=generic_message("generic.exception", function=function, error=error,
                                                                      start_here=start_here))]
     crashes = [c for c in result.cases if c.state == "crash"]
@@ -55,6 +56,21 @@ def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercis
         return hints
     return structural_hints(result, answers.expected, exercise.tolerance, derivative=exercise.function(function).derivative,
                             single=lambda: source is not None and uses_single_precision(source.compiled, function))
+
+
+PYTHON2 = {  # (the error, Python 2's name in it) -> what Python 3 has instead
+    **{("NameError", n): new for n, new in (("xrange", "range"), ("raw_input", "input"), ("unicode", "str"),
+                                           ("basestring", "str"), ("long", "int"), ("unichr", "chr"),
+                                           ("reduce", "functools.reduce"))},
+    **{("AttributeError", n): new for n, new in (("iteritems", "items"), ("itervalues", "values"),
+                                                ("iterkeys", "keys"), ("has_key", "the in operator"))},
+}
+
+
+def _python2_name(error) -> str:
+    """' xrange is Python 2's: Python 3 has range.' for an error naming one of Python 2's names ('' else)."""
+    found = next((key for key in PYTHON2 if error is not None and error.type == key[0] and f"'{key[1]}'" in error.message), None)
+    return f" {found[1]} is Python 2's: Python 3 has {PYTHON2[found]}." if found else ""
 
 
 def summary_order(hints: list[Hint], exercise: Exercise) -> list[Hint]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from grader.evaluation.check import CaseResult, CheckResult
 from grader.sandbox.outcome import HUNG, StudentError
 from grader.source.model import Source
-from grader.source.syntax import how_it_returns
+from grader.source.syntax import function_at, how_it_returns
 
 
 def stuck_at(places: tuple[tuple[str, int], ...], source: Source | None) -> str:
@@ -19,13 +19,18 @@ def stuck_at(places: tuple[tuple[str, int], ...], source: Source | None) -> str:
     return f" (it was at {place(inner, source)}{called})"
 
 
-def place(at: tuple[str, int] | None, source: Source | None) -> str:
-    """'cell 3, line 5: `x = 1/0`' for a (file or cell, line) of the student's code, or ''."""
+def place(at: tuple[str, int] | None, source: Source | None, within: str | None = None) -> str:
+    """'cell 3, line 5: `x = 1/0`' for a (file or cell, line) of the student's code, or ''; with ', in f' when
+    the line lies in a function f of the student's other than ``within``."""
     if at is None:
         return ""
     chunk, line = at
     text = source.quote(chunk, line) if source else ""
-    return f"{chunk}, line {line}" + (f": `{text}`" if text else "")
+    compiled = source.compiled_chunk(chunk) if source and within else None
+    owner = function_at(compiled, line) if compiled else None
+    where = f", in {owner}" if owner and owner != within else ""
+    return f"{chunk}, line {line}{where}" + (f": `{text}`" if text else "")
+
 
 
 LIMIT_WORDS = (  # (exception type or message fragment, what the student is told)
@@ -48,12 +53,16 @@ def limit_hit(error: StudentError) -> str:
     return ""
 
 
-def describe_error(error: StudentError | None, source: Source | None) -> str:
-    """'ZeroDivisionError: division by zero (cell 3, line 5: `x = 1/0`)', and the limit it hit, if any."""
+def describe_error(error: StudentError | None, source: Source | None, within: str | None = None) -> str:
+    """'ZeroDivisionError: division by zero (cell 3, line 5: `x = 1/0`)', and the limit it hit, if any.
+
+    ``within``: the function called; a line in another of the student's functions (one it calls) is said to be
+    there: '(student.py, line 63, in softmax_jacobian: ...)'.
+    """
     if error is None:
         return "an error"
     text = f"{error.type}: {error.message}" if error.message else error.type
-    at = place(error.where, source)  # the innermost student frame
+    at = place(error.where, source, within)  # the innermost student frame
     text = f"{text} ({at})" if at else text
     limit = limit_hit(error)
     return f"{text}: {limit}" if limit else text
@@ -106,6 +115,11 @@ def _telling(wrong: list[CaseResult]) -> CaseResult:
     return wrong[0]
 
 
+def right_on_all(n: int) -> str:
+    """'right on all 3 cases', 'right on both cases', 'right on its one case'."""
+    return {1: "right on its one case", 2: "right on both cases"}.get(n, f"right on all {n} cases")
+
+
 def test_message(result: CheckResult, source: Source | None, call_s: float, expected: list | None = None,
                  time_keys: tuple[str, ...] = ()) -> str:
     """The message of a test: what is wrong on which case, how far off, and where.
@@ -116,7 +130,7 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
     check = result.check
     status = result.status
     if status == "passed":
-        return f"right on all {n} cases"
+        return right_on_all(n)
     if (c := _first(result, {"missing"})) is not None:
         return f"{check.function} is not defined in the submission"
     if (c := _first(result, {"timeout"})) is not None:
@@ -131,7 +145,7 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
             return "not implemented yet: it raises NotImplementedError"
         return returned_none(result, source) or f"not implemented yet: it {c.problem or 'returned None'}"
     if (c := _first(result, {"exception"})) is not None:
-        return f"raised {describe_error(c.call.error, source)} on case {c.case.name}"
+        return f"raised {describe_error(c.call.error, source, check.function)} on case {c.case.name}"
     if (c := _first(result, {"crash"})) is not None:
         return f"case {c.case.name}: {c.problem}"
     if (c := _first(result, {"unreadable"})) is not None:

@@ -17,7 +17,7 @@ from grader.diagnosis.explain import describe_error
 from grader.evaluation.check import CheckResult
 from grader.report.model import Hint, TestResult
 from grader.source.model import Source
-from grader.source.syntax import globals_read_at, names_used_by, writes_into
+from grader.source.syntax import function_at, globals_read_at, names_used_by, writes_into
 
 FLOAT32 = "generic.float32_precision"
 _PRECISION = (FLOAT32, "generic.numerical_gradient")
@@ -67,21 +67,34 @@ def _calls_down(function: str, among: list[str], calls) -> list[str]:
 
 
 def blame_failing_callee(graded: list[tuple[TestResult, CheckResult]], source: Source) -> None:
-    """On a test whose function raised on a line that calls another of the student's graded functions, one
-    whose own tests show it returns something of the wrong form (or raises), say to fix that one first
-    (rnn_backward unpacking the single array that an rnn_forward returning h alone gave)."""
+    """On a test whose function raised, where another of the student's graded functions whose own tests show it
+    returns something of the wrong form (or raises) is to blame, say to fix that one first: the line that raised
+    calls it (rnn_backward unpacking the single array that an rnn_forward returning h alone gave), or lies in it
+    (an xrange in softmax_jacobian, met through squared_loss_grad), or the function calls it elsewhere (the None of
+    a softmax that prints instead of returning, handed on to np.diag)."""
     malformed = {test.function for test, _ in graded if _malformed(test)}
+    calls = _reader_of_calls(source)
     for test, result in graded:
-        if not test.hints or test.hints[0].code != "generic.exception" or not malformed - {test.function}:
+        others = sorted(malformed - {test.function})
+        if not test.hints or test.hints[0].code != "generic.exception" or not others:
             continue
         error = next((c.call.error for c in result.cases if c.state == "exception"), None)
-        called = _globals_read_at(source, error.where) if error is not None and error.where else set()
-        callee = next((f for f in sorted(malformed - {test.function}) if f in called), None)
-        if callee is not None:
-            message = generic_message("generic.exception", function=test.function, error=describe_error(error, source),
-                                      start_here=f" That line calls {callee}, whose own tests fail: fix {callee} "
-                                                 "first, then see whether this error remains.")
-            test.hints[0] = Hint(code="generic.exception", message=message, evidence=test.hints[0].evidence)
+        where = error.where if error is not None else None
+        called = _globals_read_at(source, where) if where else set()
+        compiled = source.compiled_chunk(where[0]) if where else None
+        owner = function_at(compiled, where[1]) if compiled else None
+        if (callee := next((f for f in others if f in called), None)) is not None:
+            why = f" That line calls {callee}, whose own tests fail"
+        elif owner in others:
+            callee, why = owner, f" That line is in {owner}, whose own tests fail"
+        elif chain := _calls_down(test.function, others, calls):
+            callee, why = chain[-1], f" {test.function} calls {_through(chain)}, whose own tests fail"
+        else:
+            continue
+        message = generic_message("generic.exception", function=test.function,
+                                  error=describe_error(error, source, test.function),
+                                  start_here=f"{why}: fix {callee} first, then see whether this error remains.")
+        test.hints[0] = Hint(code="generic.exception", message=message, evidence=test.hints[0].evidence)
 
 
 NONFINITE = "generic.nan_or_inf"
@@ -166,7 +179,5 @@ def _malformed(test: TestResult) -> bool:
 
 def _globals_read_at(source: Source, where: tuple[str, int]) -> set[str]:
     chunk, line = where
-    names = [name for name, _ in source.chunks]
-    if chunk not in names or len(source.compiled) != len(names):
-        return set()
-    return globals_read_at(source.compiled[names.index(chunk)], line)
+    compiled = source.compiled_chunk(chunk)
+    return set() if compiled is None else globals_read_at(compiled, line)

@@ -124,7 +124,7 @@ def _judge_case(
         state = "not_implemented" if call.value is None else "unreadable"
         return CaseResult(case, state, call, problem=problem)
     if value.unreadable:
-        return CaseResult(case, "unreadable", call, value, problem=f"{value.type_name} holding {value.unreadable}")
+        return CaseResult(case, "unreadable", call, value, problem=f"a {value.type_name}: {value.unreadable}")
     comparison = compare(value.array, expected, tol)
     state = _STATES[comparison.verdict]
     actual = value.array.reshape(comparison.expected_shape) if comparison.squeezed else value.array

@@ -16,6 +16,7 @@ import re
 
 from grader import exercises
 from grader.diagnosis.catalogue import GENERIC, generic_message
+from grader.diagnosis.explain import right_on_all
 from grader.diagnosis.structure import NUMERICAL_BAND
 from grader.report.model import Hint, HintSummary, Report, TestResult
 
@@ -41,7 +42,7 @@ def hidden_message(test: TestResult) -> str:
     """The message of a hidden test, rebuilt from its safe facts only."""
     message = test.message
     if test.status == "passed":
-        return f"right on all {test.cases} cases" if test.cases else "right"
+        return right_on_all(test.cases) if test.cases else "right"
     if (m := re.match(r"wrong on (\d+) of (\d+) cases: nan or inf", message)):
         return f"wrong on {m[1]} of {m[2]} cases: nan or inf where the right values are finite ({HIDDEN_NOTE})"
     if (m := re.match(r"wrong on (\d+) of (\d+) cases", message)):

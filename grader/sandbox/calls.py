@@ -183,6 +183,10 @@ def _is_numeric_sequence(value) -> bool:
 _FLOAT64 = np.dtype("<f8")
 
 
+_NOT_NUMBERS = {dict: "not an array of numbers", set: "not an array of numbers", str: "text, not numbers",
+                bytes: "raw bytes, not numbers"}
+
+
 def encode_array(value, blobs: list[bytes]) -> dict:
     """One returned value as a float64 array, or a description of why it is not numbers."""
     type_name = type(value).__name__
@@ -192,12 +196,16 @@ def encode_array(value, blobs: list[bytes]) -> dict:
         blobs.append(value.tobytes())  # the common case: a plain float64 array, copied once, in C order
         return {"t": "array", "dtype": "<f8", "shape": list(value.shape), "blob": len(blobs) - 1,
                 "orig": "float64", "type": "ndarray"}
+    for kind, reason in _NOT_NUMBERS.items():  # NumPy would make one object of it, or text
+        if isinstance(value, kind):
+            return {"t": "unreadable", "type": type_name, "reason": reason}
     try:
         original = np.asarray(value)
         if original.dtype.kind == "c":
             return {"t": "unreadable", "type": type_name, "reason": "complex numbers"}
         if original.dtype.kind in "USV":
-            return {"t": "unreadable", "type": type_name, "reason": f"{original.dtype.kind} data (text, not numbers)"}
+            return {"t": "unreadable", "type": type_name, "reason": "text, not numbers" if original.dtype.kind in "US"
+                    else "raw bytes, not numbers"}
         array = np.array(np.asarray(value, dtype=np.float64), dtype="<f8", order="C", copy=True)
     except BaseException as exc:  # noqa: BLE001
         return {"t": "unreadable", "type": type_name, "reason": f"{exc.__class__.__name__}: {_safe_str(exc)}"}

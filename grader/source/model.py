@@ -44,3 +44,10 @@ class Source:
         """The student's line ``line`` of ``chunk``, stripped, or '' when unknown."""
         lines = self.lines.get(chunk, [])
         return lines[line - 1].strip()[:160] if 0 < line <= len(lines) else ""
+
+    def compiled_chunk(self, chunk: str) -> bytes | None:
+        """The marshalled code object of ``chunk``, or None when there is none (or chunks and code disagree)."""
+        names = [name for name, _ in self.chunks]
+        if chunk not in names or len(self.compiled) != len(names):
+            return None
+        return self.compiled[names.index(chunk)]

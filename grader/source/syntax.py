@@ -224,6 +224,15 @@ def _top_level_functions(compiled: list[bytes]) -> dict[str, types.CodeType]:
     return found
 
 
+def function_at(compiled: bytes, line: int) -> str | None:
+    """The top-level function of a chunk whose code holds ``line`` (None when the line is top-level code)."""
+    for const in marshal.loads(compiled).co_consts:
+        if isinstance(const, types.CodeType) and any(
+                line == at for inner in (const, *_nested(const)) for _, _, at in inner.co_lines()):
+            return const.co_name
+    return None
+
+
 SINGLE_PRECISION = {"float32", "single", "float16", "half", "complex64", "csingle", "f4", "<f4", "f2", "<f2"}
 
 

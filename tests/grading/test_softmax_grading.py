@@ -469,3 +469,48 @@ def test_a_softmax_right_to_1e6_gets_no_finite_difference_hint(grade_text):
     report = grade_text(BASE + "\n\n" + eps)
     failed = [t for t in report.tests if t.function == "softmax" and t.status == "failed"]
     assert failed and all(t.hints == [] for t in failed), [(t.id, [h.code for h in t.hints]) for t in failed]
+
+
+def test_an_error_met_in_another_function_is_placed_there_and_that_function_named_first(grade_text):
+    jacobian_py2 = """
+def softmax_jacobian(z):
+    p = softmax(z)
+    K = len(p)
+    J = np.zeros((K, K))
+    for i in xrange(K):
+        for j in range(K):
+            J[i, j] = p[i] * ((i == j) - p[j])
+    return J
+"""
+    uses = "def squared_loss_grad(z, y):\n    p = softmax(z)\n    return 2 * softmax_jacobian(z).T @ (p - y)\n"
+    report = grade_text(BASE + "\n\n" + jacobian_py2 + "\n\n" + uses)
+    tests = by_function(report)
+    own = tests["softmax_jacobian"][0]
+    assert own.hints[0].code == "generic.exception" and "xrange is Python 2's: Python 3 has range." in own.hints[0].message
+    assert ", in softmax_jacobian" not in own.message  # its own line: no need to say where
+    for test in tests["squared_loss_grad"]:
+        assert ", in softmax_jacobian: `for i in xrange(K):`" in test.message, test.message
+        assert "That line is in softmax_jacobian, whose own tests fail: fix softmax_jacobian first" in test.hints[0].message
+    # a softmax that prints instead of returning: the Jacobian built on it raises on np.diag(None)
+    prints = "def softmax(z):\n    e = np.exp(z - np.max(z))\n    print(e / e.sum())\n"
+    jacobian = "def softmax_jacobian(z):\n    p = softmax(z)\n    return np.diag(p) - np.outer(p, p)\n"
+    report = grade_text(BASE + "\n\n" + prints + "\n\n" + jacobian)
+    for test in by_function(report)["softmax_jacobian"]:
+        assert test.hints[0].code == "generic.exception"
+        assert "softmax_jacobian calls softmax, whose own tests fail: fix softmax first" in test.hints[0].message
+    # raising on its own, beside a softmax that is right: no one else to blame
+    alone = "def softmax_jacobian(z):\n    p = softmax(z)\n    return np.diag(p) - np.outer(p, p)[5]\n"
+    test = by_function(grade_text(BASE + "\n\n" + alone))["softmax_jacobian"][0]
+    assert test.hints[0].code == "generic.exception" and "first" not in test.hints[0].message.split("start from there")[0]
+
+
+def test_results_that_are_not_numbers_are_said_in_plain_words(grade_text):
+    as_text = "def softmax(z):\n    e = np.exp(z - np.max(z))\n    return str(e / e.sum())\n"
+    as_dict = "def squared_loss_grad(z, y):\n    p = softmax(z)\n    return {'grad': 2 * (np.diag(p) - np.outer(p, p)) @ (p - y)}\n"
+    tests = {"softmax": by_function(grade_text(BASE + "\n\n" + as_text))["softmax"],
+             "squared_loss_grad": by_function(grade_text(BASE + "\n\n" + as_dict))["squared_loss_grad"]}
+    assert tests["softmax"][0].message.endswith("a str: text, not numbers"), tests["softmax"][0].message
+    assert tests["squared_loss_grad"][0].message.endswith("a dict: not an array of numbers"), tests["squared_loss_grad"][0].message
+    assert all(t.hints[0].code == "generic.wrong_type" for t in tests["softmax"] + tests["squared_loss_grad"])
+    right = grade_text(BASE)
+    assert {t.message for t in right.tests if t.id == "cross_entropy_grad/public-large"} == {"right on both cases"}
