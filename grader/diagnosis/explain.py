@@ -26,11 +26,15 @@ def place(at: tuple[str, int] | None, source: Source | None, within: str | None 
         return ""
     chunk, line = at
     text = source.quote(chunk, line) if source else ""
-    compiled = source.compiled_chunk(chunk) if source and within else None
-    owner = function_at(compiled, line) if compiled else None
+    owner = function_of_line(source, chunk, line) if source and within else None
     where = f", in {owner}" if owner and owner != within else ""
     return f"{chunk}, line {line}{where}" + (f": `{text}`" if text else "")
 
+
+
+def function_of_line(source: Source, chunk: str, line: int) -> str | None:
+    """The student's function whose code holds ``line`` of ``chunk`` (None for top-level code, or unknown)."""
+    return next((f for code in source.compiled_chunks(chunk) if (f := function_at(code, line))), None)
 
 
 LIMIT_WORDS = (  # (exception type or message fragment, what the student is told)

@@ -13,11 +13,11 @@ import functools
 from typing import Callable
 
 from grader.diagnosis.catalogue import generic_message
-from grader.diagnosis.explain import describe_error
+from grader.diagnosis.explain import describe_error, function_of_line
 from grader.evaluation.check import CheckResult
 from grader.report.model import Hint, TestResult
 from grader.source.model import Source
-from grader.source.syntax import function_at, globals_read_at, names_used_by, writes_into
+from grader.source.syntax import globals_read_at, names_used_by, writes_into
 
 FLOAT32 = "generic.float32_precision"
 _PRECISION = (FLOAT32, "generic.numerical_gradient")
@@ -81,8 +81,7 @@ def blame_failing_callee(graded: list[tuple[TestResult, CheckResult]], source: S
         error = next((c.call.error for c in result.cases if c.state == "exception"), None)
         where = error.where if error is not None else None
         called = _globals_read_at(source, where) if where else set()
-        compiled = source.compiled_chunk(where[0]) if where else None
-        owner = function_at(compiled, where[1]) if compiled else None
+        owner = function_of_line(source, *where) if where else None
         if (callee := next((f for f in others if f in called), None)) is not None:
             why = f" That line calls {callee}, whose own tests fail"
         elif owner in others:
@@ -179,5 +178,4 @@ def _malformed(test: TestResult) -> bool:
 
 def _globals_read_at(source: Source, where: tuple[str, int]) -> set[str]:
     chunk, line = where
-    compiled = source.compiled_chunk(chunk)
-    return set() if compiled is None else globals_read_at(compiled, line)
+    return set().union(*(globals_read_at(code, line) for code in source.compiled_chunks(chunk)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import linecache
+import marshal
 import os
 import sys
 import textwrap
@@ -62,17 +63,23 @@ def kernel_source(namespace: dict, files: dict[str, str]) -> Source:
     path, kind = notebook_name(namespace)
     defined = {k for k, v in list(namespace.items()) if callable(v) and not k.startswith("_")}
     lines = {shown: [line.rstrip("\n") for line in linecache.getlines(raw)] for raw, shown in files.items()}
+    texts = _function_texts(namespace, files)
     return Source(path=path, kind=kind, sha256="", mode="cells", defined=defined, lines=lines,
-                  chunks=_function_texts(namespace, files))
+                  chunks=[(where, text) for where, text, _ in texts], compiled=[code for _, _, code in texts])
 
 
-def _function_texts(namespace: dict, files: dict[str, str]) -> list[tuple[str, str]]:
-    """(where, text) of each function of the namespace whose code is in ``files``, dedented, as written."""
+def _function_texts(namespace: dict, files: dict[str, str]) -> list[tuple[str, str, bytes]]:
+    """(where, text, code) of each function of the namespace whose code is in ``files``: its text dedented, as
+    written, and that text compiled again at its own lines of the cell (what the diagnosis reads of what a
+    function calls and where a line lies; never run). A text that does not compile again is left out."""
     texts = []
     for value in list(namespace.values()):
         if isinstance(value, types.FunctionType) and value.__code__.co_filename in files:
+            where = files[value.__code__.co_filename]
             try:
-                texts.append((files[value.__code__.co_filename], textwrap.dedent(inspect.getsource(value))))
-            except (OSError, TypeError):  # its text is gone (a cell's cache cleared): nothing said of it
-                pass
+                text = textwrap.dedent(inspect.getsource(value))
+                code = compile("\n" * (value.__code__.co_firstlineno - 1) + text, where, "exec", dont_inherit=True)
+            except (OSError, TypeError, SyntaxError, ValueError):  # its text is gone (a cell's cache cleared)
+                continue
+            texts.append((where, text, marshal.dumps(code)))
     return texts

@@ -45,9 +45,9 @@ class Source:
         lines = self.lines.get(chunk, [])
         return lines[line - 1].strip()[:160] if 0 < line <= len(lines) else ""
 
-    def compiled_chunk(self, chunk: str) -> bytes | None:
-        """The marshalled code object of ``chunk``, or None when there is none (or chunks and code disagree)."""
-        names = [name for name, _ in self.chunks]
-        if chunk not in names or len(self.compiled) != len(names):
-            return None
-        return self.compiled[names.index(chunk)]
+    def compiled_chunks(self, chunk: str) -> list[bytes]:
+        """The marshalled code objects of the chunks named ``chunk`` (a kernel's cell may give several: one per
+        function it defines); none when there are none, or chunks and code disagree."""
+        if len(self.compiled) != len(self.chunks):
+            return []
+        return [code for (name, _), code in zip(self.chunks, self.compiled) if name == chunk and code]
