@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import marshal
 import os
 import stat
+import tokenize
 from pathlib import Path
 
 from grader.source.model import Source
@@ -93,11 +95,24 @@ def _decode(data: bytes, source: Source) -> str | None:
     if b"\x00" in data[:8192]:
         _fail(source, "the file is binary, not Python code or a notebook")
         return None
+    encoding = _declared_encoding(data) if source.kind != "ipynb" else "utf-8-sig"  # a notebook is JSON: UTF-8
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        _fail(source, f"the file is not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8")
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        line = data[:getattr(exc, "start", 0)].count(b"\n") + 1
+        named = "UTF-8 text" if encoding.startswith("utf-8") else f"{encoding} text, as its coding line says it is"
+        _fail(source, f"the file is not {named} (line {line} cannot be read); save it as UTF-8")
         return None
+
+
+def _declared_encoding(data: bytes) -> str:
+    """The encoding a Python file declares in its first two lines (``# -*- coding: latin-1 -*-``, as Python reads
+    it), else UTF-8 (with or without a byte-order mark)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown encoding declared, or a BOM beside another one: read as UTF-8, which says why
+        return "utf-8-sig"
+    return "utf-8-sig" if encoding in ("utf-8", "utf-8-sig") else encoding
 
 
 def _load_module(text: str, name: str, source: Source) -> None:

@@ -200,3 +200,17 @@ def test_a_cell_is_cut_before_the_top_level_statement_that_holds_a_line():
     for not_a_statement in (2, 6, 9, 10**6, 0, -3):  # blank lines, past the end: no place to cut at
         assert statements_before(code, not_a_statement) is None
     assert statements_before("def f(:\n", 1) is None
+
+
+def test_a_file_that_declares_its_encoding_is_read_as_python_reads_it(tmp_path):
+    declared = tmp_path / "latin.py"  # saved by an old editor, with the coding line Python honours
+    declared.write_bytes("# -*- coding: latin-1 -*-\n# Auteur : Ren\u00e9\ndef softmax(z):\n    return z\n".encode("latin-1"))
+    source = read_submission(declared)
+    assert not source.error and "softmax" in source.defined and "Ren\u00e9" in source.chunks[0][1]
+    undeclared = tmp_path / "plain.py"  # the same bytes without the coding line: not UTF-8, and the line is said
+    undeclared.write_bytes("def softmax(z):\n    # Ren\u00e9\n    return z\n".encode("latin-1"))
+    assert read_submission(undeclared).error == "the file is not UTF-8 text (line 2 cannot be read); save it as UTF-8"
+    wrong = tmp_path / "wrong.py"  # declares an encoding its bytes are not in
+    wrong.write_bytes("# coding: ascii\nx = 'caf\u00e9'\n".encode("utf-8"))
+    assert read_submission(wrong).error == ("the file is not ascii text, as its coding line says it is (line 2 cannot "
+                                            "be read); save it as UTF-8")
