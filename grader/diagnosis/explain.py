@@ -31,7 +31,6 @@ def place(at: tuple[str, int] | None, source: Source | None, within: str | None 
     return f"{chunk}, line {line}{where}" + (f": `{text}`" if text else "")
 
 
-
 def function_of_line(source: Source, chunk: str, line: int) -> str | None:
     """The student's function whose code holds ``line`` of ``chunk`` (None for top-level code, or unknown)."""
     return next((f for code in source.compiled_chunks(chunk) if (f := function_at(code, line))), None)
