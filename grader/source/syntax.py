@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import dis
+import functools
 import marshal
 import re
+import sys
 import types
 import warnings
 
@@ -210,11 +212,34 @@ def names_used_by(compiled: list[bytes], function: str) -> set[str]:
     Its last definition counts, as when the code runs. Read from the chunks' code objects, which the
     grader compiled itself (never from the student's process).
     """
+    return set(_global_names(tuple(compiled), function))
+
+
+@functools.lru_cache(maxsize=128)  # a submission's hints ask again and again, of the same few functions
+def _global_names(compiled: tuple[bytes, ...], function: str) -> frozenset[str]:
     last = _top_level_functions(compiled).get(function)
-    return set() if last is None else {name for name, _ in _global_reads(last)}
+    return frozenset() if last is None else frozenset(name for inner in (last, *_nested(last)) for name in _globals_in(inner))
 
 
-def _top_level_functions(compiled: list[bytes]) -> dict[str, types.CodeType]:
+_OP = {name: dis.opmap[name] for name in ("LOAD_GLOBAL", "LOAD_NAME", "EXTENDED_ARG")}
+_GLOBAL_SHIFT = 1 if sys.version_info >= (3, 11) else 0  # LOAD_GLOBAL's low bit says whether NULL is pushed too
+
+
+def _globals_in(code: types.CodeType):
+    """The global names one code object reads, from its bytes (what :func:`_global_reads` finds, without lines,
+    far faster than ``dis``): two bytes an instruction, inline caches being instructions of their own."""
+    raw, extended = code.co_code, 0
+    for i in range(0, len(raw), 2):
+        op, arg = raw[i], raw[i + 1] | extended
+        extended = arg << 8 if op == _OP["EXTENDED_ARG"] else 0
+        if op == _OP["LOAD_GLOBAL"]:
+            yield code.co_names[arg >> _GLOBAL_SHIFT]
+        elif op == _OP["LOAD_NAME"]:
+            yield code.co_names[arg]
+
+
+@functools.lru_cache(maxsize=16)
+def _top_level_functions(compiled: tuple[bytes, ...]) -> dict[str, types.CodeType]:
     """The code of each function defined at the top level of the chunks, by name (the last definition)."""
     found: dict[str, types.CodeType] = {}
     for chunk in compiled:
@@ -238,20 +263,31 @@ SINGLE_PRECISION = {"float32", "single", "float16", "half", "complex64", "csingl
 
 def uses_single_precision(compiled: list[bytes], function: str) -> bool:
     """Whether ``function``, or a function of the student's that it calls (however deep), names a single- or
-    half-precision type: ``np.float32``, ``dtype="float32"``, ``astype("f4")``."""
-    functions = _top_level_functions(compiled)
+    half-precision type: ``np.float32``, ``dtype="float32"``, ``astype("f4")``.
+
+    The types are read from the names and strings of the code objects (attributes too: ``np.float32``), the
+    functions called from their global reads (not ``Helpers.softmax``, an attribute of the same name).
+    """
+    key = tuple(compiled)
+    words = _words(key)
     todo, seen = [function], set()
     while todo:
-        code = functions.get(name := todo.pop())
-        if code is None or name in seen:
+        name = todo.pop()
+        if name in seen or name not in words:
             continue
         seen.add(name)
-        for inner in (code, *_nested(code)):
-            words = set(inner.co_names) | {c for c in inner.co_consts if isinstance(c, str)}
-            if words & SINGLE_PRECISION:
-                return True
-        todo += [called for called, _ in _global_reads(code) if called in functions]
+        if words[name] & SINGLE_PRECISION:
+            return True
+        todo += [called for called in _global_names(key, name) if called in words]
     return False
+
+
+@functools.lru_cache(maxsize=16)
+def _words(compiled: tuple[bytes, ...]) -> dict[str, frozenset[str]]:
+    """For each top-level function: the names and strings of its code and of the code it nests."""
+    return {name: frozenset(word for inner in (code, *_nested(code))
+                            for word in (*inner.co_names, *(c for c in inner.co_consts if isinstance(c, str))))
+            for name, code in _top_level_functions(compiled).items()}
 
 
 def globals_read_at(compiled: bytes, line: int) -> set[str]:
