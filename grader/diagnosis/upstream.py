@@ -122,7 +122,9 @@ MUTATES = "generic.mutates_input"
 def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: Source) -> None:
     """On a function that changed its input in place and calls another of the student's functions that changes
     its own, say the change most likely comes from that one (a softmax doing ``z -= z.max()`` changes the z of
-    every gradient that hands it theirs): fixed there, it goes from all of them."""
+    every gradient that hands it theirs): fixed there, it goes from all of them. Where the function's test fails
+    with no mistake of its own to show (a backward pass reading h0 again after its forward pass overwrote it),
+    the change is that mistake, not a warning."""
     mutating = sorted({test.function for test, _ in graded if any(h.code == MUTATES for h in test.hints)})
     if len(mutating) < 2:
         return
@@ -133,9 +135,12 @@ def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: 
             mutated = {m for c in result.cases if c.call for m in c.call.mutated}
             if chain and not mutated & writes_into(source.chunks, test.function):  # else it does it itself
                 names = ", ".join(sorted(mutated))
+                cause = test.status == "failed" and all(h.warning for h in test.hints)
                 message = (f"{test.function} changed its input {names} in place, most likely through {_through(chain)}: "
-                           f"{chain[-1]} changes its own input. Work on a copy in {chain[-1]}, and this goes too.")
-                test.hints[i] = Hint(code=MUTATES, message=message, warning=True, evidence=hint.evidence)
+                           f"{chain[-1]} changes its own input. Work on a copy in {chain[-1]}, and this goes too"
+                           + (f": {test.function} then reads {names} changed, most likely why this test fails."
+                              if cause else "."))
+                test.hints[i] = Hint(code=MUTATES, message=message, warning=not cause, evidence=hint.evidence)
 
 
 UPSTREAM = {FLOAT32, NONFINITE, MUTATES}  # hints with a cause of their own, upstream or not, left as they are

@@ -261,3 +261,39 @@ def test_a_forward_pass_returning_a_dict_is_told_it_returned_a_dict(grade_rnn):
     assert forward and all(t.status == "failed" for t in forward)
     assert all("returned a dict where a tuple ('h', 'yhat') was asked" in t.message for t in forward), forward[0].message
     assert grade_rnn(BASE).score == 100
+
+
+def test_a_forward_pass_that_overwrites_h0_is_the_mistake_of_the_backward_pass_that_reads_it_after(grade_rnn):
+    overwrites = '''
+
+def rnn_forward(x, h0, params):
+    U, W, V, b, c = params["U"], params["W"], params["V"], params["b"], params["c"]
+    h = np.zeros((x.shape[0], W.shape[0]))
+    h_t = h0
+    for t in range(x.shape[0]):
+        h_t[:] = np.tanh(U @ x[t] + W @ h_t + b)  # reuse the buffer
+        h[t] = h_t
+    return h, softmax_rows(h @ V.T + c)
+
+
+def rnn_backward(x, y, h0, params):
+    W, V = params["W"], params["V"]
+    h, yhat = rnn_forward(x, h0, params)
+    T, H = h.shape
+    do = yhat.copy()
+    do[np.arange(T), y] -= 1
+    dh, da = np.zeros((T, H)), np.zeros((T, H))
+    for t in reversed(range(T)):
+        dh[t] = V.T @ do[t] + (W.T @ da[t + 1] if t + 1 < T else 0)
+        da[t] = (1 - h[t] ** 2) * dh[t]
+    h_prev = np.concatenate([h0[None, :], h[:-1]], axis=0)  # h0 as rnn_forward left it: its last state
+    return {"o": do, "h": dh, "U": da.T @ x, "W": da.T @ h_prev, "V": do.T @ h, "b": da.sum(axis=0), "c": do.sum(axis=0)}
+'''
+    report = grade_rnn(BASE + overwrites)
+    tests = {t.id: t for t in report.tests if t.visibility == "public"}
+    failed = tests["rnn_backward[W]/public"]
+    assert failed.status == "failed" and [(h.code, h.warning) for h in failed.hints] == [("generic.mutates_input", False)]
+    assert failed.hints[0].message.endswith("rnn_backward then reads h0 changed, most likely why this test fails.")
+    assert "generic.mutates_input" in {h.code for h in report.hints}
+    passed = tests["rnn_backward[U]/public"]  # h0 changed there too, but the test passes: a warning, as before
+    assert passed.status == "passed" and [(h.code, h.warning) for h in passed.hints] == [("generic.mutates_input", True)]
