@@ -288,7 +288,10 @@ def reusable(path: Path, source: Source, submission: Submission, grading: Gradin
             and (report.submission.lms_id, report.submission.late) == (submission.lms_id, submission.late)
             and report.submission.path == source.path and report.notes[:len(source.notes)] == source.notes)
     failed = (report.message or "").startswith(GRADER_FAILED)
-    return report if same and source.sha256 and not failed else None
+    # a file read (its hash), or nothing to read and the same reason said (a folder with no .py, a Canvas student
+    # with only a PDF); not a file that could not be read this time, which may be readable the next
+    known = bool(source.sha256) or bool(submission.problem) and report.message == submission.problem
+    return report if same and known and not failed else None
 
 
 class BatchPages:

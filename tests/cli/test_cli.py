@@ -223,6 +223,11 @@ def test_a_student_folder_with_nothing_to_grade_gets_a_report_that_says_so(tmp_p
     assert reports["bob"].status == "error" and "no .py or .ipynb file in bob/ (found softmax_gradients.txt)" in reports["bob"].message
     assert reports["cat"].status == "error" and reports["cat"].message == "nothing to grade: the folder cat/ is empty"
     assert "3 submissions of softmax_gradients: 1 graded, 2 could not be graded" in run.stdout
+    run = grader("grade", str(klass), "-a", "softmax_gradients", "-o", str(out))  # nothing changed: all up to date
+    assert "3 up to date" in run.stderr, run.stderr
+    (klass / "cat" / "softmax_gradients.py").write_text(BASE)  # cat hands in after all
+    run = grader("grade", str(klass), "-a", "softmax_gradients", "-o", str(out))
+    assert "2 up to date" in run.stderr and Report.model_validate_json((out / "cat.json").read_text()).score == 100
 
 
 def test_student_folders_are_told_from_the_folders_around_them(tmp_path):
