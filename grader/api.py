@@ -81,7 +81,8 @@ def _resolve(assignment: str | None, source: Source | None) -> Exercise:
     return guessed
 
 
-DEFINITION = re.compile(rb"\bdef\s+([A-Za-z_]\w*)\s*\(")  # in a .py, and in a notebook's JSON strings too
+DEFINITION = re.compile(rb"(?:\\n|\b)def\s+([A-Za-z_]\w*)\s*\(")  # in a .py, and in a notebook's JSON strings too
+# (a cell's source as one string: "...\ndef softmax(z):...")
 GUESS_BYTES = 1 << 20  # of each submission, searched for the functions it defines
 
 

@@ -10,6 +10,7 @@ judged: :mod:`grader.run_ahead`), :meth:`Batch.grade_one` (where it is judged) a
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -286,12 +287,18 @@ def reusable(path: Path, source: Source, submission: Submission, grading: Gradin
     same = (report.submission.sha256 == source.sha256 and report.assignment == grading.plan.exercise.name
             and (then.version, then.code_sha256, then.assignment_version, then.answers_sha256, then.limits) == grading.reuse_key
             and (report.submission.lms_id, report.submission.late) == (submission.lms_id, submission.late)
-            and report.submission.path == source.path and report.notes[:len(source.notes)] == source.notes)
+            and _same_place(report.submission.path, source.path) and report.notes[:len(source.notes)] == source.notes)
     failed = (report.message or "").startswith(GRADER_FAILED)
     # a file read (its hash), or nothing to read and the same reason said (a folder with no .py, a Canvas student
     # with only a PDF); not a file that could not be read this time, which may be readable the next
     known = bool(source.sha256) or bool(submission.problem) and report.message == submission.problem
     return report if same and known and not failed else None
+
+
+def _same_place(said: str, path: str) -> bool:
+    """Whether a report's path is the file's: the same text, or the same file named from another folder
+    (``grade cls`` then ``grade $PWD/cls``)."""
+    return said == path or os.path.abspath(said) == os.path.abspath(path)
 
 
 class BatchPages:

@@ -77,7 +77,8 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
             if info.is_dir():
                 continue
             folders, _, base = name.replace("\\", "/").rpartition("/")
-            if name.startswith("__MACOSX/") or base.startswith("."):  # an archiver's, not Canvas's
+            hidden = [part for part in folders.split("/") if part.startswith(".") and part != ".." or part == "__MACOSX"]
+            if hidden or base.startswith("."):  # an archiver's or an editor's (.ipynb_checkpoints), not Canvas's
                 notes.append(f"{name}: skipped (a hidden file or macOS's metadata, not a submitted file)")
                 continue
             if stat.S_ISLNK(info.external_attr >> 16) or name.startswith(("/", "\\")) or ".." in folders.split("/"):

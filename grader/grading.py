@@ -24,7 +24,7 @@ from grader.sandbox.limits import Limits
 from grader.sandbox.outcome import SubmissionRun
 from grader.sandbox.pool import Call, Job, Launcher, Runner
 from grader.source.model import Source
-from grader.source.syntax import StudentSyntaxError, compile_chunk, statements_before
+from grader.source.syntax import StudentSyntaxError, compile_chunk, forget, statements_before
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,13 @@ def grade_source(source: Source, student: str, grading: Grading, pool: Runner, f
     ``pool`` runs its code: the sandbox's workers, or, for the notebook's own check,
     the student's kernel (``grader.kernel.runner``). ``first``: its :func:`first_run`, if already made.
     """
+    try:
+        return _graded(source, student, grading, pool, first)
+    finally:
+        forget()  # what the hints read of its code, held for this submission only
+
+
+def _graded(source: Source, student: str, grading: Grading, pool: Runner, first: FirstRun | None) -> Report:
     started = time.perf_counter() - (first.seconds if first else 0.0)
     plan = grading.plan
     base = _report_fields(source, student, grading)

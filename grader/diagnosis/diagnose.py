@@ -55,7 +55,8 @@ def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercis
     if hints:
         return hints
     return structural_hints(result, answers.expected, exercise.tolerance, derivative=exercise.function(function).derivative,
-                            single=lambda: source is not None and uses_single_precision(source.compiled, function))
+                            single=lambda: source is not None and uses_single_precision(source.chunks, source.compiled,
+                                                                                        function))
 
 
 PYTHON2 = {  # (the error, Python 2's name in it) -> what Python 3 has instead

@@ -17,7 +17,7 @@ from grader.diagnosis.explain import describe_error, function_of_line
 from grader.evaluation.check import CheckResult
 from grader.report.model import Hint, TestResult
 from grader.source.model import Source
-from grader.source.syntax import globals_read_at, names_used_by, writes_into
+from grader.source.syntax import first_read, globals_read_at, names_used_by, reads_after_calling, writes_into
 
 FLOAT32 = "generic.float32_precision"
 _PRECISION = (FLOAT32, "generic.numerical_gradient")
@@ -86,7 +86,7 @@ def blame_failing_callee(graded: list[tuple[TestResult, CheckResult]], source: S
             why = f" That line calls {callee}, whose own tests fail"
         elif owner in others:
             callee, why = owner, f" That line is in {owner}, whose own tests fail"
-        elif chain := _calls_down(test.function, others, calls):
+        elif (chain := _calls_down(test.function, others, calls)) and _called_before(source, test.function, chain[0], where):
             callee, why = chain[-1], f" {test.function} calls {_through(chain)}, whose own tests fail"
         else:
             continue
@@ -94,6 +94,15 @@ def blame_failing_callee(graded: list[tuple[TestResult, CheckResult]], source: S
                                   error=describe_error(error, source, test.function),
                                   start_here=f"{why}: fix {callee} first, then see whether this error remains.")
         test.hints[0] = Hint(code="generic.exception", message=message, evidence=test.hints[0].evidence)
+
+
+def _called_before(source: Source, function: str, callee: str, where: tuple[str, int] | None) -> bool:
+    """Whether ``function`` calls ``callee`` before the line that raised (when that line is its own: an error
+    deeper down, in NumPy say, came after whatever it called)."""
+    if where is None or function_of_line(source, *where) != function:
+        return where is not None
+    called = first_read(source.compiled, function, callee)
+    return called is not None and called < where[1]
 
 
 NONFINITE = "generic.nan_or_inf"
@@ -129,13 +138,17 @@ def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: 
     if len(mutating) < 2:
         return
     calls = _reader_of_calls(source)
+    wrong = _wrong_functions(graded)
     for test, result in graded:
         for i, hint in enumerate(test.hints):
             chain = _calls_down(test.function, mutating, calls) if hint.code == MUTATES else []
             mutated = {m for c in result.cases if c.call for m in c.call.mutated}
             if chain and not mutated & writes_into(source.chunks, test.function):  # else it does it itself
                 names = ", ".join(sorted(mutated))
-                cause = test.status == "failed" and all(h.warning for h in test.hints)
+                # the cause only when what it calls is right but for the change (else that is the likelier cause)
+                # and the function reads the changed input after handing it on
+                cause = (test.status == "failed" and all(h.warning for h in test.hints) and not set(chain) & wrong
+                         and reads_after_calling(source.chunks, test.function, chain[0], mutated))
                 message = (f"{test.function} changed its input {names} in place, most likely through {_through(chain)}: "
                            f"{chain[-1]} changes its own input. Work on a copy in {chain[-1]}, and this goes too"
                            + (f": {test.function} then reads {names} changed, most likely why this test fails."
@@ -153,23 +166,28 @@ def blame_wrong_callee(graded: list[tuple[TestResult, CheckResult]], source: Sou
     a diagonal-only Jacobian looks like the sigmoid's derivative). Warnings stay, and so do the hints in ``keep``
     (those that already name the callee as the cause: the consistency of a backward pass with its forward one).
     """
-    wrong = sorted({test.function for test, result in graded if _wrong_on_ordinary_cases(result)})
+    wrong = sorted(_wrong_functions(graded))
     if len(wrong) < 2:  # the caller and what it calls
         return
     calls = _reader_of_calls(source)
+    untouched = {t.function for t, r in graded if t.status == "passed" and "large" not in r.check.tags}
     for test, _ in graded:
-        codes = {h.code for h in test.hints}
+        codes = {h.code for h in test.hints if not h.warning}
         chain = _calls_down(test.function, wrong, calls) if test.status == "failed" and not codes & (UPSTREAM | keep) else []
         if chain:
-            test.hints = [h for h in test.hints if h.warning]
+            if test.function not in untouched:  # none of its tests passes: the callee's error reaches them all
+                test.hints = [h for h in test.hints if h.warning]
+            # else a test of it passes (rnn_backward[o] right beside a forward pass wrong in yhat alone): the callee's
+            # error need not reach this one, whose own mistake, if one is named, is most likely its own
             test.message += (f"; {test.function} calls {_through(chain)}, whose own tests fail: fix {chain[-1]} "
                              "first, then see what remains here")
 
 
-def _wrong_on_ordinary_cases(result: CheckResult) -> bool:
-    """Not right on some case of ordinary size (an unstable softmax, wrong on large scores only, is not to blame
-    for what a function calling it gets wrong elsewhere)."""
-    return any(c.state != "right" and "large" not in c.case.tags for c in result.cases)
+def _wrong_functions(graded: list[tuple[TestResult, CheckResult]]) -> set[str]:
+    """The functions not right on some case of ordinary size (an unstable softmax, wrong on large scores only, is
+    not to blame for what a function calling it gets wrong elsewhere)."""
+    return {test.function for test, result in graded
+            if any(c.state != "right" and "large" not in c.case.tags for c in result.cases)}
 
 
 _FORM = {"generic.wrong_type", "generic.shape_mismatch", "generic.transposed", "generic.missing_function",

@@ -9,6 +9,7 @@ import os
 import sys
 import textwrap
 import types
+import warnings
 
 from grader.source.model import Kind, Source
 
@@ -78,7 +79,9 @@ def _function_texts(namespace: dict, files: dict[str, str]) -> list[tuple[str, s
             where = files[value.__code__.co_filename]
             try:
                 text = textwrap.dedent(inspect.getsource(value))
-                code = compile("\n" * (value.__code__.co_firstlineno - 1) + text, where, "exec", dont_inherit=True)
+                with warnings.catch_warnings():  # said once already, when the cell ran
+                    warnings.simplefilter("ignore")
+                    code = compile("\n" * (value.__code__.co_firstlineno - 1) + text, where, "exec", dont_inherit=True)
             except (OSError, TypeError, SyntaxError, ValueError):  # its text is gone (a cell's cache cleared)
                 continue
             texts.append((where, text, marshal.dumps(code)))

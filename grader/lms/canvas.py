@@ -91,7 +91,7 @@ def canvas_csv(reports: list[Report], *, titles: dict[str, str] | None = None, c
 def _student_cells(report: Report, student_id_column: str | None) -> dict:
     cells = {"Student": text_cell(report.student), "ID": _canvas_user_id(report.submission.lms_id)}
     if student_id_column:
-        cells[ID_COLUMNS[student_id_column]] = text_cell(report.student)
+        cells[ID_COLUMNS[student_id_column]] = report.student  # as it is: Canvas matches students by it
     return cells
 
 

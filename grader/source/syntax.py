@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import dis
 import functools
+import inspect
 import marshal
 import re
 import sys
@@ -79,6 +80,7 @@ def defined_names(code: types.CodeType) -> set[str]:
     return names
 
 
+@functools.lru_cache(maxsize=8)  # a submission's hints parse its chunks again and again
 def _parsed(code: str) -> ast.Module | None:
     """The syntax tree of ``code``, or None when it does not parse (here, whatever the sandbox made of it)."""
     try:
@@ -136,6 +138,17 @@ def writes_into(chunks: list[tuple[str, str]], function: str) -> set[str]:
             if isinstance(target, ast.Name) and target.id in params:
                 written.add(target.id)
     return written
+
+
+def reads_after_calling(chunks: list[tuple[str, str]], function: str, callee: str, names: set[str]) -> bool:
+    """Whether the top-level ``function`` reads one of ``names`` on a line after its first call of ``callee``
+    (a backward pass that hands h0 to its forward pass, then reads h0 again)."""
+    found = _last_definition(chunks, function)
+    if found is None:
+        return False
+    loads = [(n.lineno, n.id) for n in _own_nodes(found.body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    called = min((line for line, name in loads if name == callee), default=None)
+    return called is not None and any(line > called and name in names for line, name in loads)
 
 
 def _own_nodes(body: list[ast.stmt]):
@@ -215,6 +228,12 @@ def names_used_by(compiled: list[bytes], function: str) -> set[str]:
     return set(_global_names(tuple(compiled), function))
 
 
+def first_read(compiled: list[bytes], function: str, name: str) -> int | None:
+    """The first line on which the top-level ``function`` reads the global ``name`` (None when it never does)."""
+    code = _top_level_functions(tuple(compiled)).get(function)
+    return min((line for read, line in _global_reads(code) if read == name and line), default=None) if code else None
+
+
 @functools.lru_cache(maxsize=128)  # a submission's hints ask again and again, of the same few functions
 def _global_names(compiled: tuple[bytes, ...], function: str) -> frozenset[str]:
     last = _top_level_functions(compiled).get(function)
@@ -238,7 +257,7 @@ def _globals_in(code: types.CodeType):
             yield code.co_names[arg]
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=4)
 def _top_level_functions(compiled: tuple[bytes, ...]) -> dict[str, types.CodeType]:
     """The code of each function defined at the top level of the chunks, by name (the last definition)."""
     found: dict[str, types.CodeType] = {}
@@ -250,50 +269,82 @@ def _top_level_functions(compiled: tuple[bytes, ...]) -> dict[str, types.CodeTyp
 
 
 def function_at(compiled: bytes, line: int) -> str | None:
-    """The top-level function of a chunk whose code holds ``line`` (None when the line is top-level code)."""
+    """The top-level function (a ``def``, not a class or a lambda) of a chunk whose code holds ``line`` (None when
+    the line is top-level code)."""
+    return _owners(compiled).get(line)
+
+
+@functools.lru_cache(maxsize=4)
+def _owners(compiled: bytes) -> dict[int, str]:
+    """Each line of a chunk's top-level functions, and the function it lies in (read once per chunk)."""
+    owners: dict[int, str] = {}
     for const in marshal.loads(compiled).co_consts:
-        if isinstance(const, types.CodeType) and any(
-                line == at for inner in (const, *_nested(const)) for _, _, at in inner.co_lines()):
-            return const.co_name
-    return None
+        if isinstance(const, types.CodeType) and const.co_flags & inspect.CO_NEWLOCALS and not const.co_name.startswith("<"):
+            for inner in (const, *_nested(const)):
+                owners.update((at, const.co_name) for _, _, at in inner.co_lines() if at is not None)
+    return owners
 
 
 SINGLE_PRECISION = {"float32", "single", "float16", "half", "complex64", "csingle", "f4", "<f4", "f2", "<f2"}
+NOT_A_DTYPE_USE = {"finfo", "iinfo"}  # np.finfo(np.float32).eps names float32 to read a constant, not to compute in it
 
 
-def uses_single_precision(compiled: list[bytes], function: str) -> bool:
-    """Whether ``function``, or a function of the student's that it calls (however deep), names a single- or
-    half-precision type: ``np.float32``, ``dtype="float32"``, ``astype("f4")``.
-
-    The types are read from the names and strings of the code objects (attributes too: ``np.float32``), the
-    functions called from their global reads (not ``Helpers.softmax``, an attribute of the same name).
-    """
-    key = tuple(compiled)
-    words = _words(key)
+def uses_single_precision(chunks: list[tuple[str, str]], compiled: list[bytes], function: str) -> bool:
+    """Whether ``function``, or a function of the student's that it calls (however deep), computes in a single-
+    or half-precision type: ``np.float32``, ``dtype="float32"``, ``astype("f4")``; not ``np.finfo(np.float32)``
+    nor a comparison (``x.dtype == np.float32``). The types are read from the functions' syntax, the functions
+    called from their code's global reads (not ``Helpers.softmax``, an attribute of the same name)."""
+    if not any(word in code for _, code in chunks for word in SINGLE_PRECISION):  # most code: no need to parse it
+        return False
     todo, seen = [function], set()
     while todo:
         name = todo.pop()
-        if name in seen or name not in words:
+        if name in seen:
             continue
         seen.add(name)
-        if words[name] & SINGLE_PRECISION:
+        found = _last_definition(chunks, name)
+        if found is None:
+            continue
+        if _names_single_precision(found):
             return True
-        todo += [called for called in _global_names(key, name) if called in words]
+        todo += list(_global_names(tuple(compiled), name))
     return False
 
 
-@functools.lru_cache(maxsize=16)
-def _words(compiled: tuple[bytes, ...]) -> dict[str, frozenset[str]]:
-    """For each top-level function: the names and strings of its code and of the code it nests."""
-    return {name: frozenset(word for inner in (code, *_nested(code))
-                            for word in (*inner.co_names, *(c for c in inner.co_consts if isinstance(c, str))))
-            for name, code in _top_level_functions(compiled).items()}
+def _names_single_precision(node: ast.AST) -> bool:
+    if isinstance(node, ast.Compare) or isinstance(node, ast.Call) and _called_name(node) in NOT_A_DTYPE_USE:
+        return False
+    if (isinstance(node, ast.Attribute) and node.attr in SINGLE_PRECISION or isinstance(node, ast.Name)
+            and node.id in SINGLE_PRECISION or isinstance(node, ast.Constant) and node.value in SINGLE_PRECISION):
+        return True
+    return any(_names_single_precision(child) for child in ast.iter_child_nodes(node))
+
+
+def _called_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
 
 
 def globals_read_at(compiled: bytes, line: int) -> set[str]:
     """The global names that the code on line ``line`` of a chunk reads (the functions it calls among them),
     from the chunk's code object: not a name in a string, a comment or an attribute (``special.softmax``)."""
-    return {name for name, at in _global_reads(marshal.loads(compiled)) if at == line}
+    return set(_reads_by_line(compiled).get(line, ()))
+
+
+@functools.lru_cache(maxsize=4)
+def _reads_by_line(compiled: bytes) -> dict[int, set[str]]:
+    """The global names read on each line of a chunk (read once per chunk, not once per test that asks)."""
+    lines: dict[int, set[str]] = {}
+    for name, at in _global_reads(marshal.loads(compiled)):
+        lines.setdefault(at, set()).add(name)
+    return lines
+
+
+def forget() -> None:
+    """Drop what was read of a submission's code (the caches above hold its code objects): called once it is
+    graded, so that a grading process holds no earlier submission's code."""
+    for cached in (_parsed, _top_level_functions, _global_names, _owners, _reads_by_line):
+        cached.cache_clear()
 
 
 _GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}

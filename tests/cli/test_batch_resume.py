@@ -249,6 +249,8 @@ def test_a_report_is_graded_again_when_what_it_says_of_the_file_changed(tmp_path
     assert run.returncode == 0 and "0 up to date" in run.stderr, run.stderr
     report = Report.model_validate_json((out / "ann.json").read_text())
     assert report.score == 100 and "graded softmax_gradients.py, ignored scratch.py" in report.notes[0]
+    run = grader("grade", "subs", "-a", "softmax_gradients", "-o", str(out), cwd=tmp_path)  # the same folder, named
+    assert "1 up to date" in run.stderr, run.stderr  # from where it lies: the same file, reused
     moved = tmp_path / "elsewhere"
     (tmp_path / "subs").rename(moved)  # the class's folder moved: the reports name the files where they are now
     run = grader("grade", str(moved), "-a", "softmax_gradients", "-o", str(out))

@@ -119,13 +119,17 @@ def test_names_of_any_script_and_entries_in_a_folder_are_read_and_a_plain_zip_is
         zf.writestr("müllerjürgen_23456_1002_softmax_gradients.py", BASE + MISTAKE)
         zf.writestr("obrien_pat_34567_1003_hw.py", BASE)  # an underscore kept in the sortable name
         zf.writestr("submissions/../../up_45678_1004_escape.py", BASE)
+        zf.writestr("submissions/.ipynb_checkpoints/doejane_12345_1001_softmax_gradients-checkpoint.py", BASE + MISTAKE)
+        zf.writestr("submissions/__MACOSX/doejane_12345_1001_softmax_gradients.py", b"\x00\x05\x16\x07")
     out = tmp_path / "out"
     run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
     assert run.returncode == 0, run.stderr
     reports = {r.submission.lms_id: r for r in (Report.model_validate_json(p.read_text()) for p in out.glob("*.json")
                                                 if not p.stem.startswith("summary"))}
     assert sorted(reports) == ["12345", "23456", "34567"]
-    assert (reports["12345"].student, reports["12345"].score) == ("doejane", 100)
+    assert (reports["12345"].student, reports["12345"].score) == ("doejane", 100)  # not its stale checkpoint
+    assert not any("files were found" in n for n in reports["12345"].notes)
+    assert ".ipynb_checkpoints/doejane_12345_1001_softmax_gradients-checkpoint.py: skipped" in run.stderr
     assert (reports["23456"].student, reports["23456"].score) == ("müllerjürgen", 80)
     assert reports["34567"].student == "obrien_pat"
     assert "up_45678_1004_escape.py: skipped (a link, or a path out of the archive" in run.stderr

@@ -580,15 +580,24 @@ def test_without_a_the_assignment_most_submissions_define_is_graded_and_the_othe
     for student in ("bea", "cal", "dan"):
         (subs / f"{student}.py").write_text(BASE)
     (subs / "eve.ipynb").write_text(to_notebook("# %%\n" + BASE))
+    one_string = json.loads(to_notebook("# %%\n" + BASE))  # a cell's source saved as one string, not a list of lines
+    for cell in one_string["cells"]:
+        cell["source"] = "".join(cell["source"])
+    (subs / "fay.ipynb").write_text(json.dumps(one_string))
+    for student in ("gus", "hal"):  # two more of rnn_bptt, in notebooks of one string: four against three
+        rnn_notebook = json.loads(to_notebook("# %%\n" + rnn))
+        for cell in rnn_notebook["cells"]:
+            cell["source"] = "".join(cell["source"])
+        (subs / f"{student}.ipynb").write_text(json.dumps(rnn_notebook))
     run = grader("grade", str(subs), "-o", str(out))
     assert run.returncode == 0, run.stderr
-    assert "5 submissions of softmax_gradients: 5 graded" in run.stdout
-    assert ("without -a, graded as softmax_gradients: 4 submissions define its functions; 1 those of rnn_bptt, "
+    assert "8 submissions of softmax_gradients: 8 graded" in run.stdout
+    assert ("without -a, graded as softmax_gradients: 5 submissions define its functions; 3 those of rnn_bptt, "
             "and score 0 on softmax_gradients's tests") in " ".join(run.stderr.split()), run.stderr
     scores = {p.stem: Report.model_validate_json(p.read_text()).score for p in out.glob("*.json") if p.stem != "summary"}
-    assert scores == {"aaron": 0, "bea": 100, "cal": 100, "dan": 100, "eve": 100}
+    assert scores == {"aaron": 0, "bea": 100, "cal": 100, "dan": 100, "eve": 100, "fay": 100, "gus": 0, "hal": 0}
     run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(tmp_path / "out2"))  # chosen: no warning
-    assert "without -a" not in run.stderr and "5 submissions of softmax_gradients" in run.stdout
+    assert "without -a" not in run.stderr and "8 submissions of softmax_gradients" in run.stdout
     alone = tmp_path / "alone"
     alone.mkdir()
     (alone / "bea.py").write_text(BASE)

@@ -232,7 +232,9 @@ def test_the_exact_backward_of_a_forward_without_tanh_is_told_the_forward_is_wha
     # there, and its finite differences are not numbers; the other cases still tell
     report = grade_rnn(LINEAR_FORWARD)
     assert all(t.hints[0].code == "rnn.forward_missing_tanh" for t in report.tests if t.function == "rnn_forward")
-    for test in (t for t in report.tests if t.function == "rnn_backward" and t.status == "failed"):
+    failed = [t for t in report.tests if t.function == "rnn_backward" and t.status == "failed"]
+    assert {t.key for t in failed} == set(KEYS)
+    for test in failed:
         if test.key in ("o", "h"):  # no gradients of the loss: what is wrong is said by the call to rnn_forward
             assert test.hints == [] and test.message.endswith(
                 "rnn_backward calls rnn_forward, whose own tests fail: fix rnn_forward first, then see what remains here")
@@ -297,3 +299,34 @@ def rnn_backward(x, y, h0, params):
     assert "generic.mutates_input" in {h.code for h in report.hints}
     passed = tests["rnn_backward[U]/public"]  # h0 changed there too, but the test passes: a warning, as before
     assert passed.status == "passed" and [(h.code, h.warning) for h in passed.hints] == [("generic.mutates_input", True)]
+
+
+def test_a_backward_pass_that_does_not_use_the_wrong_output_of_its_forward_pass_keeps_its_own_mistake(grade_rnn):
+    # rnn_forward is wrong in yhat alone (a softmax over time); rnn_backward takes only h from it, computes yhat
+    # itself, and forgets the tanh derivative: that is named, beside the advice to fix rnn_forward
+    over_time = "\n\n_pair = rnn_forward\n\ndef rnn_forward(x, h0, params):\n    h, _ = _pair(x, h0, params)\n" \
+                "    o = h @ params['V'].T + params['c']\n    e = np.exp(o - o.max(axis=0))\n    return h, e / e.sum(axis=0)\n"
+    backward = """
+def rnn_backward(x, y, h0, params):
+    W, V = params["W"], params["V"]
+    h, _ = rnn_forward(x, h0, params)  # only h: yhat is worked out again here
+    T, H = h.shape
+    o = h @ V.T + params["c"]
+    e = np.exp(o - o.max(axis=1, keepdims=True))
+    do = e / e.sum(axis=1, keepdims=True)
+    do[np.arange(T), y] -= 1
+    dh = np.zeros((T, H))
+    dh_next = np.zeros(H)
+    for t in reversed(range(T)):
+        dh[t] = V.T @ do[t] + dh_next
+        dh_next = W.T @ dh[t]  # the tanh derivative forgotten
+    h_prev = np.vstack([h0, h[:-1]])
+    return {"o": do, "h": dh, "U": dh.T @ x, "W": dh.T @ h_prev, "V": do.T @ h, "b": dh.sum(axis=0), "c": do.sum(axis=0)}
+"""
+    report = grade_rnn(BASE + over_time + "\n\n" + backward)
+    tests = {t.id: t for t in report.tests}
+    assert tests["rnn_backward[o]/public"].status == "passed"
+    failed = [t for t in report.tests if t.function == "rnn_backward" and t.status == "failed" and t.visibility == "public"]
+    assert failed and all(t.hints and t.hints[0].code == "bptt.missing_tanh_derivative" for t in failed), \
+        [(t.id, [h.code for h in t.hints]) for t in failed]
+    assert all("fix rnn_forward first" in t.message for t in failed)

@@ -514,3 +514,45 @@ def test_results_that_are_not_numbers_are_said_in_plain_words(grade_text):
     assert all(t.hints[0].code == "generic.wrong_type" for t in tests["softmax"] + tests["squared_loss_grad"])
     right = grade_text(BASE)
     assert {t.message for t in right.tests if t.id == "cross_entropy_grad/public-large"} == {"right on both cases"}
+
+
+def test_an_input_changed_by_a_softmax_that_is_wrong_too_is_no_callers_mistake(grade_text):
+    # the beginner's softmax: shifts z in place and forgets to normalise; the gradients built on it are right
+    beginner = "def softmax(z):\n    z -= np.max(z)\n    return np.exp(z)\n"
+    report = grade_text(BASE + "\n\n" + beginner)
+    for function in ("softmax_jacobian", "cross_entropy_grad", "squared_loss_grad"):
+        for test in (t for t in by_function(report)[function] if t.status == "failed"):
+            assert [h.warning for h in test.hints] == [True] * len(test.hints), (test.id, [h.code for h in test.hints])
+            assert "fix softmax first" in test.message, test.message  # the unnormalised softmax is the cause
+    # a softmax right but for the change, and a gradient with a mistake of its own that never reads z again
+    shifts = "def softmax(z):\n    z -= np.max(z)\n    e = np.exp(z)\n    return e / e.sum()\n"
+    own = "def cross_entropy_grad(z, label):\n    grad = softmax(z)\n    grad[label] -= 1.0\n    return grad + 0.01\n"
+    test = by_function(grade_text(BASE + "\n\n" + shifts + "\n\n" + own))["cross_entropy_grad"][0]
+    assert test.status == "failed" and all(h.warning for h in test.hints), [(h.code, h.warning) for h in test.hints]
+    # the diagonal-only Jacobian again, now beside that in-place softmax: its warning does not stop the blame
+    diagonal = "def softmax_jacobian(z):\n    s = softmax(z)\n    return np.diag(s * (1 - s))\n"
+    uses = "def squared_loss_grad(z, y):\n    p = softmax(z)\n    J = softmax_jacobian(z)\n    return 2 * J.T @ (p - y)\n"
+    test = by_function(grade_text(BASE + "\n\n" + shifts + "\n\n" + diagonal + "\n\n" + uses))["squared_loss_grad"][0]
+    assert not [h.code for h in test.hints if not h.warning] and "fix softmax_jacobian first" in test.message
+
+
+def test_an_error_raised_before_the_wrong_function_is_called_is_not_blamed_on_it(grade_text):
+    doubled = "def softmax(z):\n    e = np.exp(z - np.max(z))\n    return np.tile(e / e.sum(), 2)\n"
+    undefined = """
+def cross_entropy_grad(z, label):
+    z = z / temperature
+    return softmax(z) - np.eye(len(z))[label]
+"""
+    report = grade_text(BASE + "\n\n" + doubled + "\n\n" + undefined)
+    test = next(t for t in by_function(report)["cross_entropy_grad"] if t.status == "error")
+    assert test.hints[0].code == "generic.exception" and "fix softmax" not in test.hints[0].message, test.hints[0].message
+    assert "z = z / temperature" in test.hints[0].message
+
+
+def test_an_epsilon_read_from_float32_is_not_computing_in_float32(grade_text):
+    eps = "def softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / (e.sum() + np.finfo(np.float32).eps)\n"
+    report = grade_text(BASE + "\n\n" + eps)
+    assert "generic.float32_precision" not in {h.code for t in report.tests for h in t.hints}
+    checked = "def softmax(z):\n    z = np.asarray(z)\n    if z.dtype == np.float32:\n        z = z.astype(float)\n" \
+              "    e = np.exp(z - np.max(z))\n    return e / (e.sum() + 1e-7)\n"  # a comparison is no float32 computing
+    assert "generic.float32_precision" not in {h.code for t in grade_text(BASE + "\n\n" + checked).tests for h in t.hints}

@@ -52,8 +52,15 @@ def by_attribute(z):
 
 def own(z):
     return z.astype(np.float32)
+
+def eps(z):
+    return z / (z.sum() + np.finfo(np.float32).eps)
+
+def check(z):
+    return z.astype(float) if z.dtype == np.float32 else z
 '''
-    compiled = [marshal.dumps(compile(code, "student.py", "exec"))]
-    assert syntax.uses_single_precision(compiled, "softmax") and syntax.uses_single_precision(compiled, "own")
-    assert syntax.uses_single_precision(compiled, "through_a_helper")
-    assert not syntax.uses_single_precision(compiled, "by_attribute")
+    chunks, compiled = [("student.py", code)], [marshal.dumps(compile(code, "student.py", "exec"))]
+    assert syntax.uses_single_precision(chunks, compiled, "softmax") and syntax.uses_single_precision(chunks, compiled, "own")
+    assert syntax.uses_single_precision(chunks, compiled, "through_a_helper")
+    assert not syntax.uses_single_precision(chunks, compiled, "by_attribute")
+    assert not syntax.uses_single_precision(chunks, compiled, "eps") and not syntax.uses_single_precision(chunks, compiled, "check")
