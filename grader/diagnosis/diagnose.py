@@ -60,11 +60,11 @@ def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercis
 
 
 PYTHON2 = {  # (the error, Python 2's name in it) -> what Python 3 has instead
-    **{("NameError", n): new for n, new in (("xrange", "range"), ("raw_input", "input"), ("unicode", "str"),
-                                           ("basestring", "str"), ("long", "int"), ("unichr", "chr"),
-                                           ("reduce", "functools.reduce"))},
-    **{("AttributeError", n): new for n, new in (("iteritems", "items"), ("itervalues", "values"),
-                                                ("iterkeys", "keys"), ("has_key", "the in operator"))},
+    ("NameError", "xrange"): "range", ("NameError", "raw_input"): "input", ("NameError", "unicode"): "str",
+    ("NameError", "basestring"): "str", ("NameError", "long"): "int", ("NameError", "unichr"): "chr",
+    ("NameError", "reduce"): "functools.reduce", ("AttributeError", "iteritems"): "items",
+    ("AttributeError", "itervalues"): "values", ("AttributeError", "iterkeys"): "keys",
+    ("AttributeError", "has_key"): "the in operator",
 }
 
 

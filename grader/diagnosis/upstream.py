@@ -9,7 +9,6 @@ no hint fits, the test's message) then names the function to fix first.
 
 from __future__ import annotations
 
-import functools
 from typing import Callable
 
 from grader.diagnosis.catalogue import generic_message
@@ -53,8 +52,9 @@ def _through(chain: list[str]) -> str:
 
 
 def _reader_of_calls(source: Source) -> Callable[[str], set[str]]:
-    """``calls(function)``: the global names that the student's top-level ``function`` reads, each read once."""
-    return functools.cache(lambda function: names_used_by(source.compiled, function))
+    """``calls(function)``: the global names that the student's top-level ``function`` reads (read once per
+    submission: ``names_used_by`` keeps them)."""
+    return lambda function: names_used_by(source.compiled, function)
 
 
 def _calls_down(function: str, among: list[str], calls) -> list[str]:
@@ -97,10 +97,12 @@ def blame_failing_callee(graded: list[tuple[TestResult, CheckResult]], source: S
 
 
 def _called_before(source: Source, function: str, callee: str, where: tuple[str, int] | None) -> bool:
-    """Whether ``function`` calls ``callee`` before the line that raised (when that line is its own: an error
-    deeper down, in NumPy say, came after whatever it called)."""
-    if where is None or function_of_line(source, *where) != function:
-        return where is not None
+    """Whether ``function`` called ``callee`` before the line that raised: before it in its own code, or at all
+    when that line lies elsewhere (deeper down, where everything it called came first)."""
+    if where is None:
+        return False
+    if function_of_line(source, *where) != function:
+        return True
     called = first_read(source.compiled, function, callee)
     return called is not None and called < where[1]
 

@@ -62,22 +62,24 @@ def _python2_reason(code: str) -> str:
     return ""
 
 
-_STORE_NAME, _EXTENDED_ARG = dis.opmap["STORE_NAME"], dis.EXTENDED_ARG
+_OP = {name: dis.opmap[name] for name in ("STORE_NAME", "LOAD_GLOBAL", "LOAD_NAME", "EXTENDED_ARG")}
+_GLOBAL_SHIFT = 1 if sys.version_info >= (3, 11) else 0  # LOAD_GLOBAL's low bit says whether NULL is pushed too
 
 
-def defined_names(code: types.CodeType) -> set[str]:
-    """Names the module's top-level code binds: functions, classes, assignments and imports (``np``, ``scipy``).
-
-    Read off its bytecode (each instruction two bytes, an argument over 255 prefixed by EXTENDED_ARG).
-    """
-    names: set[str] = set()
+def _instructions(code: types.CodeType):
+    """(opcode, argument) of each instruction of one code object, read off its bytes, far faster than ``dis``:
+    two bytes an instruction (inline caches being instructions of their own), an argument over 255 prefixed
+    by EXTENDED_ARG."""
     raw, extended = code.co_code, 0
     for i in range(0, len(raw), 2):
         op, arg = raw[i], raw[i + 1] | extended
-        extended = arg << 8 if op == _EXTENDED_ARG else 0
-        if op == _STORE_NAME:
-            names.add(code.co_names[arg])
-    return names
+        extended = arg << 8 if op == _OP["EXTENDED_ARG"] else 0
+        yield op, arg
+
+
+def defined_names(code: types.CodeType) -> set[str]:
+    """Names the module's top-level code binds: functions, classes, assignments and imports (``np``, ``scipy``)."""
+    return {code.co_names[arg] for op, arg in _instructions(code) if op == _OP["STORE_NAME"]}
 
 
 @functools.lru_cache(maxsize=8)  # a submission's hints parse its chunks again and again
@@ -240,17 +242,9 @@ def _global_names(compiled: tuple[bytes, ...], function: str) -> frozenset[str]:
     return frozenset() if last is None else frozenset(name for inner in (last, *_nested(last)) for name in _globals_in(inner))
 
 
-_OP = {name: dis.opmap[name] for name in ("LOAD_GLOBAL", "LOAD_NAME", "EXTENDED_ARG")}
-_GLOBAL_SHIFT = 1 if sys.version_info >= (3, 11) else 0  # LOAD_GLOBAL's low bit says whether NULL is pushed too
-
-
 def _globals_in(code: types.CodeType):
-    """The global names one code object reads, from its bytes (what :func:`_global_reads` finds, without lines,
-    far faster than ``dis``): two bytes an instruction, inline caches being instructions of their own."""
-    raw, extended = code.co_code, 0
-    for i in range(0, len(raw), 2):
-        op, arg = raw[i], raw[i + 1] | extended
-        extended = arg << 8 if op == _OP["EXTENDED_ARG"] else 0
+    """The global names one code object reads (what :func:`_global_reads` finds, without lines)."""
+    for op, arg in _instructions(code):
         if op == _OP["LOAD_GLOBAL"]:
             yield code.co_names[arg >> _GLOBAL_SHIFT]
         elif op == _OP["LOAD_NAME"]:
