@@ -7,10 +7,13 @@ folder (the archive unzipped and zipped again) is read by its name alone; one wh
 Only ``.py`` and ``.ipynb`` entries are extracted, each under its original name in a folder of our own
 inside a temporary folder, with caps on the number and the sizes of the entries (no zip-slip, no zip bomb);
 a student's entry that cannot be graded (too large, not Python) is kept as a *rejected* entry, with why.
+A student's upload that is itself a zip is opened in memory, one level deep and under the same caps:
+its ``.py`` and ``.ipynb`` files are that student's entries, named ``{entry}/{path in the zip}``.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import stat
 import zipfile
@@ -23,6 +26,7 @@ from grader.source.reader import MAX_BYTES
 SUFFIXES = (".py", ".ipynb")
 MAX_ENTRIES = 20_000
 MAX_TOTAL = 2 * 1024**3
+MAX_INNER_ZIP = 64 * 1024**2  # bytes of a student's own zip, read into memory to be opened
 NAME = re.compile(  # the name's letters may be any script's (müllerjürgen), and hold an underscore
     r"^(?:(?P<name>\w+?)(?P<late>_late)?_(?P<user>\d+|anon_[a-z0-9]+)"
     r"|(?P<anon>anon_[a-z0-9]+)(?P<alate>_late)?)_(?P<attachment>\d+)_(?P<original>.+)$",
@@ -42,6 +46,7 @@ class CanvasEntry:
     path: Path  # where it was extracted (where it would have been, when rejected)
     attachment: int  # Canvas's id of the upload: the later, the larger
     problem: str = ""  # why it cannot be graded (then it was not extracted)
+    modified: tuple = ()  # in a student's zip, the file's date there (the later of two, the newer)
 
 
 def parse_name(entry: str) -> dict | None:
@@ -67,53 +72,120 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
         raise GraderError(f"{archive} is not a readable zip archive ({exc})") from None
-    entries, rejected, notes, total = [], [], [], 0
+    unpacking = _Unpacking(archive, into)
     with zf:
         infos = zf.infolist()
-        if len(infos) > MAX_ENTRIES:
-            raise GraderError(f"{archive} has {len(infos)} entries, more than the {MAX_ENTRIES} allowed")
-        for n, info in enumerate(infos):
+        unpacking.count(len(infos))
+        for info in infos:
             name = info.filename
             if info.is_dir():
                 continue
-            folders, _, base = name.replace("\\", "/").rpartition("/")
-            hidden = [part for part in folders.split("/") if part.startswith(".") and part != ".." or part == "__MACOSX"]
-            if hidden or base.startswith("."):  # an archiver's or an editor's (.ipynb_checkpoints), not Canvas's
-                notes.append(f"{name}: skipped (a hidden file or macOS's metadata, not a submitted file)")
+            skipped = _skipped(info)
+            if skipped:
+                unpacking.notes.append(f"{name}: skipped ({skipped})")
                 continue
-            if stat.S_ISLNK(info.external_attr >> 16) or name.startswith(("/", "\\")) or ".." in folders.split("/"):
-                notes.append(f"{name}: skipped (a link, or a path out of the archive: not a submitted file)")
-                continue
-            parts = parse_name(base)  # in a folder: Canvas's own zip is flat, but one unzipped and zipped again is not
-            if parts is None:
+            parts = parse_name(name.replace("\\", "/").rpartition("/")[2])  # in a folder: Canvas's own zip is
+            if parts is None:  # flat, but one unzipped and zipped again is not
                 if name.lower().endswith(SUFFIXES):
-                    notes.append(f"{name}: skipped (not named as Canvas names submissions)")
+                    unpacking.notes.append(f"{name}: skipped (not named as Canvas names submissions)")
                 continue
-            suffix = ".ipynb" if name.lower().endswith(".ipynb") else ".py"
-            path = into / f"{n:05d}" / (_safe(parts["original"], suffix))
-            entry = CanvasEntry(parts["student"], parts["user_id"], parts["late"], parts["original"], name, path,
-                                int(parts["attachment"]))
-            if not name.lower().endswith(SUFFIXES):
-                rejected.append(replace(entry, problem=f"{parts['original']} is not a .py or .ipynb file"))
-                continue
-            limit = MAX_BYTES[suffix[1:]]
-            data = _read_capped(zf, info, limit)
-            if data is None:
-                rejected.append(replace(entry, problem=f"{parts['original']} is larger than the {limit // 2**20} MB "
-                                                       "allowed once unpacked"))
-                continue
-            total += len(data)
-            if total > MAX_TOTAL:
-                raise GraderError(f"{archive} unpacks to more than {MAX_TOTAL // 2**30} GB")
-            try:
-                path.parent.mkdir()
-                path.write_bytes(data)
-            except OSError as exc:  # the grader's own disk, most likely: this entry cannot be graded, the rest can
-                rejected.append(replace(entry, problem=f"{parts['original']} could not be unpacked "
-                                                       f"({exc.strerror or exc.__class__.__name__})"))
-                continue
-            entries.append(entry)
-    return entries, rejected, notes
+            entry = CanvasEntry(parts["student"], parts["user_id"], parts["late"], parts["original"], name,
+                                unpacking.place(parts["original"]), int(parts["attachment"]))
+            if name.lower().endswith(".zip"):
+                unpacking.open_inner(zf, info, entry)
+            else:
+                unpacking.add(zf, info, entry)
+    return unpacking.entries, unpacking.rejected, unpacking.notes
+
+
+def _skipped(info: zipfile.ZipInfo) -> str:
+    """Why a file of an archive is no submitted file (a hidden file, a link, a path out of the archive), or ""."""
+    name = info.filename
+    folders, _, base = name.replace("\\", "/").rpartition("/")
+    hidden = [part for part in folders.split("/") if part.startswith(".") and part != ".." or part == "__MACOSX"]
+    if hidden or base.startswith("."):  # an archiver's or an editor's (.ipynb_checkpoints), not Canvas's
+        return "a hidden file or macOS's metadata, not a submitted file"
+    if stat.S_ISLNK(info.external_attr >> 16) or name.startswith(("/", "\\")) or ".." in folders.split("/"):
+        return "a link, or a path out of the archive: not a submitted file"
+    return ""
+
+
+class _Unpacking:
+    """The entries of one archive as they are read, and the caps on what it unpacks to."""
+
+    def __init__(self, archive: Path, into: Path) -> None:
+        self.archive, self.into = archive, into
+        self.entries: list[CanvasEntry] = []
+        self.rejected: list[CanvasEntry] = []
+        self.notes: list[str] = []
+        self.files = self.total = 0
+
+    def count(self, entries: int) -> None:
+        self.files += entries
+        if self.files > MAX_ENTRIES:
+            raise GraderError(f"{self.archive} has {self.files} entries (with those of the zips in it), "
+                              f"more than the {MAX_ENTRIES} allowed")
+
+    def place(self, original: str) -> Path:
+        """A new folder's file, named as the student named theirs."""
+        suffix = ".ipynb" if original.lower().endswith(".ipynb") else ".py"
+        return self.into / f"{len(self.entries) + len(self.rejected):05d}" / _safe(original, suffix)
+
+    def add(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, entry: CanvasEntry) -> None:
+        """Extract one student's file, or reject it (not Python, too large, not writable)."""
+        if not entry.original.lower().endswith(SUFFIXES):
+            self.rejected.append(replace(entry, problem=f"{entry.original} is not a .py or .ipynb file"))
+            return
+        limit = MAX_BYTES[entry.path.suffix[1:]]
+        data = _read_capped(zf, info, limit)
+        if data is None:
+            self.rejected.append(replace(entry, problem=f"{entry.original} is larger than the {limit // 2**20} MB "
+                                                        "allowed once unpacked"))
+            return
+        self.total += len(data)
+        if self.total > MAX_TOTAL:
+            raise GraderError(f"{self.archive} unpacks to more than {MAX_TOTAL // 2**30} GB")
+        try:
+            entry.path.parent.mkdir()
+            entry.path.write_bytes(data)
+        except OSError as exc:  # the grader's own disk, most likely: this entry cannot be graded, the rest can
+            self.rejected.append(replace(entry, problem=f"{entry.original} could not be unpacked "
+                                                        f"({exc.strerror or exc.__class__.__name__})"))
+            return
+        self.entries.append(entry)
+
+    def open_inner(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, upload: CanvasEntry) -> None:
+        """A student's own zip: its .py and .ipynb files are that student's entries (a zip in it is not opened)."""
+        data = _read_capped(zf, info, MAX_INNER_ZIP)
+        if data is None:
+            self.rejected.append(replace(upload, problem=f"{upload.original} is larger than the "
+                                                         f"{MAX_INNER_ZIP // 2**20} MB allowed for a zip"))
+            return
+        try:
+            inner = zipfile.ZipFile(io.BytesIO(data))
+            infos = inner.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            self.rejected.append(replace(upload, problem=f"{upload.original} is not a readable zip archive ({exc})"))
+            return
+        self.count(len(infos))
+        found, others = 0, []
+        with inner:
+            for member in infos:
+                if member.is_dir() or _skipped(member):
+                    continue
+                path = member.filename.replace("\\", "/")
+                if not path.lower().endswith(SUFFIXES):
+                    others.append(path)
+                    continue
+                original = path.rpartition("/")[2]
+                entry = replace(upload, original=original, entry=f"{upload.entry}/{path}", path=self.place(original),
+                                modified=member.date_time)
+                self.add(inner, member, entry)
+                found += 1
+        if not found:
+            listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            self.rejected.append(replace(upload, problem=f"{upload.original} holds no .py or .ipynb file"
+                                                         + (f" (only {listed})" if others else " (it is empty)")))
 
 
 def _safe(original: str, suffix: str) -> str:

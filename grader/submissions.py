@@ -205,8 +205,10 @@ def _student_files(folder: Path, assignment: str | None, nbgrader: bool) -> tupl
         return [], f"the folder {folder.name}/ could not be read ({exc.strerror or exc.__class__.__name__})"
     if not others:
         return [], f"nothing to grade: the folder {folder.name}/ is empty"
+    zips = [name for name in others if name.lower().endswith(".zip")]
     return [], (f"nothing to grade: no .py or .ipynb file in {folder.name}/ (found {', '.join(others[:5])}"
-                + (f" and {len(others) - 5} more" if len(others) > 5 else "") + ")")
+                + (f" and {len(others) - 5} more" if len(others) > 5 else "") + ")"
+                + (f"; unzip {zips[0]} there to grade what it holds" if zips else ""))
 
 
 def _skipped(relative: Path) -> bool:
@@ -240,13 +242,14 @@ def _from_canvas(archive: Path, folder: Path, assignment: str | None, warn: Call
 
 
 def _choose_entry(group: list, assignment: str | None):
-    """Python first, then named after the assignment, then notebooks, then the latest upload (largest attachment id)."""
+    """Python first, then named after the assignment, then notebooks, then the latest upload (largest attachment id),
+    then, within a student's zip, the newest file."""
     def stem(entry) -> str:
         return re.sub(r"-\d+$", "", Path(entry.original).stem)
 
     def key(entry):
         python = entry.original.lower().endswith(tuple(SUFFIXES))
-        return (python, stem(entry) == assignment, entry.path.suffix == ".ipynb", entry.attachment)
+        return (python, stem(entry) == assignment, entry.path.suffix == ".ipynb", entry.attachment, entry.modified)
 
     return max(group, key=key)
 

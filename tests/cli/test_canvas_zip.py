@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import stat
 import zipfile
 
@@ -140,3 +141,58 @@ def test_names_of_any_script_and_entries_in_a_folder_are_read_and_a_plain_zip_is
     run = grader("grade", str(plain), "-a", "softmax_gradients", "-o", str(tmp_path / "out2"))
     assert run.returncode == 2 and "alice.py: skipped (not named as Canvas names submissions)" in run.stderr
     assert "unzip it and grade its folder" in run.stderr, run.stderr
+
+
+def _zip_bytes(files: dict[str, str | bytes]) -> bytes:
+    """A zip as a student makes one of their homework folder."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_student_who_uploaded_a_zip_is_graded_from_what_it_holds(tmp_path):
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("doejane_12345_1001_hw3.zip", _zip_bytes({  # zipped on a Mac, with a README beside the code
+            "hw3/softmax_gradients.py": BASE + MISTAKE, "hw3/README.md": "my notes",
+            "__MACOSX/hw3/._softmax_gradients.py": b"\x00\x05\x16\x07", "../../../escape.py": "print('slip')\n"}))
+        zf.writestr("smithbob_23456_1002_all.zip", _zip_bytes({  # two files: the one named after the assignment
+            "scratch.py": "x = 1\n", "softmax_gradients.ipynb": to_notebook("# %%\n" + BASE)}))
+        zf.writestr("pdfpat_34567_1003_hw.zip", _zip_bytes({"answers.pdf": b"%PDF-1.4"}))
+        zf.writestr("broken_45678_1004_hw.zip", b"PK\x03\x04 not really a zip")
+        zf.writestr("nested_56789_1005_hw.zip", _zip_bytes({"inner.zip": _zip_bytes({"softmax_gradients.py": BASE})}))
+        zf.writestr("bomb_67890_1006_hw.zip", _zip_bytes({"softmax_gradients.py": "# " + "0" * (10 * 1024 * 1024)}))
+        zf.writestr("plain_78901_1007_softmax_gradients.py", BASE)
+    out = tmp_path / "out"
+    run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = {p.stem: Report.model_validate_json(p.read_text()) for p in out.glob("*.json") if not p.stem.startswith("summary")}
+    assert sorted(reports) == ["bomb", "broken", "doejane", "nested", "pdfpat", "plain", "smithbob"]
+    jane = reports["doejane"]
+    assert jane.score == 80 and jane.submission.lms_id == "12345"
+    assert jane.submission.path == "submissions.zip:doejane_12345_1001_hw3.zip/hw3/softmax_gradients.py"
+    assert not any("files were found" in note for note in jane.notes)  # the README and macOS's files are no choice
+    bob = reports["smithbob"]
+    assert bob.score == 100 and bob.submission.kind == "ipynb"
+    assert ("graded smithbob_23456_1002_all.zip/softmax_gradients.ipynb, "
+            "ignored smithbob_23456_1002_all.zip/scratch.py") in bob.notes[0]
+    assert reports["pdfpat"].status == "error" and reports["pdfpat"].message == "hw.zip holds no .py or .ipynb file (only answers.pdf)"
+    assert reports["broken"].status == "error" and reports["broken"].message.startswith("hw.zip is not a readable zip archive")
+    assert reports["nested"].message == "hw.zip holds no .py or .ipynb file (only inner.zip)"  # one level deep, no more
+    assert reports["bomb"].message == "softmax_gradients.py is larger than the 2 MB allowed once unpacked"
+    assert reports["plain"].score == 100
+    assert not list(tmp_path.parent.glob("**/escape.py"))
+
+
+def test_a_zip_in_a_students_folder_is_named_with_what_to_do(tmp_path):
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    (tmp_path / "subs" / "alice" / "hw3.zip").write_bytes(_zip_bytes({"softmax_gradients.py": BASE}))
+    (tmp_path / "subs" / "bob").mkdir()
+    (tmp_path / "subs" / "bob" / "softmax_gradients.py").write_text(BASE)
+    run = grader("grade", str(tmp_path / "subs"), "-a", "softmax_gradients", "-o", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    alice = Report.model_validate_json((tmp_path / "out" / "alice.json").read_text())
+    assert alice.status == "error"
+    assert alice.message == "nothing to grade: no .py or .ipynb file in alice/ (found hw3.zip); unzip hw3.zip there to grade what it holds"
