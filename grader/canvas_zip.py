@@ -17,6 +17,7 @@ import io
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -137,7 +138,11 @@ class _Unpacking:
             self.rejected.append(replace(entry, problem=f"{entry.original} is not a .py or .ipynb file"))
             return
         limit = MAX_BYTES[entry.path.suffix[1:]]
-        data = _read_capped(zf, info, limit)
+        try:
+            data = _read_capped(zf, info, limit)
+        except _Unreadable as why:
+            self.rejected.append(replace(entry, problem=f"{entry.original} could not be unpacked: {why}"))
+            return
         if data is None:
             self.rejected.append(replace(entry, problem=f"{entry.original} is larger than the {limit // 2**20} MB "
                                                         "allowed once unpacked"))
@@ -156,7 +161,11 @@ class _Unpacking:
 
     def open_inner(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, upload: CanvasEntry) -> None:
         """A student's own zip: its .py and .ipynb files are that student's entries (a zip in it is not opened)."""
-        data = _read_capped(zf, info, MAX_INNER_ZIP)
+        try:
+            data = _read_capped(zf, info, MAX_INNER_ZIP)
+        except _Unreadable as why:
+            self.rejected.append(replace(upload, problem=f"{upload.original} could not be unpacked: {why}"))
+            return
         if data is None:
             self.rejected.append(replace(upload, problem=f"{upload.original} is larger than the "
                                                          f"{MAX_INNER_ZIP // 2**20} MB allowed for a zip"))
@@ -195,10 +204,22 @@ def _safe(original: str, suffix: str) -> str:
     return (stem or "submission") + suffix
 
 
+class _Unreadable(Exception):
+    """An entry whose bytes cannot be read: the words for the student's report."""
+
+
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
-    """The entry's bytes, or None past ``limit`` (the declared size is not trusted)."""
+    """The entry's bytes, or None past ``limit`` (the declared size is not trusted); _Unreadable when the entry
+    is damaged, encrypted, or compressed in a way this Python cannot undo."""
     if info.file_size > limit:
         return None
-    with zf.open(info) as f:
-        data = f.read(limit + 1)
+    try:
+        with zf.open(info) as f:
+            data = f.read(limit + 1)
+    except RuntimeError as exc:  # zipfile's word for a password-protected entry
+        raise _Unreadable("it is protected by a password" if "encrypted" in str(exc) else f"({exc})") from None
+    except NotImplementedError:
+        raise _Unreadable(f"it is compressed in a way that cannot be read here (method {info.compress_type})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise _Unreadable(f"it is damaged ({exc.__class__.__name__}: {str(exc)[:100]})") from None
     return None if len(data) > limit else data

@@ -196,3 +196,51 @@ def test_a_zip_in_a_students_folder_is_named_with_what_to_do(tmp_path):
     alice = Report.model_validate_json((tmp_path / "out" / "alice.json").read_text())
     assert alice.status == "error"
     assert alice.message == "nothing to grade: no .py or .ipynb file in alice/ (found hw3.zip); unzip hw3.zip there to grade what it holds"
+
+
+def _damaged(data: bytes, member: str) -> bytes:
+    """``data`` (a zip) with the compressed bytes of ``member`` overwritten, as a broken download leaves them."""
+    damaged = bytearray(data)
+    start = damaged.find(member.encode()) + len(member) + 10
+    damaged[start:start + 20] = b"\xff" * 20
+    return bytes(damaged)
+
+
+def _password_flagged(data: bytes) -> bytes:
+    """``data`` (a zip of stored entries) with its first entry marked as protected by a password."""
+    flagged = bytearray(data)
+    flagged[6] |= 1  # the local header's flag
+    central = flagged.rfind(b"PK\x01\x02")
+    flagged[central + 8] |= 1  # and the central directory's
+    return bytes(flagged)
+
+
+def test_damaged_or_password_protected_entries_are_that_students_problem_alone(tmp_path):
+    big = BASE * 3  # long enough to be compressed into bytes that can be damaged
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("softmax_gradients.py", BASE)
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("crc_111_1_hw.zip", _damaged(_zip_bytes({"softmax_gradients.py": big}), "softmax_gradients.py"))
+        zf.writestr("locked_222_2_hw.zip", _password_flagged(stored.getvalue()))
+        zf.writestr("fine_333_3_softmax_gradients.py", BASE)
+    with zipfile.ZipFile(tmp_path / "deflated.zip", "w", zipfile.ZIP_DEFLATED) as zf:  # Canvas's own entry damaged
+        zf.writestr("torn_444_4_softmax_gradients.py", big)
+        zf.writestr("whole_555_5_softmax_gradients.py", BASE)
+    torn = tmp_path / "torn.zip"
+    torn.write_bytes(_damaged((tmp_path / "deflated.zip").read_bytes(), "torn_444_4_softmax_gradients.py"))
+    for zipped, expected in ((archive, {"crc": "softmax_gradients.py could not be unpacked: it is damaged",
+                                        "locked": "softmax_gradients.py could not be unpacked: it is protected by a password",
+                                        "fine": None}),
+                             (torn, {"torn": "softmax_gradients.py could not be unpacked: it is damaged",
+                                     "whole": None})):
+        out = tmp_path / f"out-{zipped.stem}"
+        run = grader("grade", str(zipped), "-a", "softmax_gradients", "-o", str(out))
+        assert run.returncode == 0, run.stderr
+        for student, message in expected.items():
+            report = Report.model_validate_json((out / f"{student}.json").read_text())
+            if message is None:
+                assert report.status == "graded" and report.score == 100
+            else:
+                assert report.status == "error" and report.score == 0 and report.message.startswith(message), report.message
