@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import threading
 from collections import Counter
@@ -81,9 +80,7 @@ def _resolve(assignment: str | None, source: Source | None) -> Exercise:
     return guessed
 
 
-DEFINITION = re.compile(rb"(?:\\n|\b)def\s+([A-Za-z_]\w*)\s*\(")  # in a .py, and in a notebook's JSON strings too
 # (a cell's source as one string: "...\ndef softmax(z):...")
-GUESS_BYTES = 1 << 20  # of each submission, searched for the functions it defines
 
 
 def _guess_batch(found, warn: Callable[[str], None]) -> Exercise:
@@ -91,7 +88,7 @@ def _guess_batch(found, warn: Callable[[str], None]) -> Exercise:
     student's, who may have handed in another assignment); the others are told in a warning."""
     votes: Counter = Counter()
     for submission in (s for s in found if not s.problem):
-        defined = {name.decode() for name in DEFINITION.findall(peek(submission.path, GUESS_BYTES))}
+        defined = exercises.defined_in(peek(submission.path, exercises.READ_BYTES))
         if (guessed := exercises.guess(defined)) is not None:
             votes[guessed.name] += 1
     if not votes:  # no definition found in the text: what the first submissions themselves say (or why not)

@@ -48,6 +48,7 @@ class CanvasEntry:
     attachment: int  # Canvas's id of the upload: the later, the larger
     problem: str = ""  # why it cannot be graded (then it was not extracted)
     modified: tuple = ()  # in a student's zip, the file's date there (the later of two, the newer)
+    inside: str = ""  # in a student's zip, the file's path there
 
 
 def parse_name(entry: str) -> dict | None:
@@ -188,7 +189,7 @@ class _Unpacking:
                     continue
                 original = path.rpartition("/")[2]
                 entry = replace(upload, original=original, entry=f"{upload.entry}/{path}", path=self.place(original),
-                                modified=member.date_time)
+                                modified=member.date_time, inside=path)
                 self.add(inner, member, entry)
                 found += 1
         if not found:

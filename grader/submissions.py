@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.exercises import READ_BYTES, written_in
+from grader.source.reader import peek
 
 SUFFIXES = {".py", ".ipynb"}
 SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git", "__MACOSX"}
@@ -55,8 +57,7 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     a folder holding ``submitted/`` and nothing else but nbgrader's own folders (its course
     root) is read as that ``submitted/``. Folders whose name starts with a dot are not students.
     Each PATH is its own namespace: the same id under two PATHs is two students.
-    When a student has several files, the one named after the assignment wins (the newest, a notebook
-    first, when several are), then the newest notebook, then the newest ``.py``; the others are listed
+    When a student has several files, ``choose`` says which is graded; the others are listed
     in the report, named as they lie in the student's folder.
     A student's folder with nothing to grade is a submission too, whose ``problem`` says why:
     no student drops out of the gradebook unnoticed.
@@ -65,7 +66,7 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     """
     found: dict[tuple[str, int], list[Path]] = {}  # (student, which PATH): each PATH its own namespace
     empty: dict[tuple[str, int], tuple[Path, str]] = {}  # a student's folder with nothing to grade: why
-    in_folders: set[tuple[str, int]] = set()  # the students found as folders (not as files)
+    in_folders: dict[tuple[str, int], Path] = {}  # the students found as folders (not as files): their folders
     archived: list[Submission] = []
     found_in_archives: list[tuple[str, Path]] = []  # (student, archive)
     for number, path in enumerate(paths):
@@ -94,7 +95,7 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
                     if entry.name not in SKIPPED_DIRS and not entry.name.startswith("."):
                         files, why = _student_files(entry, wanted, nbgrader)
                         found.setdefault((entry.name, number), []).extend(files)
-                        in_folders.add((entry.name, number))
+                        in_folders[(entry.name, number)] = entry
                         if why:
                             empty[(entry.name, number)] = (entry, why)
                 elif entry.suffix.lower() in SUFFIXES:
@@ -117,8 +118,8 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
             folder, why = empty[(student, number)]
             out.append(Submission(student, folder, display=f"{folder}/", problem=why))
             continue
-        chosen = choose(files, assignment)
         within = _common_folder(files) if (student, number) in in_folders else None  # in a student's folder, each file
+        chosen = choose(files, assignment, in_folders.get((student, number)))
         shown = {f: _relative(f, within) for f in files}  # is named as it lies there: two may share a name
         out.append(Submission(student, chosen, [shown[f] for f in files if f != chosen],
                               label=shown[chosen] if len(files) > 1 else ""))
@@ -242,14 +243,15 @@ def _from_canvas(archive: Path, folder: Path, assignment: str | None, warn: Call
 
 
 def _choose_entry(group: list, assignment: str | None):
-    """Python first, then named after the assignment, then notebooks, then the latest upload (largest attachment id),
-    then, within a student's zip, the newest file."""
-    def stem(entry) -> str:
-        return re.sub(r"-\d+$", "", Path(entry.original).stem)
-
+    """Python first, then the rule of ``choose`` (within a student's own zip, its folders count as theirs), the
+    latest upload (largest attachment id) and the newest file in a zip before a notebook."""
     def key(entry):
         python = entry.original.lower().endswith(tuple(SUFFIXES))
-        return (python, stem(entry) == assignment, entry.path.suffix == ".ipynb", entry.attachment, entry.modified)
+        folders = tuple(entry.inside.split("/")[:-1])
+        named = re.sub(r"-\d+$", "", Path(entry.original).stem) == assignment  # Canvas's -1 of a repeated name
+        written = written_in(peek(entry.path, READ_BYTES), assignment) if python and not entry.problem else 0
+        return (python, written, not any(OLD_COPY.match(part) for part in folders), named, -len(folders),
+                entry.attachment, entry.modified, entry.path.suffix == ".ipynb")
 
     return max(group, key=key)
 
@@ -264,19 +266,32 @@ def _files_under(folder: Path) -> list[Path]:
     return files
 
 
-def choose(files: list[Path], assignment: str | None) -> Path:
-    """The file to grade among one student's files (see ``collect``)."""
+OLD_COPY = re.compile(r"(?i)^(backups?|bak|old|older|archived?|archives|previous|prev|versions?|drafts?|copy|copies|"
+                      r"trash|deprecated|unused)$")  # a folder whose files are kept aside, not handed in
+
+
+def choose(files: list[Path], assignment: str | None, within: Path | None = None) -> Path:
+    """The file to grade among one student's files (``within``: their folder): the one that has the most of the
+    assignment's functions written (not the template's stubs), then one not kept aside in a folder such as
+    ``backup/`` or ``old/``, then one named after the assignment, then the one nearest the top of the folder,
+    then a notebook, then the newest. Only the last two depend on how the files were saved or copied."""
     if len(files) == 1:
         return files[0]
-    if assignment:
-        named = [f for f in files if f.stem == assignment]
-        if named:  # a notebook first, then the newest (not an old copy kept in a backup folder)
-            return max(named, key=lambda f: (f.suffix.lower() == ".ipynb", _mtime(f)))
-    for suffix in (".ipynb", ".py"):
-        same = [f for f in files if f.suffix.lower() == suffix]
-        if same:
-            return max(same, key=_mtime)
-    return files[0]
+    return max(files, key=lambda f: _preference(f, assignment, within))
+
+
+def _preference(path: Path, assignment: str | None, within: Path | None) -> tuple:
+    folders = _folders(path, within)
+    return (written_in(peek(path, READ_BYTES), assignment), not any(OLD_COPY.match(part) for part in folders),
+            path.stem == assignment, -len(folders), path.suffix.lower() == ".ipynb", _mtime(path))
+
+
+def _folders(path: Path, within: Path | None) -> tuple[str, ...]:
+    """The folders between ``within`` and ``path``."""
+    try:
+        return path.parent.relative_to(within).parts if within is not None else ()
+    except ValueError:
+        return ()
 
 
 def _mtime(path: Path) -> tuple[float, str]:

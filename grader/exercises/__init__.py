@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from grader.exercises import rnn_bptt, softmax_gradients
 from grader.exercises.base import Exercise
 
@@ -21,3 +23,25 @@ def guess(defined: set[str]) -> Exercise | None:
     scored = [(len(defined & {f.name for f in e.functions}), e.name) for e in EXERCISES.values()]
     best, name = max(scored)
     return EXERCISES[name] if best else None
+
+
+DEFINITION = re.compile(rb"(?:\\n|\b)def\s+([A-Za-z_]\w*)\s*\(")  # in a .py, and in a notebook's JSON strings too
+READ_BYTES = 1 << 20  # of a submission's file, searched for the functions it defines
+STUB = b"NotImplementedError"  # what the templates' functions raise until they are written
+
+
+def defined_in(text: bytes) -> set[str]:
+    """The names of the functions a file's text defines (read from the text, not run)."""
+    return {name.decode() for name in DEFINITION.findall(text)}
+
+
+def written_in(text: bytes, assignment: str | None) -> int:
+    """How many functions of ``assignment`` (of whichever assignment it defines the most of, when None or unknown)
+    a file's text defines other than as the template's stub (a function whose text raises NotImplementedError)."""
+    matches = list(DEFINITION.finditer(text))
+    written = set()
+    for match, after in zip(matches, matches[1:] + [None]):
+        if STUB not in text[match.end():after.start() if after is not None else len(text)]:
+            written.add(match.group(1).decode())
+    wanted = [EXERCISES[assignment]] if assignment in EXERCISES else list(EXERCISES.values())
+    return max(len(written & {f.name for f in exercise.functions}) for exercise in wanted)

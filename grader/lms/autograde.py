@@ -51,7 +51,7 @@ def grade_folder(folder: Path, *, assignment: str | None, solutions: str | Path 
     if not files:
         return Outcome(problem=f"No .py or .ipynb file was submitted (nothing found in {folder.name}/): "
                                "upload your notebook or your .py file.")
-    chosen = choose(files, assignment)
+    chosen = choose(files, assignment, folder)
     others = [str(p.relative_to(folder)) for p in files if p != chosen]
     note = f"submission file: {chosen.relative_to(folder)}"
     if others:

@@ -536,22 +536,44 @@ def test_a_batch_graded_against_the_wrong_assignment_is_warned_of(tmp_path):
     assert not any("right assignment" in note for note in notes)
 
 
-def test_of_two_files_named_after_the_assignment_the_newest_is_graded_and_the_notes_say_where_each_lies(tmp_path):
-    kim = tmp_path / "subs" / "kim"
+def test_of_a_students_files_the_one_handed_in_is_graded_however_they_were_copied_and_the_notes_say_where_each_lies(tmp_path):
+    from grader.authoring.templates import to_notebook
+
+    subs = tmp_path / "subs"
+    kim = subs / "kim"  # last week's copy kept aside in backup/, however new its date
     (kim / "backup").mkdir(parents=True)
-    (kim / "backup" / "softmax_gradients.py").write_text(BASE + MISTAKE)  # last week's copy, kept aside
-    (kim / "softmax_gradients.py").write_text(BASE)  # the one handed in
+    (kim / "backup" / "softmax_gradients.py").write_text(BASE + MISTAKE)
+    (kim / "softmax_gradients.py").write_text(BASE)
+    lee = subs / "lee"  # a newer file of their own beside the one with the functions
+    lee.mkdir()
+    (lee / "main.py").write_text(BASE)
+    (lee / "helpers.py").write_text("x = 1\n")
+    max_ = subs / "max"  # the template's notebook, never filled in, beside the .py they wrote
+    max_.mkdir()
+    (max_ / "softmax_gradients.py").write_text(BASE + MISTAKE)
+    (max_ / "softmax_gradients.ipynb").write_text((ROOT / "assignments" / "softmax_gradients" / "softmax_gradients.ipynb").read_text())
+    ned = subs / "ned"  # two filled-in copies: the notebook, the one handed in, wins over the .py of the same date
+    ned.mkdir()
+    (ned / "softmax_gradients.ipynb").write_text(to_notebook("# %%\n" + BASE))
+    (ned / "softmax_gradients.py").write_text(BASE + MISTAKE)
     week_ago = time.time() - 7 * 86400
-    os.utime(kim / "backup" / "softmax_gradients.py", (week_ago, week_ago))
-    out = tmp_path / "out"
-    assert grader("grade", str(tmp_path / "subs"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
-    report = Report.model_validate_json((out / "kim.json").read_text())
-    assert report.score == 100 and report.submission.path.endswith("kim/softmax_gradients.py")
-    assert "graded softmax_gradients.py, ignored backup/softmax_gradients.py" in report.notes[0], report.notes
-    os.utime(kim / "softmax_gradients.py", (week_ago - 60, week_ago - 60))  # now the backup is the newer one
-    assert grader("grade", str(tmp_path / "subs"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
-    report = Report.model_validate_json((out / "kim.json").read_text())
-    assert report.score == 80 and "graded backup/softmax_gradients.py, ignored softmax_gradients.py" in report.notes[0]
+    for dates in ("same", "backup newer", "backup older"):
+        for path in subs.rglob("*.*"):
+            os.utime(path, (week_ago, week_ago))  # as unzipping or a clone leaves them
+        if dates != "same":
+            newer = kim / "backup" / "softmax_gradients.py" if dates == "backup newer" else kim / "softmax_gradients.py"
+            os.utime(newer, (week_ago + 60, week_ago + 60))
+            for path in (lee / "helpers.py", max_ / "softmax_gradients.ipynb"):
+                os.utime(path, (week_ago + 60, week_ago + 60))
+        out = tmp_path / f"out-{dates}"
+        run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
+        assert run.returncode == 0, run.stderr
+        reports = {s: Report.model_validate_json((out / f"{s}.json").read_text()) for s in ("kim", "lee", "max", "ned")}
+        assert reports["kim"].score == 100 and reports["kim"].submission.path.endswith("kim/softmax_gradients.py")
+        assert "graded softmax_gradients.py, ignored backup/softmax_gradients.py" in reports["kim"].notes[0]
+        assert reports["lee"].score == 100 and "graded main.py, ignored helpers.py" in reports["lee"].notes[0]
+        assert reports["max"].score == 80 and "graded softmax_gradients.py, ignored softmax_gradients.ipynb" in reports["max"].notes[0]
+        assert reports["ned"].score == 100 and reports["ned"].submission.kind == "ipynb"
 
 
 def test_a_student_id_that_reads_as_a_formula_stays_text_in_the_spreadsheets(tmp_path):
