@@ -9,11 +9,14 @@ inside a temporary folder, with caps on the number and the sizes of the entries 
 a student's entry that cannot be graded (too large, not Python) is kept as a *rejected* entry, with why.
 A student's upload that is itself a zip is opened in memory, one level deep and under the same caps:
 its ``.py`` and ``.ipynb`` files are that student's entries, named ``{entry}/{path in the zip}``.
+The same download unzipped (as a browser may do by itself) is a folder of files with Canvas's names:
+``read_folder`` reads it as it reads the archive, the students' files used where they lie.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import stat
 import zipfile
@@ -22,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.errors import GraderError
-from grader.source.reader import MAX_BYTES
+from grader.source.reader import MAX_BYTES, OPEN_FLAGS
 
 SUFFIXES = (".py", ".ipynb")
 MAX_ENTRIES = 20_000
@@ -37,7 +40,7 @@ NAME = re.compile(  # the name's letters may be any script's (müllerjürgen), a
 
 @dataclass(frozen=True)
 class CanvasEntry:
-    """One submitted file of the archive, extracted."""
+    """One submitted file of a Canvas download, extracted (or where it lies, in a folder)."""
 
     student: str  # the sortable name (or the anonymous id)
     user_id: str
@@ -49,6 +52,12 @@ class CanvasEntry:
     problem: str = ""  # why it cannot be graded (then it was not extracted)
     modified: tuple = ()  # in a student's zip, the file's date there (the later of two, the newer)
     inside: str = ""  # in a student's zip, the file's path there
+    origin: Path = Path()  # the download it came from: the archive, or the folder
+
+    @property
+    def shown(self) -> str:
+        """What the report calls it: ``archive.zip:entry``, or ``folder/entry``."""
+        return f"{self.origin.name}:{self.entry}" if self.origin.suffix.lower() == ".zip" else f"{self.origin.name}/{self.entry}"
 
 
 def parse_name(entry: str) -> dict | None:
@@ -79,25 +88,76 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
         infos = zf.infolist()
         unpacking.count(len(infos))
         for info in infos:
-            name = info.filename
+            name = _utf8_name(info)
             if info.is_dir():
                 continue
             skipped = _skipped(info)
             if skipped:
                 unpacking.notes.append(f"{name}: skipped ({skipped})")
                 continue
-            parts = parse_name(name.replace("\\", "/").rpartition("/")[2])  # in a folder: Canvas's own zip is
-            if parts is None:  # flat, but one unzipped and zipped again is not
-                if name.lower().endswith(SUFFIXES):
-                    unpacking.notes.append(f"{name}: skipped (not named as Canvas names submissions)")
+            entry = unpacking.entry(name, name.replace("\\", "/").rpartition("/")[2])  # in a folder: Canvas's own
+            if entry is None:  # zip is flat, but one unzipped and zipped again is not
                 continue
-            entry = CanvasEntry(parts["student"], parts["user_id"], parts["late"], parts["original"], name,
-                                unpacking.place(parts["original"]), int(parts["attachment"]))
             if name.lower().endswith(".zip"):
-                unpacking.open_inner(zf, info, entry)
+                unpacking.open_inner(lambda limit, info=info: _read_capped(zf, info, limit), entry)
             else:
-                unpacking.add(zf, info, entry)
+                unpacking.add(lambda limit, info=info: _read_capped(zf, info, limit), entry)
     return unpacking.entries, unpacking.rejected, unpacking.notes
+
+
+def is_download(folder: Path) -> bool:
+    """Whether ``folder`` is a Canvas download unzipped: most of its files (at any depth) named as Canvas names them."""
+    files = _folder_files(folder)
+    named = sum(parse_name(path.name) is not None for path in files)
+    return named > 0 and 2 * named > len(files)
+
+
+def read_folder(folder: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEntry], list[str]]:
+    """A Canvas download unzipped: its students' entries (the files themselves, where they lie), those rejected,
+    and notes on the files that belong to no student. A student's own zip is opened as in ``extract``."""
+    unpacking = _Unpacking(folder, into)
+    files = _folder_files(folder)
+    unpacking.count(len(files))
+    for path in files:
+        name = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            unpacking.notes.append(f"{name}: skipped (a link: not a submitted file)")
+            continue
+        entry = unpacking.entry(name, path.name)
+        if entry is None:
+            continue
+        if path.name.lower().endswith(".zip"):
+            unpacking.open_inner(lambda limit, path=path: _read_file_capped(path, limit), entry)
+        elif path.name.lower().endswith(SUFFIXES):
+            unpacking.entries.append(replace(entry, path=path))  # read where it lies, with the reader's own caps
+        else:
+            unpacking.rejected.append(replace(entry, problem=f"{entry.original} is not a .py or .ipynb file"))
+    return unpacking.entries, unpacking.rejected, unpacking.notes
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The files under ``folder`` (links too), but for those in hidden folders and macOS's metadata; sorted."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if any(part.startswith(".") or part == "__MACOSX" for part in parts):
+            continue
+        if path.is_symlink() or path.is_file():
+            found.append(path)
+            if len(found) > MAX_ENTRIES:
+                break
+    return found
+
+
+def _utf8_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name; a name zipped in UTF-8 without saying so (read as cp437 by zipfile) read as UTF-8."""
+    name = info.filename
+    if info.flag_bits & 0x800:
+        return name
+    try:
+        return name.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return name
 
 
 def _skipped(info: zipfile.ZipInfo) -> str:
@@ -116,7 +176,7 @@ class _Unpacking:
     """The entries of one archive as they are read, and the caps on what it unpacks to."""
 
     def __init__(self, archive: Path, into: Path) -> None:
-        self.archive, self.into = archive, into
+        self.archive, self.into = archive, into  # the archive, or the folder of a download unzipped
         self.entries: list[CanvasEntry] = []
         self.rejected: list[CanvasEntry] = []
         self.notes: list[str] = []
@@ -128,19 +188,31 @@ class _Unpacking:
             raise GraderError(f"{self.archive} has {self.files} entries (with those of the zips in it), "
                               f"more than the {MAX_ENTRIES} allowed")
 
+    def entry(self, name: str, base: str) -> CanvasEntry | None:
+        """The entry of a file called ``name`` here (``base`` without its folders); None, with a note when it is
+        Python, when its name is not Canvas's."""
+        parts = parse_name(base)
+        if parts is None:
+            if name.lower().endswith(SUFFIXES):
+                self.notes.append(f"{name}: skipped (not named as Canvas names submissions)")
+            return None
+        return CanvasEntry(parts["student"], parts["user_id"], parts["late"], parts["original"], name,
+                           self.place(parts["original"]), int(parts["attachment"]), origin=self.archive)
+
     def place(self, original: str) -> Path:
         """A new folder's file, named as the student named theirs."""
         suffix = ".ipynb" if original.lower().endswith(".ipynb") else ".py"
         return self.into / f"{len(self.entries) + len(self.rejected):05d}" / _safe(original, suffix)
 
-    def add(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, entry: CanvasEntry) -> None:
-        """Extract one student's file, or reject it (not Python, too large, not writable)."""
+    def add(self, read, entry: CanvasEntry) -> None:
+        """Extract one student's file (``read(limit)``: its bytes, None past ``limit``), or reject it (not Python,
+        too large, not writable)."""
         if not entry.original.lower().endswith(SUFFIXES):
             self.rejected.append(replace(entry, problem=f"{entry.original} is not a .py or .ipynb file"))
             return
         limit = MAX_BYTES[entry.path.suffix[1:]]
         try:
-            data = _read_capped(zf, info, limit)
+            data = read(limit)
         except _Unreadable as why:
             self.rejected.append(replace(entry, problem=f"{entry.original} could not be unpacked: {why}"))
             return
@@ -160,10 +232,11 @@ class _Unpacking:
             return
         self.entries.append(entry)
 
-    def open_inner(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, upload: CanvasEntry) -> None:
-        """A student's own zip: its .py and .ipynb files are that student's entries (a zip in it is not opened)."""
+    def open_inner(self, read, upload: CanvasEntry) -> None:
+        """A student's own zip (``read(limit)``: its bytes): its .py and .ipynb files are that student's entries
+        (a zip in it is not opened)."""
         try:
-            data = _read_capped(zf, info, MAX_INNER_ZIP)
+            data = read(MAX_INNER_ZIP)
         except _Unreadable as why:
             self.rejected.append(replace(upload, problem=f"{upload.original} could not be unpacked: {why}"))
             return
@@ -183,14 +256,14 @@ class _Unpacking:
             for member in infos:
                 if member.is_dir() or _skipped(member):
                     continue
-                path = member.filename.replace("\\", "/")
+                path = _utf8_name(member).replace("\\", "/")
                 if not path.lower().endswith(SUFFIXES):
                     others.append(path)
                     continue
                 original = path.rpartition("/")[2]
                 entry = replace(upload, original=original, entry=f"{upload.entry}/{path}", path=self.place(original),
                                 modified=member.date_time, inside=path)
-                self.add(inner, member, entry)
+                self.add(lambda limit, member=member: _read_capped(inner, member, limit), entry)
                 found += 1
         if not found:
             listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
@@ -203,6 +276,23 @@ def _safe(original: str, suffix: str) -> str:
     stem = re.sub(r"[^\w.-]+", "_", original[: -len(suffix)] if original.lower().endswith(suffix) else original)
     stem = stem.strip("._").encode()[:120].decode(errors="ignore")  # a name holds 255 bytes, not characters
     return (stem or "submission") + suffix
+
+
+def _read_file_capped(path: Path, limit: int) -> bytes | None:
+    """A file's bytes (not through a link, never waiting on a FIFO), or None past ``limit``."""
+    try:
+        fd = os.open(path, OPEN_FLAGS)
+    except OSError as exc:
+        raise _Unreadable(f"it cannot be opened ({exc.strerror or exc.__class__.__name__})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Unreadable("it is not a regular file")
+        data = os.read(fd, limit + 1)
+    except OSError as exc:
+        raise _Unreadable(f"it cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    finally:
+        os.close(fd)
+    return None if len(data) > limit else data
 
 
 class _Unreadable(Exception):

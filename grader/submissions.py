@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.canvas_zip import is_download
 from grader.errors import GraderError
 from grader.exercises import READ_BYTES, written_in
 from grader.source.reader import peek
@@ -67,18 +68,13 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     found: dict[tuple[str, int], list[Path]] = {}  # (student, which PATH): each PATH its own namespace
     empty: dict[tuple[str, int], tuple[Path, str]] = {}  # a student's folder with nothing to grade: why
     in_folders: dict[tuple[str, int], Path] = {}  # the students found as folders (not as files): their folders
-    archived: list[Submission] = []
-    found_in_archives: list[tuple[str, Path]] = []  # (student, archive)
+    canvas: list = []  # the entries of the Canvas downloads among the PATHs: a user's, across them, are one student's
     for number, path in enumerate(paths):
         path = Path(path)
-        if path.suffix.lower() == ".zip" and path.is_file():
+        if path.suffix.lower() == ".zip" and path.is_file() or _is_folder(path) and is_download(path):
             if scratch is None:
                 raise ValueError("a folder to extract archives into is needed")
-            folder = scratch / f"archive-{number}"
-            folder.mkdir(parents=True)
-            from_archive = _from_canvas(path, folder, assignment, warn)
-            archived += from_archive
-            found_in_archives.extend((s.student, path) for s in from_archive)
+            canvas += _canvas_entries(path, scratch / f"archive-{number}", warn)
         elif _is_folder(path):
             path = _nbgrader_submitted(path)
             nbgrader = path.name == "submitted"
@@ -102,11 +98,12 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
                     found.setdefault((entry.stem, number), []).append(entry)
         else:
             found.setdefault((path.stem, number), []).append(path)
+    archived = _from_canvas(canvas, assignment)
     sources: dict[str, list[Path]] = {}  # the PATHs each student was found in
     for student, number in found:
         sources.setdefault(student, []).append(Path(paths[number]))
-    for student, archive in found_in_archives:
-        sources.setdefault(student, []).append(archive)
+    for submission, origin in archived:
+        sources.setdefault(submission.student, []).append(origin)
     for student, where in sorted(sources.items()):
         if len(where) > 1:
             warn(f"{student} is in {len(where)} of the PATHs ({', '.join(str(p) for p in where)}): graded as "
@@ -123,7 +120,7 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
         shown = {f: _relative(f, within) for f in files}  # is named as it lies there: two may share a name
         out.append(Submission(student, chosen, [shown[f] for f in files if f != chosen],
                               label=shown[chosen] if len(files) > 1 else ""))
-    return out + archived
+    return out + [submission for submission, _ in archived]
 
 
 def _common_folder(files: list[Path]) -> Path | None:
@@ -216,18 +213,26 @@ def _skipped(relative: Path) -> bool:
     return any(part in SKIPPED_DIRS for part in relative.parts)
 
 
-def _from_canvas(archive: Path, folder: Path, assignment: str | None, warn: Callable[[str], None]) -> list[Submission]:
-    """One submission per Canvas user in the archive (the rule of ``choose`` applied to original names).
+def _canvas_entries(download: Path, scratch: Path, warn: Callable[[str], None]) -> list:
+    """The entries of a Canvas download (a zip, extracted into ``scratch``, or a folder: the zip unzipped), those
+    that cannot be graded included; ``warn`` is told of the files that belong to no student."""
+    from grader.canvas_zip import extract, read_folder
+
+    scratch.mkdir(parents=True)
+    entries, rejected, notes = (extract if download.is_file() else read_folder)(download, scratch)
+    for note in notes:
+        warn(f"{download.name}: {note}")
+    return entries + rejected
+
+
+def _from_canvas(entries: list, assignment: str | None) -> list[tuple[Submission, Path]]:
+    """One submission per Canvas user (the rule of ``choose`` applied to original names), whichever downloads
+    their entries came from, each with the download of the file graded.
 
     A user none of whose entries can be graded (too large, not Python) gets a submission whose ``problem`` says so.
     """
-    from grader.canvas_zip import extract
-
-    entries, rejected, notes = extract(archive, folder)
-    for note in notes:
-        warn(f"{archive.name}: {note}")
     by_user: dict[str, list] = {}
-    for entry in entries + rejected:
+    for entry in entries:
         by_user.setdefault(entry.user_id, []).append(entry)
     names = [e[0].student for e in by_user.values()]
     out = []
@@ -236,9 +241,10 @@ def _from_canvas(archive: Path, folder: Path, assignment: str | None, warn: Call
         chosen = _choose_entry(gradable or group, assignment)
         problem = "" if gradable else "; ".join(e.problem for e in sorted(group, key=lambda e: e.attachment))
         student = group[0].student if names.count(group[0].student) == 1 else f"{group[0].student}_{user}"
-        out.append(Submission(student, chosen.path, [e.entry for e in group if e is not chosen],
-                              display=f"{archive.name}:{chosen.entry}", lms_id=user, late=chosen.late,
-                              problem=problem))
+        several = len({e.origin for e in group}) > 1  # then each file is named with its download
+        named = (lambda e: e.shown) if several else (lambda e: e.entry)
+        out.append((Submission(student, chosen.path, [named(e) for e in group if e is not chosen], display=chosen.shown,
+                               lms_id=user, late=chosen.late, problem=problem, label=named(chosen)), chosen.origin))
     return out
 
 

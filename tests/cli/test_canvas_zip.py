@@ -244,3 +244,78 @@ def test_damaged_or_password_protected_entries_are_that_students_problem_alone(t
                 assert report.status == "graded" and report.score == 100
             else:
                 assert report.status == "error" and report.score == 0 and report.message.startswith(message), report.message
+
+
+def test_a_canvas_download_unzipped_into_a_folder_is_read_as_the_archive_is(tmp_path):
+    download = tmp_path / "submissions"  # as a browser unzips the download by itself
+    download.mkdir()
+    (download / "doejane_12345_1001_softmax_gradients.py").write_text(BASE)
+    (download / "leekim_LATE_23456_1002_softmax_gradients.py").write_text(BASE + MISTAKE)
+    (download / "leekim_LATE_23456_1003_softmax_gradients-1.py").write_text(BASE)  # the later upload
+    (download / "zipper_34567_1004_hw.zip").write_bytes(_zip_bytes({"hw/softmax_gradients.py": BASE}))
+    (download / "pdfpat_45678_1005_answers.pdf").write_bytes(b"%PDF-1.4")
+    (download / "stray_solution.py").write_text(BASE)  # the instructor's own file, dropped in: nobody's
+    (download / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    out = tmp_path / "out"
+    run = grader("grade", str(download), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = {p.stem: Report.model_validate_json(p.read_text()) for p in out.glob("*.json") if not p.stem.startswith("summary")}
+    assert sorted(reports) == ["doejane", "leekim", "pdfpat", "zipper"]
+    assert reports["doejane"].score == 100 and reports["doejane"].submission.lms_id == "12345"
+    kim = reports["leekim"]
+    assert kim.score == 100 and kim.submission.late is True and kim.submission.lms_id == "23456"
+    assert kim.submission.path == "submissions/leekim_LATE_23456_1003_softmax_gradients-1.py"
+    assert ("graded leekim_LATE_23456_1003_softmax_gradients-1.py, ignored leekim_LATE_23456_1002_softmax_gradients.py"
+            in kim.notes[0])
+    assert reports["zipper"].score == 100
+    assert reports["pdfpat"].status == "error" and reports["pdfpat"].message == "answers.pdf is not a .py or .ipynb file"
+    assert "stray_solution.py: skipped (not named as Canvas names submissions)" in run.stderr
+    assert ".DS_Store" not in run.stderr
+    assert (download / "doejane_12345_1001_softmax_gradients.py").read_text() == BASE  # graded where it lies
+
+
+def test_a_canvas_user_in_two_downloads_is_one_student_graded_on_the_latest_upload(tmp_path):
+    first, second = tmp_path / "monday.zip", tmp_path / "friday.zip"  # downloaded again after late uploads
+    with zipfile.ZipFile(first, "w") as zf:
+        zf.writestr("smithjohn_12345_1001_softmax_gradients.py", BASE + MISTAKE)
+        zf.writestr("doejane_23456_1002_softmax_gradients.py", BASE)
+    with zipfile.ZipFile(second, "w") as zf:
+        zf.writestr("smithjohn_LATE_12345_1010_softmax_gradients.py", BASE)  # the same user, a later upload
+        zf.writestr("smithjohn_99999_1011_softmax_gradients.py", BASE + MISTAKE)  # another student of that name
+    out = tmp_path / "out"
+    run = grader("grade", str(first), str(second), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = {r.submission.lms_id: r for r in (Report.model_validate_json(p.read_text()) for p in out.glob("*.json")
+                                                if not p.stem.startswith("summary"))}
+    assert sorted(reports) == ["12345", "23456", "99999"]
+    john = reports["12345"]
+    assert john.score == 100 and john.submission.late is True
+    assert john.submission.path == "friday.zip:smithjohn_LATE_12345_1010_softmax_gradients.py"
+    assert ("graded friday.zip:smithjohn_LATE_12345_1010_softmax_gradients.py, "
+            "ignored monday.zip:smithjohn_12345_1001_softmax_gradients.py") in john.notes[0]
+    assert {reports["12345"].student, reports["99999"].student} == {"smithjohn_12345", "smithjohn_99999"}
+    assert reports["99999"].score == 80 and reports["23456"].score == 100
+    assert "PATHs" not in run.stderr  # one student, not one per download
+    export = tmp_path / "canvas.csv"
+    assert grader("export", str(out), "--format", "canvas", "-o", str(export)).returncode == 0
+    rows = {r["ID"]: r for r in csv.DictReader(export.open()) if r["ID"]}
+    assert {r["Student"] for r in rows.values()} >= {"smithjohn_12345", "smithjohn_99999"}
+
+
+def test_names_zipped_in_utf8_without_saying_so_are_read_as_utf8(tmp_path):
+    archive = tmp_path / "rezipped.zip"  # Info-ZIP on Linux writes UTF-8 names without the flag that says so
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("mXXllerjXXrgen_23456_1002_softmax_gradients.py", BASE)
+        zf.writestr("hw_45678_1003_hw.zip", _zip_bytes({"hw/softmax_gradients.py": BASE}))
+    raw = archive.read_bytes().replace(b"mXXllerjXXrgen", "müllerjürgen".encode())  # the same length in bytes
+    archive.write_bytes(raw)
+    with zipfile.ZipFile(archive) as zf:
+        assert "müllerjürgen" not in zf.namelist()[0]  # what zipfile makes of it: cp437
+    out = tmp_path / "out"
+    run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = {r.submission.lms_id: r for r in (Report.model_validate_json(p.read_text()) for p in out.glob("*.json")
+                                                if not p.stem.startswith("summary"))}
+    assert reports["23456"].student == "müllerjürgen" and reports["23456"].score == 100
+    assert reports["45678"].score == 100
+    assert "skipped" not in run.stderr
