@@ -41,6 +41,7 @@ class BatchSummary:
     grading_cpu_s: float = 0.0  # CPU time of the grading processes (0 when it all ran in this one)
     sandbox_page_faults: int = 0  # page faults of the submission processes, all together
     none_defined: int = 0  # submissions graded that define none of the assignment's functions (a wrong -a?)
+    missing_packages: dict[str, int] = field(default_factory=dict)  # package -> submissions importing it, not installed
 
     @property
     def statistics(self) -> dict:
@@ -199,4 +200,5 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
     batch = Batch(found, exercise, grading, out_dir, force=force, on_start=on_start, on_report=on_report)
     pages_problem = batch.run(jobs)
     return BatchSummary(batch.summary, out_dir, launcher.name, pages_problem=pages_problem,
-                        stray_reports=batch.stray_reports(), none_defined=batch.none_defined, **asdict(batch.usage))
+                        stray_reports=batch.stray_reports(), none_defined=batch.none_defined,
+                        missing_packages=dict(batch.missing_packages.most_common()), **asdict(batch.usage))

@@ -106,6 +106,13 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
         warn(f"none of the {graded} submission{'s' * (graded > 1)} graded defines a function of "
              f"{batch.summary.assignment}: is it the right assignment? (without -a, the grader tells it from "
              "the functions the submissions define)")
+    if batch.missing_packages:
+        count = sum(batch.missing_packages.values())
+        which = ", ".join(f"{package} in {n}" for package, n in batch.missing_packages.items())
+        warn(f"{count} submission{'s' * (count > 1)} import{'s' * (count == 1)} packages this grader's Python does not "
+             f"have ({which}): their code stopped there (a .py scores 0; a notebook loses the cells that use them). "
+             f"To grade them with those packages, install them ({sys.executable} -m pip install "
+             f"{' '.join(batch.missing_packages)}) and run the same command again: those submissions are graded again")
     if batch.stray_reports:
         count = len(batch.stray_reports)
         one = count == 1

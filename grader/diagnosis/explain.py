@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
+
 from grader.evaluation.check import CaseResult, CheckResult
 from grader.sandbox.outcome import HUNG, StudentError
 from grader.source.model import Source
@@ -53,7 +56,29 @@ def limit_hit(error: StudentError) -> str:
     for fragment, words in LIMIT_WORDS:
         if error.type == fragment or fragment in error.message:
             return words
-    return ""
+    return missing_module(error)
+
+
+NOT_INSTALLED = "{} is not installed where the grader runs"
+NOT_INSTALLED_IN = re.compile(NOT_INSTALLED.format(r"([A-Za-z_]\w*)"))  # in the message of a report: which module
+_NO_MODULE = re.compile(r"^No module named '([A-Za-z_]\w*)[\w.]*'$")
+
+
+def missing_module(error: StudentError) -> str:
+    """For an import of a package this Python does not have, what the student is told ('' for any other error)."""
+    match = _NO_MODULE.match(error.message) if error.type == "ModuleNotFoundError" else None
+    if match is None or installed(match.group(1)):
+        return ""
+    return (NOT_INSTALLED.format(match.group(1)) + ": if it only draws or prints, leave it out of the file you hand in, "
+            'or put that code under `if __name__ == "__main__":`, which runs when you run the file, not when it is graded')
+
+
+def installed(package: str) -> bool:
+    """Whether the grader's own Python has ``package`` (the sandbox runs that Python)."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def describe_error(error: StudentError | None, source: Source | None, within: str | None = None) -> str:

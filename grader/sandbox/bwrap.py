@@ -36,6 +36,7 @@ BASE_ENV: tuple[tuple[str, str], ...] = (
     ("OMP_NUM_THREADS", "1"),
     ("MKL_NUM_THREADS", "1"),
     ("PYTHONDONTWRITEBYTECODE", "1"),
+    ("MPLBACKEND", "Agg"),  # matplotlib, where it is installed, draws into memory: no window, no display
     ("LD_BIND_NOW", "1"),  # the worker's symbols resolved at its start, not again in each forked submission process
 )
 _SPECIAL = ("/proc", "/dev", "/tmp")  # mounted first; never re-created as plain dirs

@@ -162,7 +162,8 @@ def worker_env(home: str) -> dict[str, str]:
     return env
 
 
-PRELOADS = {"scipy": ("scipy.special", "scipy.linalg")}  # package imported -> what its workers load first
+PRELOADS = {"scipy": ("scipy.special", "scipy.linalg"),  # package imported -> what its workers load first
+            "matplotlib": ("matplotlib.pyplot",)}  # (where this Python has it: notebooks that draw their curves)
 # (a worker with SciPy costs about three times as much to fork, so only submissions that import it get one)
 
 

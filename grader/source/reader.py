@@ -10,6 +10,7 @@ import stat
 import tokenize
 from pathlib import Path
 
+from grader.source.exported import drop_ipython_calls
 from grader.source.model import Source
 from grader.source.notebook import NotebookError, read_cells
 from grader.source.syntax import StudentSyntaxError, compile_chunk, defined_names, imported_modules
@@ -118,6 +119,8 @@ def _declared_encoding(data: bytes) -> str:
 def _load_module(text: str, name: str, source: Source) -> None:
     if source.kind == "unknown":
         source.notes.append(f"{name} has neither a .py nor a .ipynb extension; it was read as Python")
+    text, notes = drop_ipython_calls(text, name)
+    source.notes.extend(notes)
     try:
         code = compile_chunk(text, name)
     except StudentSyntaxError as exc:

@@ -1,0 +1,49 @@
+"""A notebook exported to ``.py`` (Jupyter's "Download as Python"): the IPython calls it leaves in the code.
+
+The export writes each ``%magic`` and ``!command`` as a line such as
+``get_ipython().run_line_magic('matplotlib', 'inline')``, which fails outside IPython
+(``get_ipython`` is not defined) and would stop the whole file. Such a line is replaced
+with ``pass``, as a notebook's magics are (``magics``); a ``%%time`` cell, whose body is
+Python, runs its body instead. Line numbers stay as they were.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+CALL_LINE = re.compile(r"^(\s*)get_ipython\(\)\.(\w+)\(.*\)\s*$")
+PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body of these cells is Python
+
+
+def drop_ipython_calls(text: str, name: str) -> tuple[str, list[str]]:
+    """``text`` with its lines of IPython calls replaced, and a note on each (none when it has none)."""
+    if "get_ipython()" not in text:
+        return text, []
+    lines = text.split("\n")
+    notes = []
+    for i, line in enumerate(lines):
+        match = CALL_LINE.match(line)
+        if match is None:
+            continue
+        indent, method = match.groups()
+        body = _cell_body(line) if method == "run_cell_magic" else None
+        if body is not None:
+            lines[i] = f"{indent}exec({body!r})"
+            notes.append(f"{name}, line {i + 1}: the IPython cell magic of Jupyter's export was dropped; "
+                         "its body was run as Python")
+        else:
+            lines[i] = f"{indent}pass"
+            notes.append(f"{name}, line {i + 1}: IPython command dropped (a notebook's magic or shell command, "
+                         f"as Jupyter's export writes it): {line.strip()[:60]}")
+    return "\n".join(lines), notes
+
+
+def _cell_body(line: str) -> str | None:
+    """The Python body of ``get_ipython().run_cell_magic('time', '', '...')``; None for another magic's."""
+    try:
+        call = ast.parse(line.strip(), mode="eval").body
+        magic, _, body = (ast.literal_eval(arg) for arg in call.args)
+    except (SyntaxError, ValueError, TypeError, AttributeError):
+        return None
+    return body if magic in PYTHON_CELL_MAGICS and isinstance(body, str) else None
