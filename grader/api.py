@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
 from collections import Counter
@@ -172,6 +173,22 @@ def _resolved(path: Path) -> Path | None:
         return None
 
 
+ASSIGNMENT_FIELD = re.compile(rb'"assignment"\s*:\s*"([^"\\]{1,200})"')
+
+
+def _refuse_another_assignments(out_dir: Path, name: str) -> None:
+    """GraderError when ``out_dir`` holds another assignment's reports: the summaries and the class page would be
+    replaced, and a student of both would lose the other report."""
+    summary = out_dir / "summary.json"
+    files = [summary] if summary.is_file() else sorted(out_dir.glob("*.json"))[:20] if out_dir.is_dir() else []
+    for path in files:
+        match = ASSIGNMENT_FIELD.search(peek(path, 4096))
+        if match and match.group(1).decode(errors="replace") != name:
+            other = match.group(1).decode(errors="replace")
+            raise GraderError(f"{out_dir} holds the reports of {other} ({path.name}); grade {name} into another "
+                              f"folder (-o), or empty this one first")
+
+
 def _within(path: Path, folder: Path | None) -> bool:
     """Whether ``path`` is ``folder`` (resolved already) or lies inside it."""
     path = _resolved(path)
@@ -188,6 +205,7 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
         raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths) + empty
                           + archives)
     exercise = _resolve(assignment, None) if assignment else _guess_batch(found, warn)
+    _refuse_another_assignments(Path(out_dir), exercise.name)
     limits = limits or Limits()
     jobs = default_jobs(jobs)
     pages = threading.Thread(target=warm_up_pages, daemon=True)  # while the workers start (its waits free the GIL)

@@ -625,3 +625,18 @@ def test_without_a_the_assignment_most_submissions_define_is_graded_and_the_othe
     (alone / "bea.py").write_text(BASE)
     run = grader("grade", str(alone), "-o", str(tmp_path / "out3"))  # all agree: nothing to warn of
     assert run.returncode == 0 and "warning" not in run.stderr and "1 submission of softmax_gradients" in run.stdout
+
+
+def test_another_assignment_is_not_graded_into_a_folder_of_reports(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "ann.py").write_text(BASE)
+    assert grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    run = grader("grade", str(subs), "-a", "rnn_bptt", "-o", str(out))
+    assert run.returncode == 2
+    assert f"{out} holds the reports of softmax_gradients (summary.json); grade rnn_bptt into another folder" in run.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing replaced
+    (out / "summary.json").unlink()  # a first batch interrupted before its summaries: its reports say it all the same
+    assert "holds the reports of softmax_gradients (ann.json)" in grader("grade", str(subs), "-a", "rnn_bptt", "-o", str(out)).stderr
+    assert grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
