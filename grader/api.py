@@ -89,10 +89,12 @@ def _guess_batch(found, warn: Callable[[str], None]) -> Exercise:
     """The assignment of a batch given without -a: the one whose functions most submissions define (not the first
     student's, who may have handed in another assignment); the others are told in a warning."""
     votes: Counter = Counter()
+    voters: dict[str, list[str]] = {}
     for submission in (s for s in found if not s.problem):
         defined = exercises.defined_in(peek(submission.path, exercises.READ_BYTES))
         if (guessed := exercises.guess(defined)) is not None:
             votes[guessed.name] += 1
+            voters.setdefault(guessed.name, []).append(submission.student)
     if not votes:  # no definition found in the text: what the first submissions themselves say (or why not)
         for submission in [s for s in found if not s.problem][:20]:
             try:
@@ -102,10 +104,16 @@ def _guess_batch(found, warn: Callable[[str], None]) -> Exercise:
         return _resolve(None, None)
     (chosen, count), *others = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
     if others:
-        rest = "; ".join(f"{n} those of {name}" for name, n in others)
+        rest = "; ".join(f"{n} those of {name} ({_some(voters[name])})" for name, n in others)
         warn(f"without -a, graded as {chosen}: {count} submission{'s' * (count > 1)} define its functions; {rest}, "
              f"and score 0 on {chosen}'s tests. Pass -a NAME to choose, and grade each assignment's submissions apart")
     return exercises.get(chosen)
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    """'ann, bob' or 'ann, bob, cal, dan, eve and 3 more'."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def check(path: str | Path, *, assignment: str | None = None, limits: Limits | None = None,

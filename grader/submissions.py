@@ -243,9 +243,19 @@ def _from_canvas(entries: list, assignment: str | None) -> list[tuple[Submission
         student = group[0].student if names.count(group[0].student) == 1 else f"{group[0].student}_{user}"
         several = len({e.origin for e in group}) > 1  # then each file is named with its download
         named = (lambda e: e.shown) if several else (lambda e: e.entry)
-        out.append((Submission(student, chosen.path, [named(e) for e in group if e is not chosen], display=chosen.shown,
+        ignored = [named(e) + _why_not(e) for e in group if e is not chosen] if gradable else [named(e) for e in group
+                                                                                             if e is not chosen]
+        out.append((Submission(student, chosen.path, ignored, display=chosen.shown,
                                lms_id=user, late=chosen.late, problem=problem, label=named(chosen)), chosen.origin))
     return out
+
+
+def _why_not(entry) -> str:
+    """' (it is larger than the 2 MB allowed once unpacked)' for an entry that cannot be graded, else ''."""
+    if not entry.problem:
+        return ""
+    why = entry.problem[len(entry.original) + 1:] if entry.problem.startswith(entry.original + " ") else entry.problem
+    return f" (it {why})" if why.startswith(("is ", "could ")) else f" ({why})"
 
 
 def _choose_entry(group: list, assignment: str | None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import marshal
@@ -89,10 +90,22 @@ def peek(path: str | Path, size: int) -> bytes:
         os.close(fd)
 
 
+UTF16_32 = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+            (codecs.BOM_UTF16_BE, "utf-16"))  # byte-order marks, UTF-32's first: FF FE 00 00 starts with FF FE
+
+
 def _decode(data: bytes, source: Source) -> str | None:
     if not data.strip():
         _fail(source, "the file is empty")
         return None
+    wide = next((name for bom, name in UTF16_32 if data.startswith(bom)), None)  # Windows's "Unicode" (PowerShell's >)
+    if wide is not None:
+        try:
+            data = data.decode(wide).encode("utf-8")
+        except UnicodeDecodeError:
+            _fail(source, f"the file is not {wide.upper()} text, as its first bytes say it is; save it as UTF-8")
+            return None
+        source.notes.append(f"the file is saved as {wide.upper()}, and was read as such; UTF-8 is what every tool reads")
     if b"\x00" in data[:8192]:
         _fail(source, "the file is binary, not Python code or a notebook")
         return None

@@ -165,11 +165,15 @@ def test_a_student_who_uploaded_a_zip_is_graded_from_what_it_holds(tmp_path):
         zf.writestr("nested_56789_1005_hw.zip", _zip_bytes({"inner.zip": _zip_bytes({"softmax_gradients.py": BASE})}))
         zf.writestr("bomb_67890_1006_hw.zip", _zip_bytes({"softmax_gradients.py": "# " + "0" * (10 * 1024 * 1024)}))
         zf.writestr("plain_78901_1007_softmax_gradients.py", BASE)
+        zf.writestr("mixed_89012_1008_hw.zip", _zip_bytes({"softmax_gradients.py": BASE, "data.py": "# " + "0" * (3 << 20)}))
     out = tmp_path / "out"
     run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
     assert run.returncode == 0, run.stderr
     reports = {p.stem: Report.model_validate_json(p.read_text()) for p in out.glob("*.json") if not p.stem.startswith("summary")}
-    assert sorted(reports) == ["bomb", "broken", "doejane", "nested", "pdfpat", "plain", "smithbob"]
+    assert sorted(reports) == ["bomb", "broken", "doejane", "mixed", "nested", "pdfpat", "plain", "smithbob"]
+    assert reports["mixed"].score == 100 and ("graded mixed_89012_1008_hw.zip/softmax_gradients.py, ignored "
+                                              "mixed_89012_1008_hw.zip/data.py (it is larger than the 2 MB allowed "
+                                              "once unpacked)") in reports["mixed"].notes[0]
     jane = reports["doejane"]
     assert jane.score == 80 and jane.submission.lms_id == "12345"
     assert jane.submission.path == "submissions.zip:doejane_12345_1001_hw3.zip/hw3/softmax_gradients.py"

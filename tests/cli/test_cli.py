@@ -614,8 +614,8 @@ def test_without_a_the_assignment_most_submissions_define_is_graded_and_the_othe
     run = grader("grade", str(subs), "-o", str(out))
     assert run.returncode == 0, run.stderr
     assert "8 submissions of softmax_gradients: 8 graded" in run.stdout
-    assert ("without -a, graded as softmax_gradients: 5 submissions define its functions; 3 those of rnn_bptt, "
-            "and score 0 on softmax_gradients's tests") in " ".join(run.stderr.split()), run.stderr
+    assert ("without -a, graded as softmax_gradients: 5 submissions define its functions; 3 those of rnn_bptt "
+            "(aaron, gus, hal), and score 0 on softmax_gradients's tests") in " ".join(run.stderr.split()), run.stderr
     scores = {p.stem: Report.model_validate_json(p.read_text()).score for p in out.glob("*.json") if p.stem != "summary"}
     assert scores == {"aaron": 0, "bea": 100, "cal": 100, "dan": 100, "eve": 100, "fay": 100, "gus": 0, "hal": 0}
     run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(tmp_path / "out2"))  # chosen: no warning

@@ -50,13 +50,16 @@ def test_an_ungraded_submission_passes_nothing_and_warnings_are_not_misconceptio
         "ann": None, "err": "generic.python2_syntax", "wendy": None}
 
 
-def test_a_misconception_lists_its_students_by_name_and_says_when_its_words_vary():
+def test_a_misconception_lists_its_students_by_name_and_shows_no_students_particulars():
     reports = {s: make_report(s, score=50.0, hints=[("generic.shape_mismatch", f"expected (3,), got {w}")])
                for s, w in (("Bea", "(3, 1)"), ("al", "(1, 3)"), ("cy", "(3, 1)"))}
     (row,) = data_of(reports).misconceptions
     assert [s.student for s in row.students] == ["al", "Bea", "cy"]
     assert [s.href for s in row.students] == ["al.html", "Bea.html", "cy.html"]
-    assert row.varies and row.message == "expected (3,), got (3, 1)"  # the commonest words
+    assert not row.varies and row.message.startswith("The result of the function has the wrong shape: expected …, got …")
+    same = {s: make_report(s, score=50.0, hints=[("sq.missing_factor_2", "The factor 2 is missing.")]) for s in ("al", "bo")}
+    (row,) = data_of(same).misconceptions
+    assert not row.varies and row.message == "The factor 2 is missing."  # words all got alike are shown as they are
 
 
 def test_a_generic_hint_whose_words_name_different_functions_gets_its_catalogue_words_for_any_function():
@@ -66,8 +69,8 @@ def test_a_generic_hint_whose_words_name_different_functions_gets_its_catalogue_
                for s, f in (("al", "softmax"), ("bea", "softmax_backward"), ("cy", "softmax_backward"))}
     (row,) = data_of(reports).misconceptions
     assert not row.varies and row.message.startswith("The function is not defined in the submission.")
-    # one whose words carry a student's particulars (the error raised) keeps an example
-    reports = {s: make_report(s, hints=[("generic.exception", f"softmax raised {e} on line 3.")])
+    # one whose words carry a student's particulars (the error raised, a line of their code) gets none of them
+    reports = {s: make_report(s, hints=[("generic.exception", f"softmax raised {e} (hw.py, line 3: `x = {e}`).")])
                for s, e in (("al", "ValueError"), ("bea", "TypeError"), ("cy", "TypeError"))}
     (row,) = data_of(reports).misconceptions
-    assert row.varies and row.message == "softmax raised TypeError on line 3."
+    assert not row.varies and row.message == "The function raised an exception."

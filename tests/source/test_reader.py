@@ -86,6 +86,22 @@ def test_a_utf8_bom_is_accepted(tmp_path):
     assert source.error is None and "softmax" in source.defined
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_file_saved_as_utf16_or_utf32_with_its_byte_order_mark_is_read_with_a_note(tmp_path, encoding):
+    path = tmp_path / "sub.py"
+    bom = {"utf-16": b"", "utf-16-be": b"\xfe\xff", "utf-32": b""}[encoding]  # Python writes the BOM of utf-16, utf-32
+    path.write_bytes(bom + "def f(x):\n    return 'é' * x\n".encode(encoding))
+    source = read_submission(path)
+    assert source.error is None and "f" in source.defined
+    assert any(note.startswith(f"the file is saved as {encoding.split('-be')[0].upper()}, and was read as such")
+               for note in source.notes)
+    path.write_bytes(b"\xff\xfe" + b"\x00\xd8")  # a lone surrogate: not UTF-16 at all
+    assert "as its first bytes say it is" in read_submission(path).error
+    plain = tmp_path / "plain.py"
+    plain.write_text("x = 1\n")
+    assert read_submission(plain).notes == []
+
+
 def test_notebook_cells_become_chunks_named_after_the_cell(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_text(_nb("#md# Title", "import numpy as np", "def softmax(z):\n    return z"))

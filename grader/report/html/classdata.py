@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
@@ -135,11 +136,22 @@ def _misconception(code: str, functions: tuple[str, ...], words: Counter | None,
                    students: tuple[StudentRow, ...]) -> Misconception:
     """A code's row: its words when all its students got the same ones; else, for a generic hint whose words
     differ only by the function they name, its catalogue words for any function; else the commonest, as an example."""
-    if words and len(words) > 1 and code in GENERIC:
-        neutral = generic_message(code)
-        if "{" not in neutral:  # every blank could be filled without a student's particulars
-            return Misconception(code, functions, neutral[:1].upper() + neutral[1:], False, students)
+    if words and len(words) > 1 and code in GENERIC:  # one student's particulars (their error, their shapes) are
+        neutral = _neutral(generic_message(code))  # not shown to the class: the catalogue's words, blanks said plainly
+        return Misconception(code, functions, neutral[:1].upper() + neutral[1:], False, students)
     return Misconception(code, functions, _commonest(words), bool(words) and len(words) > 1, students)
+
+
+BLANK = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+NEUTRAL = {"function": "the function", "error": "an exception", "names": "", "factor": "a constant"}  # what a blank
+# of the catalogue says for any student
+
+
+def _neutral(template: str) -> str:
+    """A catalogue text with its blanks in words that fit every student ('…' for a number or detail)."""
+    text = BLANK.sub(lambda m: NEUTRAL.get(m.group(1), "" if m.group(1) in ("start_here", "where", "wanted") else "…"),
+                     template)
+    return re.sub(r"\s+([.,;)])", r"\1", re.sub(r"\s{2,}", " ", text)).replace("()", "").strip()
 
 
 def _commonest(messages: Counter | None) -> str:
