@@ -141,3 +141,15 @@ def test_the_histogram_counts_ticks_in_whole_students():
     assert plots.integer_ticks(0) == [0, 1] and plots.integer_ticks(7) == [0, 1, 2, 3, 4, 5, 6, 7]
     assert plots.integer_ticks(9) == [0, 2, 4, 6, 8, 10] and plots.integer_ticks(130) == list(range(0, 141, 20))
     assert plots.integer_ticks(999) == list(range(0, 1001, 200))
+
+
+def test_a_late_submission_is_marked_late_on_both_pages(tmp_path):
+    late, on_time = make_report("ann", score=100.0), make_report("bob", score=100.0)
+    late.submission.late = True
+    on_time.submission.late = False
+    write_reports(tmp_path, [late, on_time])
+    site = build_site(tmp_path)
+    rows = {text_of(row).split()[0]: text_of(row) for row in re.findall(r"<tr data-name.*?</tr>", site.class_page.read_text(), re.S)}
+    assert rows["ann"].startswith("ann graded late") and "late" not in rows["bob"]
+    assert "handed in late" in (tmp_path / "ann.html").read_text()
+    assert 'id="late"' not in (tmp_path / "bob.html").read_text() and 'id="late"' in (tmp_path / "ann.html").read_text()

@@ -23,6 +23,7 @@ class StudentRow:
     max_score: float
     top_hint: HintSummary | None
     message: str  # why the submission could not be graded (status error)
+    late: bool = False  # the LMS says it was handed in late
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ class ClassBuilder:
         self.rows.append(row)
         mistakes = {code for _, code in row.hints}
         student = StudentRow(report.student, self.href(stem), report.status, report.score, report.max_score,
-                             next((h for h in report.hints if h.code in mistakes), None), report.message or "")
+                             next((h for h in report.hints if h.code in mistakes), None), report.message or "",
+                             bool(report.submission.late))
         self.students.append(student)
         for function, code in row.hints:
             self.where.setdefault(code, {})[function] = None
