@@ -43,6 +43,7 @@ class BatchSummary:
     sandbox_page_faults: int = 0  # page faults of the submission processes, all together
     none_defined: int = 0  # submissions graded that define none of the assignment's functions (a wrong -a?)
     missing_packages: dict[str, int] = field(default_factory=dict)  # package -> submissions importing it, not installed
+    missing_in: int = 0  # submissions importing any such package
 
     @property
     def statistics(self) -> dict:
@@ -227,4 +228,5 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
     pages_problem = batch.run(jobs)
     return BatchSummary(batch.summary, out_dir, launcher.name, pages_problem=pages_problem,
                         stray_reports=batch.stray_reports(), none_defined=batch.none_defined,
-                        missing_packages=dict(batch.missing_packages.most_common()), **asdict(batch.usage))
+                        missing_packages=dict(batch.missing_packages.most_common()), missing_in=batch.missing_in,
+                        **asdict(batch.usage))

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from grader.diagnosis.explain import NOT_INSTALLED_IN, installed
 from grader.errors import GraderError
 from grader.exercises.base import Exercise
 from grader.grading import GRADER_FAILED, FirstRun, Grading, first_run, grade_source, grader_failure
@@ -29,7 +28,7 @@ from grader.report.summary import Summary
 from grader.report.write import remove_leftovers, write_atomic
 from grader.run_ahead import RunAhead
 from grader.sandbox import spares
-from grader.sandbox.pool import WorkerPool, likely_preload
+from grader.sandbox.pool import WorkerPool, installed, likely_preload
 from grader.shards import Shards
 from grader.source import Source, read_submission
 from grader.source.reader import peek
@@ -67,7 +66,8 @@ class Batch:
         self.usage = Usage()
         self.pages = BatchPages(out_dir)
         self.none_defined = 0  # submissions graded that define none of the assignment's functions (a wrong -a?)
-        self.missing_packages: Counter[str] = Counter()  # packages submissions import that this Python has not
+        self.missing_packages: Counter[str] = Counter()  # packages submissions import that this Python has not:
+        self.missing_in = 0  # how many submissions import each, and how many import any
 
     def run(self, jobs: int) -> str:
         """Grade every submission, ``jobs`` at a time; write the summaries and the class page.
@@ -202,8 +202,8 @@ class Batch:
         if report.status == "graded" and report.tests and all(
                 t.hints and t.hints[0].code == "generic.missing_function" for t in report.tests):
             self.none_defined += 1
-        for package in missing_packages(report):
-            self.missing_packages[package] += 1
+        self.missing_packages.update(report.missing_packages)
+        self.missing_in += bool(report.missing_packages)
         self.pages.count(self.names[index], report, answer.get("page_problem"))
         if self.on_report:
             self.on_report(report, bool(answer.get("reused")))
@@ -294,17 +294,11 @@ def reusable(path: Path, source: Source, submission: Submission, grading: Gradin
             and (report.submission.lms_id, report.submission.late) == (submission.lms_id, submission.late)
             and _same_place(report.submission.path, source.path) and report.notes[:len(source.notes)] == source.notes)
     failed = (report.message or "").startswith(GRADER_FAILED)
-    failed = failed or any(installed(package) for package in missing_packages(report))  # installed since
+    failed = failed or any(installed(package) for package in report.missing_packages)  # installed since
     # a file read (its hash), or nothing to read and the same reason said (a folder with no .py, a Canvas student
     # with only a PDF); not a file that could not be read this time, which may be readable the next
     known = bool(source.sha256) or bool(submission.problem) and report.message == submission.problem
     return report if same and known and not failed else None
-
-
-def missing_packages(report: Report) -> set[str]:
-    """The packages that the report says the submission imports and the grader's Python has not."""
-    said = " ".join([report.message or "", *report.notes])
-    return set(NOT_INSTALLED_IN.findall(said)) if "not installed" in said else set()
 
 
 def _same_place(said: str, path: str) -> bool:

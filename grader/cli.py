@@ -107,12 +107,12 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
              f"{batch.summary.assignment}: is it the right assignment? (without -a, the grader tells it from "
              "the functions the submissions define)")
     if batch.missing_packages:
-        count = sum(batch.missing_packages.values())
-        which = ", ".join(f"{package} in {n}" for package, n in batch.missing_packages.items())
-        warn(f"{count} submission{'s' * (count > 1)} import{'s' * (count == 1)} packages this grader's Python does not "
-             f"have ({which}): their code stopped there (a .py scores 0; a notebook loses the cells that use them). "
-             f"To grade them with those packages, install them ({sys.executable} -m pip install "
-             f"{' '.join(batch.missing_packages)}) and run the same command again: those submissions are graded again")
+        count, which = batch.missing_in, ", ".join(f"{package} in {n}" for package, n in batch.missing_packages.items())
+        warn(f"{count} submission{'s' * (count > 1)} import{'s' * (count == 1)} modules that this grader's Python "
+             f"({sys.executable}) does not have ({which}): their code stopped there (a .py scores 0; a notebook loses "
+             "the cells that use them). If they are packages your course uses, install them into that Python (their "
+             "names on PyPI may differ: sklearn is scikit-learn) and run the same command again: those submissions "
+             "are graded again. A module of a student's own (a helpers.py not handed in) cannot be")
     if batch.stray_reports:
         count = len(batch.stray_reports)
         one = count == 1

@@ -11,7 +11,7 @@ from grader import __version__, exercises
 from grader.diagnosis.catalogue import generic_message
 from grader.diagnosis.consistency import check_consistency
 from grader.diagnosis.diagnose import diagnose, summary_order
-from grader.diagnosis.explain import describe_error, stuck_at, test_message
+from grader.diagnosis.explain import describe_error, missing_package, stuck_at, test_message
 from grader.diagnosis.upstream import (blame_failing_callee, blame_float32_callee, blame_mutating_callee,
                                        blame_nonfinite_callee, blame_wrong_callee)
 from grader.evaluation.answers import Answers
@@ -133,6 +133,8 @@ def _graded(source: Source, student: str, grading: Grading, pool: Runner, first:
         return Report(status="error", score=0.0, message=source.error, hints=hints, duration_s=_since(started), **base)
     run, source = _run(source, plan.calls, pool, base["notes"], grading.limits.load_s, first.run if first else None)
     base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
+    base["missing_packages"] = sorted({p for err in [run.load_error, *(e for _, e in run.chunk_errors)]
+                                       if (p := missing_package(err, source))})
     if run.status == "load_error" or not run.loaded:
         message = _load_failure(run, source, grading.limits.load_s)
         return Report(status="error", score=0.0, message=message, duration_s=_since(started), **base)

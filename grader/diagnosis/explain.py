@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 from grader.evaluation.check import CaseResult, CheckResult
 from grader.sandbox.outcome import HUNG, StudentError
+from grader.sandbox.pool import installed
 from grader.source.model import Source
 from grader.source.syntax import function_at, how_it_returns
 
@@ -51,34 +51,32 @@ LIMIT_WORDS = (  # (exception type or message fragment, what the student is told
 )
 
 
-def limit_hit(error: StudentError) -> str:
-    """Which sandbox limit an exception comes from, in plain words ('' when none)."""
+def limit_hit(error: StudentError, source: Source | None = None) -> str:
+    """Which sandbox limit an exception comes from, in plain words ('' when none); or, for an import of a package
+    that this Python does not have, what the student is told."""
     for fragment, words in LIMIT_WORDS:
         if error.type == fragment or fragment in error.message:
             return words
-    return missing_module(error)
+    package = missing_package(error, source)
+    if package is None:
+        return ""
+    return (f"{package} is not installed where the grader runs: if it only draws or prints, leave it out of the file "
+            'you hand in, or put that code under `if __name__ == "__main__":`, which runs when you run the file, '
+            "not when it is graded")
 
 
-NOT_INSTALLED = "{} is not installed where the grader runs"
-NOT_INSTALLED_IN = re.compile(NOT_INSTALLED.format(r"([A-Za-z_]\w*)"))  # in the message of a report: which module
 _NO_MODULE = re.compile(r"^No module named '([A-Za-z_]\w*)[\w.]*'$")
 
 
-def missing_module(error: StudentError) -> str:
-    """For an import of a package this Python does not have, what the student is told ('' for any other error)."""
-    match = _NO_MODULE.match(error.message) if error.type == "ModuleNotFoundError" else None
-    if match is None or installed(match.group(1)):
-        return ""
-    return (NOT_INSTALLED.format(match.group(1)) + ": if it only draws or prints, leave it out of the file you hand in, "
-            'or put that code under `if __name__ == "__main__":`, which runs when you run the file, not when it is graded')
-
-
-def installed(package: str) -> bool:
-    """Whether the grader's own Python has ``package`` (the sandbox runs that Python)."""
-    try:
-        return importlib.util.find_spec(package) is not None
-    except (ImportError, ValueError):
-        return False
+def missing_package(error: StudentError | None, source: Source | None) -> str | None:
+    """The package an error says is missing, when the student's code imports it (as the grader reads the code,
+    not as the error says) and the grader's Python has it not; else None."""
+    if error is None or source is None or error.type != "ModuleNotFoundError":
+        return None
+    match = _NO_MODULE.match(error.message)
+    if match is None or match.group(1) not in source.imports or installed(match.group(1)):
+        return None
+    return match.group(1)
 
 
 def describe_error(error: StudentError | None, source: Source | None, within: str | None = None) -> str:
@@ -92,7 +90,7 @@ def describe_error(error: StudentError | None, source: Source | None, within: st
     text = f"{error.type}: {error.message}" if error.message else error.type
     at = place(error.where, source, within)  # the innermost student frame
     text = f"{text} ({at})" if at else text
-    limit = limit_hit(error)
+    limit = limit_hit(error, source)
     return f"{text}: {limit}" if limit else text
 
 

@@ -93,3 +93,6 @@ class Report(BaseModel):
     notes: list[str] = Field(default_factory=list, description="what the grader noticed: dropped magics, failing cells")
     grader: GraderInfo
     duration_s: float = 0.0
+    missing_packages: list[str] = Field(
+        default_factory=list, description="packages the submission's code imports that the grader's Python does not "
+                                          "have: the code stopped at their import (graded again once installed)")

@@ -169,8 +169,16 @@ PRELOADS = {"scipy": ("scipy.special", "scipy.linalg"),  # package imported -> w
 
 def preload_for(imports: set[str]) -> tuple[str, ...]:
     """The modules to have loaded for code that imports ``imports`` (those that this Python has)."""
-    return tuple(m for package in sorted(imports) if package in PRELOADS and _installed(package)
+    return tuple(m for package in sorted(imports) if package in PRELOADS and installed(package)
                  for m in PRELOADS[package])
+
+
+def installed(package: str) -> bool:
+    """Whether this Python (the one the sandbox runs) has ``package``."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 _IMPORTED = {package: re.compile(rb"\b(?:import|from)[ \t]+" + package.encode() + rb"\b") for package in PRELOADS}
@@ -184,10 +192,6 @@ def likely_preload(data: bytes) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=None)
-def _installed(package: str) -> bool:
-    return importlib.util.find_spec(package) is not None
-
-
 class WorkerLost(Exception):
     """A worker died or stopped answering."""
 

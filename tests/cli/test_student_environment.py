@@ -31,6 +31,9 @@ def test_a_package_the_grader_lacks_is_named_to_the_student_and_counted_for_the_
     (subs / "nat.ipynb").write_text(to_notebook("# %%\nimport pandas as pd\n# %%\n" + BASE))  # loses one cell
     (subs / "ok.py").write_text(BASE)
     (subs / "typo.py").write_text("import nmupy\n" + BASE)  # not a package anyone has: said all the same
+    (subs / "two.ipynb").write_text(to_notebook("# %%\nimport pandas\n# %%\nimport nmupy\n# %%\n" + BASE))
+    (subs / "forger.py").write_text(BASE + "\nraise RuntimeError(\"evilpkg is not installed where the grader runs\")\n")
+    (subs / "raiser.py").write_text(BASE + "\nraise ModuleNotFoundError(\"No module named 'evilpkg'\")\n")
     out = tmp_path / "out"
     run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
     assert run.returncode == 0, run.stderr
@@ -45,9 +48,15 @@ def test_a_package_the_grader_lacks_is_named_to_the_student_and_counted_for_the_
     assert any("pandas is not installed where the grader runs" in note for note in nat.notes)
     assert not any("not installed" in note for note in reports["ok"].notes) and reports["ok"].score == 100
     assert "nmupy is not installed where the grader runs" in reports["typo"].message
+    assert (pat.missing_packages, nat.missing_packages, reports["two"].missing_packages) == (
+        ["pandas"], ["pandas"], ["nmupy", "pandas"])
+    for student in ("ok", "forger", "raiser"):  # what the student's own exception says is not taken for a package
+        assert reports[student].missing_packages == [], student
+    assert "not installed where the grader runs" not in reports["raiser"].message
     warning = " ".join(run.stderr.split())
-    assert "3 submissions import packages this grader's Python does not have (pandas in 2, nmupy in 1)" in warning
-    assert "-m pip install pandas nmupy" in warning
+    assert "4 submissions import modules that this grader's Python" in warning
+    assert "does not have (pandas in 3, nmupy in 2)" in warning and "evilpkg" not in warning
+    assert "pip install" not in warning  # no command made of names a student chose
 
 
 def test_a_report_of_a_missing_package_is_graded_again_once_the_package_is_installed(tmp_path, monkeypatch):
