@@ -28,6 +28,7 @@ from grader.sandbox.pool import Launcher, WorkerPool
 from grader.source import Source, read_submission
 from grader.source.reader import peek
 from grader.submissions import collect
+from grader.wording import some
 
 @dataclass
 class BatchSummary:
@@ -105,16 +106,10 @@ def _guess_batch(found, warn: Callable[[str], None]) -> Exercise:
         return _resolve(None, None)
     (chosen, count), *others = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
     if others:
-        rest = "; ".join(f"{n} those of {name} ({_some(voters[name])})" for name, n in others)
+        rest = "; ".join(f"{n} those of {name} ({some(voters[name])})" for name, n in others)
         warn(f"without -a, graded as {chosen}: {count} submission{'s' * (count > 1)} define its functions; {rest}, "
              f"and score 0 on {chosen}'s tests. Pass -a NAME to choose, and grade each assignment's submissions apart")
     return exercises.get(chosen)
-
-
-def _some(names: list[str], shown: int = 5) -> str:
-    """'ann, bob' or 'ann, bob, cal, dan, eve and 3 more'."""
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
 
 
 def check(path: str | Path, *, assignment: str | None = None, limits: Limits | None = None,

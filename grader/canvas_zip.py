@@ -10,13 +10,14 @@ a student's entry that cannot be graded (too large, not Python) is kept as a *re
 A student's upload that is itself a zip is opened in memory, one level deep and under the same caps:
 its ``.py`` and ``.ipynb`` files are that student's entries, named ``{entry}/{path in the zip}``.
 The same download unzipped (as a browser may do by itself) is a folder of files with Canvas's names:
-``read_folder`` reads it as it reads the archive, the students' files used where they lie.
+``read_folder`` reads it as it reads the archive, the students' files used where they lie (and a student's
+zip that the browser unzipped too, a folder with Canvas's name, as that student's). Each upload has caps of
+its own (files, bytes): one student's upload that passes them is that student's problem, not the batch's.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
 import stat
 import zipfile
@@ -25,12 +26,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.errors import GraderError
-from grader.source.reader import MAX_BYTES, OPEN_FLAGS
+from grader.source.reader import MAX_BYTES, peek
+from grader.wording import some
 
 SUFFIXES = (".py", ".ipynb")
 MAX_ENTRIES = 20_000
 MAX_TOTAL = 2 * 1024**3
 MAX_INNER_ZIP = 64 * 1024**2  # bytes of a student's own zip, read into memory to be opened
+MAX_UPLOAD_FILES = 1000  # files in a student's own zip (or folder)
+MAX_UPLOAD_BYTES = 64 * 1024**2  # bytes of .py and .ipynb files unpacked from one student's zip
 NAME = re.compile(  # the name's letters may be any script's (müllerjürgen), and hold an underscore
     r"^(?:(?P<name>\w+?)(?P<late>_late)?_(?P<user>\d+|anon_[a-z0-9]+)"
     r"|(?P<anon>anon_[a-z0-9]+)(?P<alate>_late)?)_(?P<attachment>\d+)_(?P<original>.+)$",
@@ -57,7 +61,8 @@ class CanvasEntry:
     @property
     def shown(self) -> str:
         """What the report calls it: ``archive.zip:entry``, or ``folder/entry``."""
-        return f"{self.origin.name}:{self.entry}" if self.origin.suffix.lower() == ".zip" else f"{self.origin.name}/{self.entry}"
+        joint = ":" if self.origin.suffix.lower() == ".zip" else "/"
+        return f"{self.origin.name}{joint}{self.entry}"
 
 
 def parse_name(entry: str) -> dict | None:
@@ -91,7 +96,7 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
             name = _utf8_name(info)
             if info.is_dir():
                 continue
-            skipped = _skipped(info)
+            skipped = _not_submitted(info)
             if skipped:
                 unpacking.notes.append(f"{name}: skipped ({skipped})")
                 continue
@@ -105,29 +110,44 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
     return unpacking.entries, unpacking.rejected, unpacking.notes
 
 
+def canvas_named(folder: Path) -> tuple[int, int]:
+    """How many of the files (and folders) at the top of ``folder`` carry Canvas's names, and how many files do not."""
+    named = others = 0
+    for path in _top(folder):
+        if parse_name(path.name) is not None:
+            named += 1
+        elif not _is_folder(path):
+            others += 1
+    return named, others
+
+
 def is_download(folder: Path) -> bool:
-    """Whether ``folder`` is a Canvas download unzipped: most of its files (at any depth) named as Canvas names them."""
-    files = _folder_files(folder)
-    named = sum(parse_name(path.name) is not None for path in files)
-    return named > 0 and 2 * named > len(files)
+    """Whether ``folder`` is a Canvas download unzipped: most of the files at its top named as Canvas names them
+    (its other folders, an OUTDIR say, do not count)."""
+    named, others = canvas_named(folder)
+    return named > others
 
 
 def read_folder(folder: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEntry], list[str]]:
     """A Canvas download unzipped: its students' entries (the files themselves, where they lie), those rejected,
-    and notes on the files that belong to no student. A student's own zip is opened as in ``extract``."""
+    and notes on the files that belong to no student. A student's own zip is opened as in ``extract``; a folder
+    with Canvas's name (that zip unzipped too) is read as it would be."""
     unpacking = _Unpacking(folder, into)
-    files = _folder_files(folder)
-    unpacking.count(len(files))
-    for path in files:
-        name = path.relative_to(folder).as_posix()
-        if path.is_symlink():
-            unpacking.notes.append(f"{name}: skipped (a link: not a submitted file)")
+    for path in _top(folder):
+        unpacking.count(1)
+        if _is_folder(path):
+            entry = unpacking.entry(path.name + "/", path.name)
+            if entry is not None:
+                unpacking.open_folder(path, entry)
             continue
-        entry = unpacking.entry(name, path.name)
+        entry = unpacking.entry(path.name, path.name)
         if entry is None:
             continue
-        if path.name.lower().endswith(".zip"):
-            unpacking.open_inner(lambda limit, path=path: _read_file_capped(path, limit), entry)
+        if path.is_symlink() or not path.is_file():  # the student's all the same: in the gradebook, saying why
+            why = "a link, not a file" if path.is_symlink() else "not a regular file"
+            unpacking.rejected.append(replace(entry, problem=f"{entry.original} is {why}"))
+        elif path.name.lower().endswith(".zip"):
+            unpacking.open_inner(lambda limit, path=path: _read_file(path, limit), entry)
         elif path.name.lower().endswith(SUFFIXES):
             unpacking.entries.append(replace(entry, path=path))  # read where it lies, with the reader's own caps
         else:
@@ -135,18 +155,22 @@ def read_folder(folder: Path, into: Path) -> tuple[list[CanvasEntry], list[Canva
     return unpacking.entries, unpacking.rejected, unpacking.notes
 
 
-def _folder_files(folder: Path) -> list[Path]:
-    """The files under ``folder`` (links too), but for those in hidden folders and macOS's metadata; sorted."""
-    found = []
-    for path in sorted(folder.rglob("*")):
-        parts = path.relative_to(folder).parts
-        if any(part.startswith(".") or part == "__MACOSX" for part in parts):
-            continue
-        if path.is_symlink() or path.is_file():
-            found.append(path)
-            if len(found) > MAX_ENTRIES:
-                break
-    return found
+def _top(folder: Path) -> list[Path]:
+    """What lies at the top of ``folder``, but for hidden files and macOS's metadata; sorted."""
+    try:
+        return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX")
+    except OSError:
+        return []
+
+
+def _is_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _read_file(path: Path, limit: int) -> bytes | None:
+    """A file's bytes (no link followed, no FIFO waited on), None past ``limit``."""
+    data = peek(path, limit + 1)
+    return None if len(data) > limit else data
 
 
 def _utf8_name(info: zipfile.ZipInfo) -> str:
@@ -160,7 +184,7 @@ def _utf8_name(info: zipfile.ZipInfo) -> str:
         return name
 
 
-def _skipped(info: zipfile.ZipInfo) -> str:
+def _not_submitted(info: zipfile.ZipInfo) -> str:
     """Why a file of an archive is no submitted file (a hidden file, a link, a path out of the archive), or ""."""
     name = info.filename
     folders, _, base = name.replace("\\", "/").rpartition("/")
@@ -204,22 +228,22 @@ class _Unpacking:
         suffix = ".ipynb" if original.lower().endswith(".ipynb") else ".py"
         return self.into / f"{len(self.entries) + len(self.rejected):05d}" / _safe(original, suffix)
 
-    def add(self, read, entry: CanvasEntry) -> None:
+    def add(self, read, entry: CanvasEntry) -> int:
         """Extract one student's file (``read(limit)``: its bytes, None past ``limit``), or reject it (not Python,
-        too large, not writable)."""
+        too large, not writable); the bytes it unpacked to."""
         if not entry.original.lower().endswith(SUFFIXES):
             self.rejected.append(replace(entry, problem=f"{entry.original} is not a .py or .ipynb file"))
-            return
+            return 0
         limit = MAX_BYTES[entry.path.suffix[1:]]
         try:
             data = read(limit)
         except _Unreadable as why:
             self.rejected.append(replace(entry, problem=f"{entry.original} could not be unpacked: {why}"))
-            return
+            return 0
         if data is None:
             self.rejected.append(replace(entry, problem=f"{entry.original} is larger than the {limit // 2**20} MB "
                                                         "allowed once unpacked"))
-            return
+            return limit
         self.total += len(data)
         if self.total > MAX_TOTAL:
             raise GraderError(f"{self.archive} unpacks to more than {MAX_TOTAL // 2**30} GB")
@@ -229,8 +253,9 @@ class _Unpacking:
         except OSError as exc:  # the grader's own disk, most likely: this entry cannot be graded, the rest can
             self.rejected.append(replace(entry, problem=f"{entry.original} could not be unpacked "
                                                         f"({exc.strerror or exc.__class__.__name__})"))
-            return
+            return len(data)
         self.entries.append(entry)
+        return len(data)
 
     def open_inner(self, read, upload: CanvasEntry) -> None:
         """A student's own zip (``read(limit)``: its bytes): its .py and .ipynb files are that student's entries
@@ -250,25 +275,54 @@ class _Unpacking:
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             self.rejected.append(replace(upload, problem=f"{upload.original} is not a readable zip archive ({exc})"))
             return
-        self.count(len(infos))
-        found, others = 0, []
         with inner:
-            for member in infos:
-                if member.is_dir() or _skipped(member):
-                    continue
-                path = _utf8_name(member).replace("\\", "/")
-                if not path.lower().endswith(SUFFIXES):
-                    others.append(path)
-                    continue
-                original = path.rpartition("/")[2]
-                entry = replace(upload, original=original, entry=f"{upload.entry}/{path}", path=self.place(original),
-                                modified=member.date_time, inside=path)
-                self.add(lambda limit, member=member: _read_capped(inner, member, limit), entry)
-                found += 1
+            members = [(_utf8_name(m).replace("\\", "/"), m) for m in infos if not m.is_dir() and not _not_submitted(m)]
+            self.add_upload(upload, [(path, m.date_time, lambda limit, m=m: _read_capped(inner, m, limit))
+                                     for path, m in members])
+
+    def open_folder(self, folder: Path, upload: CanvasEntry) -> None:
+        """A student's own zip unzipped (a folder with Canvas's name): its .py and .ipynb files, where they lie."""
+        files = []
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder)
+            if any(part.startswith(".") or part == "__MACOSX" for part in relative.parts) or _is_folder(path):
+                continue
+            files.append((relative.as_posix(), path))
+            if len(files) > MAX_UPLOAD_FILES:
+                break
+        self.add_upload(upload, [(name, (), path) for name, path in files])
+
+    def add_upload(self, upload: CanvasEntry, members: list[tuple[str, tuple, object]]) -> None:
+        """The files of one student's upload (a zip, or a folder): (path in it, date, ``read(limit)`` or the file
+        itself). Its .py and .ipynb files are that student's entries, within the upload's own caps."""
+        if len(members) > MAX_UPLOAD_FILES:
+            self.rejected.append(replace(upload, problem=f"{upload.original} holds more than {MAX_UPLOAD_FILES} "
+                                                         "files, more than a submission may"))
+            return
+        found, others, budget = 0, [], MAX_UPLOAD_BYTES
+        for path, date, source in members:
+            if not path.lower().endswith(SUFFIXES):
+                others.append(path)
+                continue
+            found += 1
+            original = path.rpartition("/")[2]
+            entry = replace(upload, original=original, entry=f"{upload.entry.rstrip('/')}/{path}",
+                            path=self.place(original), modified=date, inside=path)
+            if isinstance(source, Path):  # in a folder: read where it lies, with the reader's own caps
+                if source.is_symlink():
+                    self.rejected.append(replace(entry, problem=f"{original} is a link, not a file"))
+                else:
+                    self.entries.append(replace(entry, path=source))
+                continue
+            if budget <= 0:
+                self.rejected.append(replace(entry, problem=f"{original} was not unpacked: {upload.original} unpacks "
+                                                            f"to more than the {MAX_UPLOAD_BYTES // 2**20} MB a "
+                                                            "submission may"))
+                continue
+            budget -= self.add(source, entry)
         if not found:
-            listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
-            self.rejected.append(replace(upload, problem=f"{upload.original} holds no .py or .ipynb file"
-                                                         + (f" (only {listed})" if others else " (it is empty)")))
+            self.rejected.append(replace(upload, problem=f"{upload.original.rstrip('/')} holds no .py or .ipynb file"
+                                                         + (f" (only {some(others)})" if others else " (it is empty)")))
 
 
 def _safe(original: str, suffix: str) -> str:
@@ -276,23 +330,6 @@ def _safe(original: str, suffix: str) -> str:
     stem = re.sub(r"[^\w.-]+", "_", original[: -len(suffix)] if original.lower().endswith(suffix) else original)
     stem = stem.strip("._").encode()[:120].decode(errors="ignore")  # a name holds 255 bytes, not characters
     return (stem or "submission") + suffix
-
-
-def _read_file_capped(path: Path, limit: int) -> bytes | None:
-    """A file's bytes (not through a link, never waiting on a FIFO), or None past ``limit``."""
-    try:
-        fd = os.open(path, OPEN_FLAGS)
-    except OSError as exc:
-        raise _Unreadable(f"it cannot be opened ({exc.strerror or exc.__class__.__name__})") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _Unreadable("it is not a regular file")
-        data = os.read(fd, limit + 1)
-    except OSError as exc:
-        raise _Unreadable(f"it cannot be read ({exc.strerror or exc.__class__.__name__})") from None
-    finally:
-        os.close(fd)
-    return None if len(data) > limit else data
 
 
 class _Unreadable(Exception):

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.canvas_zip import is_download
+from grader.canvas_zip import canvas_named, is_download
 from grader.errors import GraderError
 from grader.exercises import READ_BYTES, written_in
 from grader.source.reader import peek
+from grader.wording import some
 
 SUFFIXES = {".py", ".ipynb"}
 SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git", "__MACOSX"}
@@ -76,6 +77,10 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
                 raise ValueError("a folder to extract archives into is needed")
             canvas += _canvas_entries(path, scratch / f"archive-{number}", warn)
         elif _is_folder(path):
+            named, others = canvas_named(path)
+            if named > 1:
+                warn(f"{path} holds {named} files named as Canvas names submissions, but {others} that are not: it "
+                     "was read as a folder of files, each a student; if it is a Canvas download, take the others out")
             path = _nbgrader_submitted(path)
             nbgrader = path.name == "submitted"
             try:
@@ -204,8 +209,7 @@ def _student_files(folder: Path, assignment: str | None, nbgrader: bool) -> tupl
     if not others:
         return [], f"nothing to grade: the folder {folder.name}/ is empty"
     zips = [name for name in others if name.lower().endswith(".zip")]
-    return [], (f"nothing to grade: no .py or .ipynb file in {folder.name}/ (found {', '.join(others[:5])}"
-                + (f" and {len(others) - 5} more" if len(others) > 5 else "") + ")"
+    return [], (f"nothing to grade: no .py or .ipynb file in {folder.name}/ (found {some(others)})"
                 + (f"; unzip {zips[0]} there to grade what it holds" if zips else ""))
 
 
@@ -226,8 +230,9 @@ def _canvas_entries(download: Path, scratch: Path, warn: Callable[[str], None]) 
 
 
 def _from_canvas(entries: list, assignment: str | None) -> list[tuple[Submission, Path]]:
-    """One submission per Canvas user (the rule of ``choose`` applied to original names), whichever downloads
-    their entries came from, each with the download of the file graded.
+    """One submission per Canvas user, whichever downloads their entries came from: of the download that holds
+    their latest upload (a download holds a student's latest attempt), the file ``_choose_entry`` chooses; each
+    with the download of the file graded.
 
     A user none of whose entries can be graded (too large, not Python) gets a submission whose ``problem`` says so.
     """
@@ -237,9 +242,11 @@ def _from_canvas(entries: list, assignment: str | None) -> list[tuple[Submission
     names = [e[0].student for e in by_user.values()]
     out = []
     for user, group in sorted(by_user.items()):
-        gradable = [e for e in group if not e.problem]
-        chosen = _choose_entry(gradable or group, assignment)
-        problem = "" if gradable else "; ".join(e.problem for e in sorted(group, key=lambda e: e.attachment))
+        latest = max(group, key=lambda e: e.attachment).origin  # of several downloads, the latest upload's alone
+        candidates = [e for e in group if e.origin == latest]
+        gradable = [e for e in candidates if not e.problem]
+        chosen = _choose_entry(gradable or candidates, assignment)
+        problem = "" if gradable else "; ".join(e.problem for e in sorted(candidates, key=lambda e: e.attachment))
         student = group[0].student if names.count(group[0].student) == 1 else f"{group[0].student}_{user}"
         several = len({e.origin for e in group}) > 1  # then each file is named with its download
         named = (lambda e: e.shown) if several else (lambda e: e.entry)

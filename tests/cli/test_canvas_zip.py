@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import io
 import stat
 import zipfile
@@ -187,7 +188,8 @@ def test_a_student_who_uploaded_a_zip_is_graded_from_what_it_holds(tmp_path):
     assert reports["nested"].message == "hw.zip holds no .py or .ipynb file (only inner.zip)"  # one level deep, no more
     assert reports["bomb"].message == "softmax_gradients.py is larger than the 2 MB allowed once unpacked"
     assert reports["plain"].score == 100
-    assert not list(tmp_path.parent.glob("**/escape.py"))
+    assert not any("escape" in note for report in reports.values() for note in report.notes)  # nobody's file
+    assert "escape" not in run.stderr  # and no file of a student's: silently left in the zip
 
 
 def test_a_zip_in_a_students_folder_is_named_with_what_to_do(tmp_path):
@@ -323,3 +325,78 @@ def test_names_zipped_in_utf8_without_saying_so_are_read_as_utf8(tmp_path):
     assert reports["23456"].student == "müllerjürgen" and reports["23456"].score == 100
     assert reports["45678"].score == 100
     assert "skipped" not in run.stderr
+
+
+def test_a_canvas_folder_keeps_being_read_as_one_with_its_reports_inside_and_its_students_unzipped_folders(tmp_path):
+    download = tmp_path / "dl"
+    download.mkdir()
+    (download / "ann_111_1_softmax_gradients.py").write_text(BASE)
+    (download / "bob_LATE_222_2_softmax_gradients.py").write_text(BASE + MISTAKE)
+    finder = download / "cat_333_3_hw3"  # cat's zip, unzipped by the browser too: a folder with Canvas's name
+    (finder / "hw3" / "backup").mkdir(parents=True)
+    (finder / "hw3" / "softmax_gradients.py").write_text(BASE)
+    (finder / "hw3" / "backup" / "softmax_gradients.py").write_text(BASE + MISTAKE)
+    (finder / "hw3" / "notes.md").write_text("notes")
+    os.mkfifo(download / "dan_444_4_softmax_gradients.py.fifo")
+    os.symlink("/etc/passwd", download / "eve_555_5_softmax_gradients.py")
+    out = download / "reports"  # OUTDIR inside the download: its files are no students'
+    for attempt in (1, 2):
+        run = grader("grade", str(download), "-a", "softmax_gradients", "-o", str(out))
+        assert run.returncode == 0, run.stderr
+        reports = {r.submission.lms_id: r for r in (Report.model_validate_json(p.read_text())
+                                                    for p in out.glob("*.json") if not p.stem.startswith("summary"))}
+        assert sorted(reports) == ["111", "222", "333", "444", "555"], (attempt, sorted(reports))
+        assert reports["222"].submission.late is True and reports["222"].score == 80
+        cat = reports["333"]
+        assert cat.score == 100 and cat.submission.path == "dl/cat_333_3_hw3/hw3/softmax_gradients.py"
+        assert "ignored cat_333_3_hw3/hw3/backup/softmax_gradients.py" in cat.notes[0]
+        assert reports["444"].status == "error" and reports["555"].status == "error"
+        assert "root:" not in reports["555"].model_dump_json()
+        assert "stray" not in run.stderr and "of no submission" not in run.stderr
+
+
+def test_one_students_huge_upload_is_their_problem_alone(tmp_path):
+    many = _zip_bytes({f"f{i}.txt": "x" for i in range(1200)})
+    big = io.BytesIO()  # 40 files of 2 MB of zeros each: 80 MB unpacked from a zip of some 100 kB
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("softmax_gradients.py", BASE)
+        for i in range(40):
+            zf.writestr(f"pad{i:02d}.py", "#" * (2 * 1024 * 1024 - 100))
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("many_111_1_hw.zip", many)
+        zf.writestr("big_222_2_hw.zip", big.getvalue())
+        zf.writestr("fine_333_3_softmax_gradients.py", BASE)
+    out = tmp_path / "out"
+    run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = {p.stem: Report.model_validate_json(p.read_text()) for p in out.glob("*.json") if not p.stem.startswith("summary")}
+    assert reports["many"].status == "error" and reports["many"].message == "hw.zip holds more than 1000 files, more than a submission may"
+    assert reports["big"].score == 100  # its own file graded; what is past its share not unpacked, and said so
+    assert "unpacks to more than the 64 MB a submission may" in reports["big"].notes[0]
+    assert reports["fine"].score == 100
+
+
+def test_the_latest_download_of_a_student_is_graded_whatever_its_file_is_named(tmp_path):
+    monday, friday = tmp_path / "mon.zip", tmp_path / "fri.zip"
+    with zipfile.ZipFile(monday, "w") as zf:
+        zf.writestr("smithjohn_12345_1001_softmax_gradients.py", BASE + MISTAKE)
+    with zipfile.ZipFile(friday, "w") as zf:
+        zf.writestr("smithjohn_LATE_12345_1010_hw3_fixed.py", BASE)
+    out = tmp_path / "out"
+    run = grader("grade", str(monday), str(friday), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    report = Report.model_validate_json((out / "smithjohn.json").read_text())
+    assert report.score == 100 and report.submission.late is True
+    assert report.submission.path == "fri.zip:smithjohn_LATE_12345_1010_hw3_fixed.py"
+
+
+def test_a_folder_half_named_as_canvas_names_is_read_as_files_with_a_warning(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("ann_111_1_hw.py", "bob_222_2_hw.py", "cal.py", "dan.py", "eve.py"):
+        (subs / name).write_text(BASE)
+    run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    assert "holds 2 files named as Canvas names submissions, but 3 that are not" in " ".join(run.stderr.split())
+    assert (tmp_path / "out" / "cal.json").exists() and (tmp_path / "out" / "ann_111_1_hw.json").exists()
