@@ -11,8 +11,9 @@ from pathlib import Path
 
 from grader.canvas_zip import canvas_named, is_download
 from grader.errors import GraderError
-from grader.exercises import READ_BYTES, written_in
-from grader.source.reader import peek
+from grader.exercises import most_of
+from grader.source import read_submission
+from grader.source.syntax import written_functions
 from grader.wording import some
 
 SUFFIXES = {".py", ".ipynb"}
@@ -272,7 +273,7 @@ def _choose_entry(group: list, assignment: str | None):
         python = entry.original.lower().endswith(tuple(SUFFIXES))
         folders = tuple(entry.inside.split("/")[:-1])
         named = re.sub(r"-\d+$", "", Path(entry.original).stem) == assignment  # Canvas's -1 of a repeated name
-        written = written_in(peek(entry.path, READ_BYTES), assignment) if python and not entry.problem else 0
+        written = _written(entry.path, assignment) if python and not entry.problem else 0
         return (python, written, not any(OLD_COPY.match(part) for part in folders), named, -len(folders),
                 entry.attachment, entry.modified, entry.path.suffix == ".ipynb")
 
@@ -305,8 +306,15 @@ def choose(files: list[Path], assignment: str | None, within: Path | None = None
 
 def _preference(path: Path, assignment: str | None, within: Path | None) -> tuple:
     folders = _folders(path, within)
-    return (written_in(peek(path, READ_BYTES), assignment), not any(OLD_COPY.match(part) for part in folders),
+    return (_written(path, assignment), not any(OLD_COPY.match(part) for part in folders),
             path.stem == assignment, -len(folders), path.suffix.lower() == ".ipynb", _mtime(path))
+
+
+def _written(path: Path, assignment: str | None) -> int:
+    """How many of the assignment's functions the file has written (not the template's stubs), as the grader
+    reads it (its encoding, a notebook's code cells); 0 when it cannot be read."""
+    source = read_submission(path)
+    return 0 if source.error else most_of(written_functions([text for _, text in source.chunks]), assignment)
 
 
 def _folders(path: Path, within: Path | None) -> tuple[str, ...]:

@@ -27,7 +27,6 @@ def guess(defined: set[str]) -> Exercise | None:
 
 DEFINITION = re.compile(rb"(?:\\n|\b)def\s+([A-Za-z_]\w*)\s*\(")  # in a .py, and in a notebook's JSON strings too
 READ_BYTES = 1 << 20  # of a submission's file, searched for the functions it defines
-STUB = b"NotImplementedError"  # what the templates' functions raise until they are written
 
 
 def defined_in(text: bytes) -> set[str]:
@@ -35,13 +34,8 @@ def defined_in(text: bytes) -> set[str]:
     return {name.decode() for name in DEFINITION.findall(text)}
 
 
-def written_in(text: bytes, assignment: str | None) -> int:
-    """How many functions of ``assignment`` (of whichever assignment it defines the most of, when None or unknown)
-    a file's text defines other than as the template's stub (a function whose text raises NotImplementedError)."""
-    matches = list(DEFINITION.finditer(text))
-    written = set()
-    for match, after in zip(matches, matches[1:] + [None]):
-        if STUB not in text[match.end():after.start() if after is not None else len(text)]:
-            written.add(match.group(1).decode())
+def most_of(names: set[str], assignment: str | None) -> int:
+    """How many of ``assignment``'s functions ``names`` holds (of whichever assignment's it holds the most of,
+    when ``assignment`` is None or unknown)."""
     wanted = [EXERCISES[assignment]] if assignment in EXERCISES else list(EXERCISES.values())
-    return max(len(written & {f.name for f in exercise.functions}) for exercise in wanted)
+    return max(len(names & {f.name for f in exercise.functions}) for exercise in wanted)

@@ -536,10 +536,11 @@ class WorkerPool:
         return cached[1]
 
     def _nproc(self) -> int | None:
-        """RLIMIT_NPROC counts every process of the user, so without cgroups it must leave room for every worker."""
+        """RLIMIT_NPROC counts every process of the user, so without cgroups it must leave room for every worker
+        (one of each kind: each set of PRELOADS a submission may need)."""
         if self.launcher.cgroups is not None:
             return None
-        return (self.limits.processes + 8) * self.size * self.pools * (1 + len(PRELOADS))
+        return (self.limits.processes + 8) * self.size * self.pools * 2 ** len(PRELOADS)
 
     def _start(self, preload: tuple[str, ...]) -> _Worker:
         if self._closed:

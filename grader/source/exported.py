@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import re
 
-CALL_LINE = re.compile(r"^(\s*)get_ipython\(\)\.(\w+)\(.*\)\s*$")
+CALL_LINE = re.compile(r"^(\s*)((?:[\w.]+\s*,\s*)*[\w.]+\s*=\s*)?get_ipython\(\)\.(\w+)\(.*\)\s*$")
+MAGIC_LINE = re.compile(r"^(\s*)(%|!)")  # in a cell magic's body: IPython's own lines
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body of these cells is Python
 
 
@@ -26,17 +27,25 @@ def drop_ipython_calls(text: str, name: str) -> tuple[str, list[str]]:
         match = CALL_LINE.match(line)
         if match is None:
             continue
-        indent, method = match.groups()
-        body = _cell_body(line) if method == "run_cell_magic" else None
-        if body is not None:
-            lines[i] = f"{indent}exec({body!r})"
+        indent, target, method = match.groups()
+        body = _cell_body(line) if method == "run_cell_magic" and not target else None
+        if body is not None:  # run as written in the cell: its functions are defined (their lines are not quoted)
+            lines[i] = f"{indent}exec({_python_lines(body)!r})"
             notes.append(f"{name}, line {i + 1}: the IPython cell magic of Jupyter's export was dropped; "
                          "its body was run as Python")
-        else:
-            lines[i] = f"{indent}pass"
+        else:  # an assignment of the command's output gets None: the name exists, as it would have
+            names = target.rstrip().rstrip("=").split(",") if target else []
+            lines[i] = f"{indent}{', '.join(n.strip() for n in names)} = {', '.join(['None'] * len(names))}" \
+                if names else f"{indent}pass"
             notes.append(f"{name}, line {i + 1}: IPython command dropped (a notebook's magic or shell command, "
                          f"as Jupyter's export writes it): {line.strip()[:60]}")
     return "\n".join(lines), notes
+
+
+def _python_lines(body: str) -> str:
+    """A cell's body with its own magics and shell commands (``%matplotlib``, ``!pip``) made ``pass``."""
+    return "\n".join(MAGIC_LINE.sub(r"\1pass  # ", line) if MAGIC_LINE.match(line) else line
+                     for line in body.split("\n"))
 
 
 def _cell_body(line: str) -> str | None:

@@ -376,3 +376,36 @@ def imported_modules(code: str) -> set[str]:
         else:
             found.update(name.strip().split(".")[0] for name in match.group(2).split(","))
     return found
+
+
+def written_functions(texts: list[str]) -> set[str]:
+    """The top-level functions that ``texts`` (a file, or a notebook's cells) define with a body of their own: not
+    a stub (``raise NotImplementedError``, ``pass`` or ``...``, after a docstring or not). A text that does not parse
+    defines none."""
+    written = set()
+    for text in texts:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _stub(node.body):
+                written.add(node.name)
+    return written
+
+
+def _stub(body: list[ast.stmt]) -> bool:
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]  # the docstring
+    if len(body) != 1:
+        return not body
+    statement = body[0]
+    if isinstance(statement, ast.Pass):
+        return True
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and statement.value.value is ...:
+        return True
+    if isinstance(statement, ast.Raise) and statement.exc is not None:
+        raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+    return False

@@ -556,6 +556,14 @@ def test_of_a_students_files_the_one_handed_in_is_graded_however_they_were_copie
     ned.mkdir()
     (ned / "softmax_gradients.ipynb").write_text(to_notebook("# %%\n" + BASE))
     (ned / "softmax_gradients.py").write_text(BASE + MISTAKE)
+    ola = subs / "ola"  # a comment that names the stub's exception is no stub
+    ola.mkdir()
+    (ola / "softmax_gradients.py").write_text(BASE.replace("    p = softmax(z)\n", "    # raise NotImplementedError\n    p = softmax(z)\n", 1))
+    (ola / "scratch_copy.py").write_text(BASE + MISTAKE)
+    pia = subs / "pia"  # a complete .py saved as UTF-16, beside the template's notebook
+    pia.mkdir()
+    (pia / "softmax_gradients.py").write_bytes(BASE.encode("utf-16"))
+    (pia / "softmax_gradients.ipynb").write_text((ROOT / "assignments" / "softmax_gradients" / "softmax_gradients.ipynb").read_text())
     week_ago = time.time() - 7 * 86400
     for dates in ("same", "backup newer", "backup older"):
         for path in subs.rglob("*.*"):
@@ -568,7 +576,9 @@ def test_of_a_students_files_the_one_handed_in_is_graded_however_they_were_copie
         out = tmp_path / f"out-{dates}"
         run = grader("grade", str(subs), "-a", "softmax_gradients", "-o", str(out))
         assert run.returncode == 0, run.stderr
-        reports = {s: Report.model_validate_json((out / f"{s}.json").read_text()) for s in ("kim", "lee", "max", "ned")}
+        reports = {s: Report.model_validate_json((out / f"{s}.json").read_text())
+                   for s in ("kim", "lee", "max", "ned", "ola", "pia")}
+        assert reports["ola"].score == 100 and reports["pia"].score == 100, (reports["ola"].notes, reports["pia"].notes)
         assert reports["kim"].score == 100 and reports["kim"].submission.path.endswith("kim/softmax_gradients.py")
         assert "graded softmax_gradients.py, ignored backup/softmax_gradients.py" in reports["kim"].notes[0]
         assert reports["lee"].score == 100 and "graded main.py, ignored helpers.py" in reports["lee"].notes[0]

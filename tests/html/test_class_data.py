@@ -74,3 +74,6 @@ def test_a_generic_hint_whose_words_name_different_functions_gets_its_catalogue_
                for s, e in (("al", "ValueError"), ("bea", "TypeError"), ("cy", "TypeError"))}
     (row,) = data_of(reports).misconceptions
     assert not row.varies and row.message == "The function raised an exception."
+    alone = {"al": make_report("al", hints=[("generic.exception", "softmax raised KeyError: 'hunter2' (hw.py, line 3).")])}
+    (row,) = data_of(alone).misconceptions  # one student alone, or all with the same words: theirs are not shown either
+    assert row.message == "The function raised an exception."

@@ -136,9 +136,9 @@ def _by_name(rows: list[StudentRow]) -> tuple[StudentRow, ...]:
 
 def _misconception(code: str, functions: tuple[str, ...], words: Counter | None,
                    students: tuple[StudentRow, ...]) -> Misconception:
-    """A code's row: its words when all its students got the same ones; else, for a generic hint whose words
-    differ only by the function they name, its catalogue words for any function; else the commonest, as an example."""
-    if words and len(words) > 1 and code in GENERIC:  # one student's particulars (their error, their shapes) are
+    """A code's row: for a generic hint, its catalogue words for any student (one student's own words may quote
+    their code); else its words when all its students got the same ones, else the commonest, as an example."""
+    if words and code in GENERIC:  # a student's particulars (their error, their shapes, a line of their code) are
         neutral = _neutral(generic_message(code))  # not shown to the class: the catalogue's words, blanks said plainly
         return Misconception(code, functions, neutral[:1].upper() + neutral[1:], False, students)
     return Misconception(code, functions, _commonest(words), bool(words) and len(words) > 1, students)
