@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.diagnosis.catalogue import START_HERE, generic_message, rank, wanted
-from grader.diagnosis.explain import describe_error, returned_none
+from grader.diagnosis.explain import describe_error, given_away, place, returned_none
 from grader.diagnosis.mutants import matching_mutants
 from grader.diagnosis.structure import structural_hints, warning_hints
 from grader.evaluation.answers import CheckAnswers
@@ -28,6 +28,10 @@ def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercis
                         ("not_implemented", "generic.not_implemented")):
         if state not in states:
             continue
+        if state == "missing" and (at := given_away(source, function)) is not None:  # defined, then its name taken
+            return [Hint(code=code, message=f"{function} is defined, but {place(at, source)} then gives the name "
+                                            f"{function} to something else, so it is no function when the tests call "
+                                            "it: give that variable another name.")]
         if state == "not_implemented" and (why := returned_none(result, source)):  # written, but returns nothing
             message = generic_message("generic.wrong_type", function=function, detail=why,
                                       wanted=wanted(exercise.function(function)))

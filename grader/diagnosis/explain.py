@@ -8,7 +8,7 @@ from grader.evaluation.check import CaseResult, CheckResult
 from grader.sandbox.outcome import HUNG, StudentError
 from grader.sandbox.pool import installed
 from grader.source.model import Source
-from grader.source.syntax import function_at, how_it_returns
+from grader.source.syntax import function_at, how_it_returns, rebound
 
 
 def stuck_at(places: tuple[tuple[str, int], ...], source: Source | None) -> str:
@@ -32,6 +32,13 @@ def place(at: tuple[str, int] | None, source: Source | None, within: str | None 
     owner = function_of_line(source, chunk, line) if source and within else None
     where = f", in {owner}" if owner and owner != within else ""
     return f"{chunk}, line {line}{where}" + (f": `{text}`" if text else "")
+
+
+def given_away(source: Source | None, function: str) -> tuple[str, int] | None:
+    """Where the student's top-level code gives a function's name to something else after defining it, if it does."""
+    if source is None or function not in source.defined:
+        return None
+    return rebound(source.chunks, function)
 
 
 def function_of_line(source: Source, chunk: str, line: int) -> str | None:
@@ -158,6 +165,8 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
     if status == "passed":
         return right_on_all(n)
     if (c := _first(result, {"missing"})) is not None:
+        if (at := given_away(source, check.function)) is not None:
+            return f"{check.function} is defined, then {place(at, source)} gives its name to something else"
         return f"{check.function} is not defined in the submission"
     if (c := _first(result, {"timeout"})) is not None:
         hung = next((h for h in result.cases if h.state == "timeout" and h.problem == HUNG), None)

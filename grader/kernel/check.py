@@ -45,7 +45,7 @@ def check(function=None, *, assignment: str | None = None, namespace: dict, call
         report = grader_failure(source, student, grading, exc)
     missing = [f for f in dict.fromkeys(c.function for c in checks) if not callable(namespace.get(f))]
     if missing:
-        report.notes.append(_not_defined(missing))
+        report.notes.append(_not_defined(missing, namespace))
     report.grader.limits = {"call_s": limits.call_s} if runner.enforced else {}
     return CheckOutcome(report)
 
@@ -82,7 +82,15 @@ def _every_function() -> str:
     return "; ".join(f"{e.name} has {', '.join(_names(e))}" for e in exercises.EXERCISES.values())
 
 
-def _not_defined(missing: list[str]) -> str:
+def _not_defined(missing: list[str], namespace: dict) -> str:
+    taken = [f for f in missing if namespace.get(f) is not None]  # the name holds something else now
+    if taken:
+        f = taken[0]
+        kind = type(namespace[f])
+        package = "" if kind.__module__ == "builtins" else kind.__module__.split(".")[0] + "."
+        return (f"{f} is a {package}{kind.__qualname__} in this kernel, not a function: a cell gave its name to "
+                f"something else ({f} = ...); use another name there, run the cell defining {f} again, "
+                "then check again")
     one = len(missing) == 1
     return (f"{', '.join(missing)} {'is' if one else 'are'} not defined in this kernel: run the "
             f"cell{'' if one else 's'} defining {'it' if one else 'them'}, then check again")

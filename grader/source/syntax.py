@@ -409,3 +409,47 @@ def _stub(body: list[ast.stmt]) -> bool:
         raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
         return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
     return False
+
+
+def rebound(chunks: list[tuple[str, str]], name: str) -> tuple[str, int] | None:
+    """Where the top-level code, run in order (a file, or a notebook's cells), last gives ``name`` to something
+    other than a function it defines (``softmax = softmax(z)`` in a scratch cell, ``del softmax``): the chunk and
+    line; None when the last statement to bind it defines it, or none does."""
+    last = None
+    for chunk, text in chunks:
+        tree = _parsed(text)
+        for statement in _top_level(tree.body if tree is not None else []):
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if statement.name == name:
+                    last = None
+            elif name in _bound_by(statement):
+                last = (chunk, statement.lineno)
+    return last
+
+
+def _top_level(body: list[ast.stmt]):
+    """The statements of a module's body, and of the blocks in it (if, for, while, with, try), not of its functions."""
+    for statement in body:
+        yield statement
+        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for field in ("body", "orelse", "finalbody"):
+                yield from _top_level(getattr(statement, field, None) or [])
+            for handler in getattr(statement, "handlers", None) or []:
+                yield from _top_level(handler.body)
+
+
+def _bound_by(statement: ast.stmt) -> set[str]:
+    """The names a (non-definition) statement binds or deletes, itself (not in its blocks)."""
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+        targets = [statement.target]
+    elif isinstance(statement, ast.Delete):
+        targets = statement.targets
+    elif isinstance(statement, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
+    elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+    else:
+        return set()
+    return {node.id for target in targets for node in ast.walk(target) if isinstance(node, ast.Name)}

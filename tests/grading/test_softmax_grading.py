@@ -556,3 +556,20 @@ def test_an_epsilon_read_from_float32_is_not_computing_in_float32(grade_text):
     checked = "def softmax(z):\n    z = np.asarray(z)\n    if z.dtype == np.float32:\n        z = z.astype(float)\n" \
               "    e = np.exp(z - np.max(z))\n    return e / (e.sum() + 1e-7)\n"  # a comparison is no float32 computing
     assert "generic.float32_precision" not in {h.code for t in grade_text(BASE + "\n\n" + checked).tests for h in t.hints}
+
+
+def test_a_function_whose_name_a_scratch_cell_gives_away_is_told_where_not_that_it_is_missing(grade_text):
+    scratch = "import numpy as np\nz = np.array([1.0, 2.0, 3.0])\nsoftmax = softmax(z)\n"  # the result, named as the function
+    report = grade_text(to_notebook("# %%\n" + BASE + "\n# %%\n" + scratch), name="student.ipynb")
+    softmax_tests = by_function(report)["softmax"]
+    assert all(t.message == "softmax is defined, then cell 2, line 3: `softmax = softmax(z)` gives its name to something "
+               "else" for t in softmax_tests)
+    hint = softmax_tests[0].hints[0]
+    assert hint.code == "generic.missing_function" and "give that variable another name" in hint.message
+    assert "check the spelling" not in hint.message
+    renamed = grade_text(to_notebook("# %%\n" + BASE + "\n# %%\n" + scratch.replace("softmax =", "p =")), name="ok.ipynb")
+    assert renamed.score == renamed.max_score  # the right answer: no such hint
+    defined_again = grade_text(BASE + "\n" + scratch + "\n" + BASE.split("\n\n\n")[1])  # the name given back
+    assert defined_again.score == defined_again.max_score
+    absent = grade_text(remove_function(BASE, "softmax"))  # never defined: the catalogue's words
+    assert "check the spelling" in by_function(absent)["softmax"][0].hints[0].message

@@ -215,3 +215,11 @@ def test_a_written_function_that_returns_nothing_is_told_so_in_the_notebook_too(
     stub = "\ndef softmax(z):\n    raise NotImplementedError\n"
     report = check("softmax", namespace=kernel(SOFTMAX, stub)).report
     assert all(t.hints[0].code == "generic.not_implemented" for t in report.tests)
+
+
+def test_a_name_given_to_a_variable_is_told_in_the_kernel_as_what_it_is_now():
+    report = check("softmax", namespace=kernel(SOFTMAX, "import numpy as np\nsoftmax = softmax(np.zeros(3))\n")).report
+    assert any("softmax is a numpy.ndarray in this kernel, not a function: a cell gave its name to something else" in note
+               for note in report.notes), report.notes
+    report = check("softmax", namespace=kernel("x = 1\n")).report
+    assert any("softmax is not defined in this kernel: run the cell defining it" in note for note in report.notes)
