@@ -11,7 +11,7 @@ from grader import __version__, exercises
 from grader.diagnosis.catalogue import generic_message
 from grader.diagnosis.consistency import check_consistency
 from grader.diagnosis.diagnose import diagnose, summary_order
-from grader.diagnosis.explain import describe_error, missing_package, stuck_at, test_message
+from grader.diagnosis.explain import describe_error, missing_package, place, stuck_at, test_message
 from grader.diagnosis.upstream import (blame_failing_callee, blame_float32_callee, blame_mutating_callee,
                                        blame_nonfinite_callee, blame_wrong_callee)
 from grader.evaluation.answers import Answers
@@ -265,7 +265,12 @@ GRADER_FAILED = "the grader itself failed on this submission (a bug in the grade
 
 def _load_failure(run: SubmissionRun, source: Source, load_s: float) -> str:
     if run.status == "load_error":
-        return f"the submission's top-level code raised {describe_error(run.load_error, source)}"
+        error = run.load_error
+        said = f"the submission's top-level code raised {describe_error(error, source)}"
+        if error is not None and len(error.frames) > 1 and error.frames[0][2] == "<module>":  # a call of its own
+            said += (f"; it was called from {place(error.frames[0][:2], source)}: top-level code runs when the file "
+                     'is graded, so put your own tests and prints under `if __name__ == "__main__":`')
+        return said
     if run.status == "timeout":  # before it was loaded: the limit of its top-level code, the first to come
         return f"the submission's top-level code ran past its time limit of {load_s:g} s{stuck_at(run.stuck_at, source)}"
     return run.detail or "the submission could not be run"

@@ -573,3 +573,18 @@ def test_a_function_whose_name_a_scratch_cell_gives_away_is_told_where_not_that_
     assert defined_again.score == defined_again.max_score
     absent = grade_text(remove_function(BASE, "softmax"))  # never defined: the catalogue's words
     assert "check the spelling" in by_function(absent)["softmax"][0].hints[0].message
+
+
+def test_a_students_own_test_at_the_bottom_of_a_py_names_the_call_and_the_main_guard(grade_text):
+    own_test = "\nprint(cross_entropy_grad(np.zeros(3), 3))\n"  # label 3 of 3 classes: the test is wrong, not the function
+    lines = (BASE + own_test).split("\n")
+    report = grade_text(BASE + own_test)
+    assert report.status == "error"
+    assert report.message.startswith("the submission's top-level code raised IndexError")
+    assert f"; it was called from student.py, line {lines.index('print(cross_entropy_grad(np.zeros(3), 3))') + 1}: " \
+           "`print(cross_entropy_grad(np.zeros(3), 3))`" in report.message
+    assert 'put your own tests and prints under `if __name__ == "__main__":`' in report.message
+    plain = grade_text(BASE + "\nraise ValueError('not done')\n")  # raised by the top-level code itself: no call to name
+    assert plain.status == "error" and "called from" not in plain.message and "__main__" not in plain.message
+    guarded = grade_text(BASE + '\nif __name__ == "__main__":' + own_test.replace("\nprint", "\n    print"))
+    assert guarded.score == guarded.max_score
