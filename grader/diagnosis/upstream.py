@@ -128,34 +128,41 @@ def blame_nonfinite_callee(graded: list[tuple[TestResult, CheckResult]], source:
 
 
 MUTATES = "generic.mutates_input"
+LOOKS = {"generic.zeros", "generic.scaled", "generic.sign_flipped", "generic.transposed"}  # told from the values alone
 
 
 def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: Source) -> None:
     """On a function that changed its input in place and calls another of the student's functions that changes
     its own, say the change most likely comes from that one (a softmax doing ``z -= z.max()`` changes the z of
     every gradient that hands it theirs): fixed there, it goes from all of them. Where the function's test fails
-    with no mistake of its own to show (a backward pass reading h0 again after its forward pass overwrote it),
-    the change is that mistake, not a warning."""
+    with no mistake of its own to show (a backward pass reading h0 again after its forward pass overwrote it), or
+    only a look of its values that the change explains (all zeros, from an input the callee zeroed), the change
+    is that mistake, not a warning."""
     mutating = sorted({test.function for test, _ in graded if any(h.code == MUTATES for h in test.hints)})
     if len(mutating) < 2:
         return
     calls = _reader_of_calls(source)
     wrong = _wrong_functions(graded)
     for test, result in graded:
-        for i, hint in enumerate(test.hints):
+        for hint in list(test.hints):
             chain = _calls_down(test.function, mutating, calls) if hint.code == MUTATES else []
             mutated = {m for c in result.cases if c.call for m in c.call.mutated}
             if chain and not mutated & writes_into(source.chunks, test.function):  # else it does it itself
                 names = ", ".join(sorted(mutated))
                 # the cause only when what it calls is right but for the change (else that is the likelier cause)
-                # and the function reads the changed input after handing it on
-                cause = (test.status == "failed" and all(h.warning for h in test.hints) and not set(chain) & wrong
+                # and the function reads the changed input after handing it on; a mere look of its values (all
+                # zeros: an input zeroed by the callee) is what the change made, and goes
+                told = [h for h in test.hints if not h.warning]
+                cause = (test.status == "failed" and all(h.code in LOOKS for h in told) and not set(chain) & wrong
                          and reads_after_calling(source.chunks, test.function, chain[0], mutated))
+                if cause:
+                    test.hints[:] = [h for h in test.hints if h.warning]
                 message = (f"{test.function} changed its input {names} in place, most likely through {_through(chain)}: "
                            f"{chain[-1]} changes its own input. Work on a copy in {chain[-1]}, and this goes too"
                            + (f": {test.function} then reads {names} changed, most likely why this test fails."
                               if cause else "."))
-                test.hints[i] = Hint(code=MUTATES, message=message, warning=not cause, evidence=hint.evidence)
+                test.hints[test.hints.index(hint)] = Hint(code=MUTATES, message=message, warning=not cause,
+                                                          evidence=hint.evidence)
 
 
 UPSTREAM = {FLOAT32, NONFINITE, MUTATES}  # hints with a cause of their own, upstream or not, left as they are

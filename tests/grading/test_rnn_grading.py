@@ -330,3 +330,53 @@ def rnn_backward(x, y, h0, params):
     assert failed and all(t.hints and t.hints[0].code == "bptt.missing_tanh_derivative" for t in failed), \
         [(t.id, [h.code for h in t.hints]) for t in failed]
     assert all("fix rnn_forward first" in t.message for t in failed)
+
+
+ZEROING_FORWARD = '''
+import numpy as np
+
+
+def rnn_forward(x, h0, params):
+    U, W, V, b, c = (params[k] for k in "UWVbc")
+    T, H, K = x.shape[0], W.shape[0], V.shape[0]
+    h, yhat, hp = np.zeros((T, H)), np.zeros((T, K)), h0
+    for t in range(T):
+        h[t] = np.tanh(b + W @ hp + U @ x[t]); x[t] = 0  # "done with this input"
+        o = c + V @ h[t]
+        e = np.exp(o - o.max())
+        yhat[t] = e / e.sum()
+        hp = h[t]
+    return h, yhat
+
+
+def rnn_backward(x, y, h0, params):
+    U, W, V, b, c = (params[k] for k in "UWVbc")
+    h, yhat = rnn_forward(x, h0, params)
+    T = x.shape[0]
+    do = yhat.copy()
+    do[np.arange(T), y] -= 1
+    dh = np.zeros_like(h)
+    g = {k: np.zeros_like(params[k]) for k in "UWVbc"}
+    nxt = np.zeros(W.shape[0])
+    for t in reversed(range(T)):
+        dh[t] = V.T @ do[t] + nxt
+        da = (1 - h[t] ** 2) * dh[t]
+        hprev = h[t - 1] if t > 0 else h0
+        g["c"] += do[t]; g["V"] += np.outer(do[t], h[t])
+        g["b"] += da; g["W"] += np.outer(da, hprev); g["U"] += np.outer(da, x[t])
+        nxt = W.T @ da
+    return {"o": do, "h": dh, **g}
+'''
+
+
+def test_an_input_zeroed_by_the_forward_pass_is_the_backward_passs_mistake_not_a_template_placeholder(grade_rnn):
+    report = grade_rnn(ZEROING_FORWARD)
+    u_tests = [t for t in report.tests if t.function == "rnn_backward" and t.key == "U"]
+    assert u_tests and all(t.status == "failed" for t in u_tests)
+    for test in u_tests:
+        assert [h.code for h in test.hints if not h.warning] == ["generic.mutates_input"], test.hints
+        assert "rnn_backward then reads x changed, most likely why this test fails" in test.hints[0].message
+    passing = [t for t in report.tests if t.status == "passed"]
+    assert passing and all(h.warning for t in passing for h in t.hints)  # elsewhere a warning, as before
+    fixed = grade_rnn(ZEROING_FORWARD.replace("; x[t] = 0", ""))
+    assert fixed.score == fixed.max_score and not any(t.hints for t in fixed.tests)
