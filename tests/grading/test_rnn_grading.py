@@ -380,3 +380,19 @@ def test_an_input_zeroed_by_the_forward_pass_is_the_backward_passs_mistake_not_a
     assert passing and all(h.warning for t in passing for h in t.hints)  # elsewhere a warning, as before
     fixed = grade_rnn(ZEROING_FORWARD.replace("; x[t] = 0", ""))
     assert fixed.score == fixed.max_score and not any(t.hints for t in fixed.tests)
+
+
+def test_a_hint_that_many_tests_share_is_said_once_in_the_check_with_the_tests_it_is_also_for(grade_rnn):
+    from grader.report.check_html import render_check_html
+    from grader.report.text import check_text
+
+    report = grade_rnn(ZEROING_FORWARD)
+    text = " ".join(check_text(report, width=200).split())
+    forward_words = "rnn_forward changed its input x in place, so the caller's array is no longer what it passed."
+    assert text.count(forward_words) == 1 and sum(forward_words in h.message for t in report.tests for h in t.hints) > 1
+    assert "warning generic.mutates_input (the same for rnn_forward[" in text
+    html = render_check_html(report)
+    assert html.count("rnn_forward changed its input x in place, so the caller") == 1 and "(the same for " in html
+    backward_blocks = [t for t in report.tests if t.function == "rnn_backward" and t.status == "passed"]
+    assert len(backward_blocks) > 1 and text.count("most likely through rnn_forward: rnn_forward changes its own "
+                                                   "input. Work on a copy in rnn_forward, and this goes too.") == 1
