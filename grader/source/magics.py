@@ -9,6 +9,8 @@ import re
 
 from nbconvert.preprocessors import Preprocessor
 
+from grader.source.notebook import cell_name
+
 MAGIC_LINE = re.compile(r"^(\s*)(%|!|\w+\s*=\s*[!%])")
 HELP_LINE = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body of these cells is Python
@@ -31,7 +33,7 @@ class DropMagics(Preprocessor):
         if cell.cell_type != "code":
             return cell, resources
         lines = cell.source.splitlines()
-        name = f"cell {index + 1}"
+        name = cell_name(index, cell)
         if lines and lines[0].lstrip().startswith("%%"):
             magic = lines[0].strip().split()[0]
             if magic[2:] not in PYTHON_CELL_MAGICS:

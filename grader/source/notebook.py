@@ -36,11 +36,19 @@ def read_cells(text: str) -> tuple[list[tuple[str, str]], list[str]]:
     dropper = DropMagics()
     try:
         nb, _ = dropper.preprocess(nb, {})
-        chunks = [(f"cell {index + 1}", cell.source.rstrip() + "\n")
+        chunks = [(cell_name(index, cell), cell.source.rstrip() + "\n")
                   for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     except Exception as exc:  # noqa: BLE001 - a malformed cell must not crash the grader
         raise NotebookError(f"its cells could not be converted to code ({exc.__class__.__name__})") from None
     return chunks, notes + dropper.notes
+
+
+def cell_name(index: int, cell) -> str:
+    """'cell 7' for the notebook's 7th cell (markdown counted), with 'In [5]' when it was run (Jupyter shows that
+    beside the cell, and no number of its place): 'cell 7 (In [5])'."""
+    count = cell.get("execution_count")
+    shown = f" (In [{count}])" if isinstance(count, int) and not isinstance(count, bool) and 0 < count < 10**6 else ""
+    return f"cell {index + 1}{shown}"
 
 
 def _why_unreadable(exc: Exception) -> str:

@@ -112,6 +112,18 @@ def test_notebook_cells_become_chunks_named_after_the_cell(tmp_path):
     assert source.quote("cell 3", 2) == "return z"
 
 
+def test_a_cell_that_was_run_is_also_named_by_the_number_jupyter_shows_beside_it(tmp_path):
+    notebook = new_notebook(cells=[new_markdown_cell("# Title"), new_code_cell("import numpy as np", execution_count=3),
+                                   new_code_cell("%matplotlib inline\ndef softmax(z):\n    return z", execution_count=5),
+                                   new_code_cell("x = 1")])  # never run
+    path = tmp_path / "nb.ipynb"
+    path.write_text(nbformat.writes(notebook))
+    source = read_submission(path)
+    assert [name for name, _ in source.chunks] == ["cell 2 (In [3])", "cell 3 (In [5])", "cell 4"]
+    assert source.quote("cell 3 (In [5])", 3) == "return z"
+    assert any(note.startswith("cell 3 (In [5]), line 1: IPython magic") for note in source.notes), source.notes
+
+
 def test_magics_and_shell_escapes_are_dropped_with_a_note(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_text(_nb("%matplotlib inline\n!pip install numpy\nx = !ls\nimport numpy as np", "np.exp?",
