@@ -158,9 +158,14 @@ def read_folder(folder: Path, into: Path) -> tuple[list[CanvasEntry], list[Canva
 def _top(folder: Path) -> list[Path]:
     """What lies at the top of ``folder``, but for hidden files and macOS's metadata; sorted."""
     try:
-        return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX")
+        return sorted(p for p in folder.iterdir() if not _hidden(p.name))
     except OSError:
         return []
+
+
+def _hidden(name: str) -> bool:
+    """A hidden file or folder (an editor's .ipynb_checkpoints, macOS's .DS_Store), or macOS's metadata folder."""
+    return name.startswith(".") or name == "__MACOSX"
 
 
 def _is_folder(path: Path) -> bool:
@@ -188,7 +193,7 @@ def _not_submitted(info: zipfile.ZipInfo) -> str:
     """Why a file of an archive is no submitted file (a hidden file, a link, a path out of the archive), or ""."""
     name = info.filename
     folders, _, base = name.replace("\\", "/").rpartition("/")
-    hidden = [part for part in folders.split("/") if part.startswith(".") and part != ".." or part == "__MACOSX"]
+    hidden = [part for part in folders.split("/") if _hidden(part) and part != ".."]
     if hidden or base.startswith("."):  # an archiver's or an editor's (.ipynb_checkpoints), not Canvas's
         return "a hidden file or macOS's metadata, not a submitted file"
     if stat.S_ISLNK(info.external_attr >> 16) or name.startswith(("/", "\\")) or ".." in folders.split("/"):
@@ -285,7 +290,7 @@ class _Unpacking:
         files = []
         for path in sorted(folder.rglob("*")):
             relative = path.relative_to(folder)
-            if any(part.startswith(".") or part == "__MACOSX" for part in relative.parts) or _is_folder(path):
+            if any(_hidden(part) for part in relative.parts) or _is_folder(path):
                 continue
             files.append((relative.as_posix(), path))
             if len(files) > MAX_UPLOAD_FILES:
