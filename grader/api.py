@@ -84,9 +84,6 @@ def _resolve(assignment: str | None, source: Source | None) -> Exercise:
     return guessed
 
 
-# (a cell's source as one string: "...\ndef softmax(z):...")
-
-
 def _guess_batch(found, warn: Callable[[str], None]) -> Exercise:
     """The assignment of a batch given without -a: the one whose functions most submissions define (not the first
     student's, who may have handed in another assignment); the others are told in a warning."""

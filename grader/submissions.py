@@ -251,8 +251,7 @@ def _from_canvas(entries: list, assignment: str | None) -> list[tuple[Submission
         student = group[0].student if names.count(group[0].student) == 1 else f"{group[0].student}_{user}"
         several = len({e.origin for e in group}) > 1  # then each file is named with its download
         named = (lambda e: e.shown) if several else (lambda e: e.entry)
-        ignored = [named(e) + _why_not(e) for e in group if e is not chosen] if gradable else [named(e) for e in group
-                                                                                             if e is not chosen]
+        ignored = [named(e) + (_why_not(e) if gradable else "") for e in group if e is not chosen]
         out.append((Submission(student, chosen.path, ignored, display=chosen.shown,
                                lms_id=user, late=chosen.late, problem=problem, label=named(chosen)), chosen.origin))
     return out

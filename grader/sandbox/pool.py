@@ -173,8 +173,9 @@ def preload_for(imports: set[str]) -> tuple[str, ...]:
                  for m in PRELOADS[package])
 
 
+@functools.lru_cache(maxsize=None)
 def installed(package: str) -> bool:
-    """Whether this Python (the one the sandbox runs) has ``package``."""
+    """Whether this Python (the one the sandbox runs) has ``package`` (asked once per package and process)."""
     try:
         return importlib.util.find_spec(package) is not None
     except (ImportError, ValueError):
@@ -191,7 +192,6 @@ def likely_preload(data: bytes) -> tuple[str, ...]:
     return preload_for({package for package, imported in _IMPORTED.items() if imported.search(data)})
 
 
-@functools.lru_cache(maxsize=None)
 class WorkerLost(Exception):
     """A worker died or stopped answering."""
 
