@@ -133,6 +133,8 @@ def _graded(source: Source, student: str, grading: Grading, pool: Runner, first:
         return Report(status="error", score=0.0, message=source.error, hints=hints, duration_s=_since(started), **base)
     run, source = _run(source, plan.calls, pool, base["notes"], grading.limits.load_s, first.run if first else None)
     base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
+    source.stopped = {chunk: line for chunk, err in run.chunk_errors  # where each cell that raised stopped running
+                      for (where, line, _) in err.frames[:1] if where == chunk}
     base["missing_packages"] = sorted({p for err in [run.load_error, *(e for _, e in run.chunk_errors)]
                                        if (p := missing_package(err, source))})
     if run.status == "load_error" or not run.loaded:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from grader.canvas_zip import canvas_named, is_download
 from grader.errors import GraderError
-from grader.exercises import most_of
+from grader.exercises import READ_BYTES, defined_in, most_of
 from grader.source import read_submission
+from grader.source.reader import peek
 from grader.source.syntax import written_functions
 from grader.wording import some
 
@@ -311,9 +312,12 @@ def _preference(path: Path, assignment: str | None, within: Path | None) -> tupl
 
 def _written(path: Path, assignment: str | None) -> int:
     """How many of the assignment's functions the file has written (not the template's stubs), as the grader
-    reads it (its encoding, a notebook's code cells); 0 when it cannot be read."""
+    reads it (its encoding, a notebook's code cells); for a file with a syntax error, those its text defines
+    (the student is then told of the error, not graded on another file); 0 when it cannot be read."""
     source = read_submission(path)
-    return 0 if source.error else most_of(written_functions([text for _, text in source.chunks]), assignment)
+    if source.error:  # a file that does not parse (a syntax error): the functions its text defines, stubs or not
+        return most_of(defined_in(peek(path, READ_BYTES)), assignment) if source.sha256 else 0
+    return most_of(written_functions([text for _, text in source.chunks]), assignment)
 
 
 def _folders(path: Path, within: Path | None) -> tuple[str, ...]:

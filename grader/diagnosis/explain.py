@@ -38,7 +38,7 @@ def given_away(source: Source | None, function: str) -> tuple[str, int] | None:
     """Where the student's top-level code gives a function's name to something else after defining it, if it does."""
     if source is None or function not in source.defined:
         return None
-    return rebound(source.chunks, function)
+    return rebound(source.chunks, function, source.stopped)
 
 
 def function_of_line(source: Source, chunk: str, line: int) -> str | None:

@@ -128,7 +128,7 @@ def blame_nonfinite_callee(graded: list[tuple[TestResult, CheckResult]], source:
 
 
 MUTATES = "generic.mutates_input"
-LOOKS = {"generic.zeros", "generic.scaled", "generic.sign_flipped", "generic.transposed"}  # told from the values alone
+LOOKS = {"generic.zeros"}  # what an input zeroed in place by the callee looks like in a result told from its values
 
 
 def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: Source) -> None:
@@ -151,12 +151,13 @@ def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: 
                 names = ", ".join(sorted(mutated))
                 # the cause only when what it calls is right but for the change (else that is the likelier cause)
                 # and the function reads the changed input after handing it on; a mere look of its values (all
-                # zeros: an input zeroed by the callee) is what the change made, and goes
+                # zeros: an input zeroed by the callee) is likelier the change's doing, and comes after it
                 told = [h for h in test.hints if not h.warning]
                 cause = (test.status == "failed" and all(h.code in LOOKS for h in told) and not set(chain) & wrong
                          and reads_after_calling(source.chunks, test.function, chain[0], mutated))
                 if cause:
-                    test.hints[:] = [h for h in test.hints if h.warning]
+                    test.hints.remove(hint)
+                    test.hints.insert(0, hint)
                 message = (f"{test.function} changed its input {names} in place, most likely through {_through(chain)}: "
                            f"{chain[-1]} changes its own input. Work on a copy in {chain[-1]}, and this goes too"
                            + (f": {test.function} then reads {names} changed, most likely why this test fails."

@@ -83,14 +83,17 @@ def _every_function() -> str:
 
 
 def _not_defined(missing: list[str], namespace: dict) -> str:
-    taken = [f for f in missing if namespace.get(f) is not None]  # the name holds something else now
-    if taken:
-        f = taken[0]
+    """What to do about the functions the kernel does not have: a name given to something else, or never run."""
+    said = []
+    for f in [f for f in missing if namespace.get(f) is not None]:  # the name holds something else now
         kind = type(namespace[f])
         package = "" if kind.__module__ == "builtins" else kind.__module__.split(".")[0] + "."
-        return (f"{f} is a {package}{kind.__qualname__} in this kernel, not a function: a cell gave its name to "
-                f"something else ({f} = ...); use another name there, run the cell defining {f} again, "
-                "then check again")
-    one = len(missing) == 1
-    return (f"{', '.join(missing)} {'is' if one else 'are'} not defined in this kernel: run the "
-            f"cell{'' if one else 's'} defining {'it' if one else 'them'}, then check again")
+        said.append(f"{f} is a {package}{kind.__qualname__} in this kernel, not a function: a cell gave its name to "
+                    f"something else ({f} = ...); use another name there, run the cell defining {f} again, "
+                    "then check again")
+    absent = [f for f in missing if namespace.get(f) is None]
+    if absent:
+        one = len(absent) == 1
+        said.append(f"{', '.join(absent)} {'is' if one else 'are'} not defined in this kernel: run the "
+                    f"cell{'' if one else 's'} defining {'it' if one else 'them'}, then check again")
+    return "; ".join(said)

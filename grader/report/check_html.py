@@ -36,12 +36,12 @@ def render_check_html(report: Report) -> str:
     stubs = words.stub_tests(report)
     if stubs:
         out.append(f"<p><b>{words.STUBS}</b> {escape(words.STUBS_WHY)}: {escape(words.stub_names(stubs))}</p>")
-    for test, hints in words.hinted(report, stubs):
-        out.append(f'<div class="grader-hints"><p><b><code>{escape(test.id)}</code></b> {_status(test.status, test.status)}</p>')
-        for label, hint, also in hints:
+    for test, hints, also in words.hinted(report, stubs):
+        out.append(f'<div class="grader-hints"><p><b><code>{escape(test.id)}</code></b> {_status(test.status, test.status)}'
+                   f'{escape(words.same_for(also))}</p>')
+        for label, hint in hints:
             out.append(f'<p style="margin-left:1em"><span style="color:{HINT_COLOUR}">{escape(label)}</span> '
-                       f'<b class="grader-hint-code">{escape(hint.code)}</b>{escape(words.evidence(hint))}'
-                       f'{escape(words.same_for(also))}<br>'
+                       f'<b class="grader-hint-code">{escape(hint.code)}</b>{escape(words.evidence(hint))}<br>'
                        f'<span style="margin-left:1em;display:inline-block">{escape(hint.message)}</span></p>')
         out.append("</div>")
     out.append(f"<p><b>{escape(words.score(report))}</b>: {escape(words.tally(report))}</p>")

@@ -29,34 +29,30 @@ def hint_label(index: int, hint: Hint) -> str:
     return "warning" if hint.warning else ("hint" if index == 0 else "also possible")
 
 
-def hinted(report: Report, stubs: list[TestResult]) -> list[tuple[TestResult, list[tuple[str, Hint, list[str]]]]]:
-    """The tests whose hints are shown (not the stubs), each with its hints, their labels, and the later tests
-    that have the same hint in the same words: it is said once, under the first test that has it, and a test
-    left with nothing new to say is not shown (one missing return would otherwise print its hint seven times)."""
+def hinted(report: Report, stubs: list[TestResult]) -> list[tuple[TestResult, list[tuple[str, Hint]], list[str]]]:
+    """The tests whose hints are shown (not the stubs), each with its hints and their labels, and the later tests
+    whose hints are the very same (codes, words, evidence): those are said once, under the first such test, and
+    not shown again (one missing return would otherwise print the same block seven times)."""
     shown: dict[tuple, list[str]] = {}
     out = []
     for test in report.tests:
         if not test.hints or test in stubs:
             continue
-        lines = []
-        for i, hint in enumerate(test.hints):
-            key = (hint_label(i, hint), hint.code, hint.message)
-            if key in shown:
-                shown[key].append(test.id)
-            else:
-                shown[key] = []
-                lines.append((key[0], hint, shown[key]))
-        if lines:
-            out.append((test, lines))
+        key = (test.status, *((h.code, h.message, h.warning, evidence(h)) for h in test.hints))
+        if key in shown:
+            shown[key].append(test.id)
+            continue
+        shown[key] = []
+        out.append((test, [(hint_label(i, h), h) for i, h in enumerate(test.hints)], shown[key]))
     return out
 
 
 def same_for(tests: list[str]) -> str:
-    """' (the same for rnn_forward[yhat]/public and rnn_backward[o]/public)', or ''."""
+    """', and with the same hints rnn_forward[yhat]/public and rnn_backward[o]/public', or ''."""
     if not tests:
         return ""
     named = ", ".join(tests[:-1]) + f" and {tests[-1]}" if len(tests) > 1 else tests[0]
-    return f" (the same for {named})"
+    return f", and with the same hints {named}"
 
 
 def evidence(hint: Hint) -> str:

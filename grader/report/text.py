@@ -37,11 +37,11 @@ def render_check(report: Report, console: Console) -> None:
     stubs = words.stub_tests(report)
     if stubs:
         console.print(f"\n[bold]{words.STUBS}[/bold] {words.STUBS_WHY}: {escape(words.stub_names(stubs))}")
-    for test, hints in words.hinted(report, stubs):
-        console.print(f"\n[bold]{escape(test.id)}[/bold] [{STATUS_STYLE.get(test.status, '')}]{test.status}[/]")
-        for label, hint, also in hints:
-            console.print(Padding(f"[yellow]{label}[/yellow] [bold]{escape(hint.code)}[/bold]{escape(words.evidence(hint))}"
-                                  f"{escape(words.same_for(also))}", (0, 0, 0, 2)))
+    for test, hints, also in words.hinted(report, stubs):
+        console.print(f"\n[bold]{escape(test.id)}[/bold] [{STATUS_STYLE.get(test.status, '')}]{test.status}[/]"
+                      f"{escape(words.same_for(also))}")
+        for label, hint in hints:
+            console.print(Padding(f"[yellow]{label}[/yellow] [bold]{escape(hint.code)}[/bold]{escape(words.evidence(hint))}", (0, 0, 0, 2)))
             console.print(Padding(escape(hint.message), (0, 0, 0, 4)))
     console.print(f"\n[bold]{words.score(report)}[/bold]: {escape(words.tally(report))}")
 

@@ -13,7 +13,8 @@ import ast
 import re
 
 CALL_LINE = re.compile(r"^(\s*)((?:[\w.]+\s*,\s*)*[\w.]+\s*=\s*)?get_ipython\(\)\.(\w+)\(.*\)\s*$")
-MAGIC_LINE = re.compile(r"^(\s*)(%|!)")  # in a cell magic's body: IPython's own lines
+MAGIC_LINE = re.compile(r"^(\s*)(%|!|\w+\s*=\s*[!%])")  # IPython's own lines: %magic, !command, x = !command
+HELP_LINE = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")  # np.exp?
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body of these cells is Python
 
 
@@ -43,9 +44,14 @@ def drop_ipython_calls(text: str, name: str) -> tuple[str, list[str]]:
 
 
 def _python_lines(body: str) -> str:
-    """A cell's body with its own magics and shell commands (``%matplotlib``, ``!pip``) made ``pass``."""
-    return "\n".join(MAGIC_LINE.sub(r"\1pass  # ", line) if MAGIC_LINE.match(line) else line
-                     for line in body.split("\n"))
+    """A cell's body with its own magics, shell commands and help requests (``%matplotlib``, ``!pip``,
+    ``files = !ls``, ``np.exp?``) made ``pass``."""
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        match = MAGIC_LINE.match(line)
+        if match or HELP_LINE.match(line):
+            lines[i] = (match.group(1) if match else "") + "pass"
+    return "\n".join(lines)
 
 
 def _cell_body(line: str) -> str | None:

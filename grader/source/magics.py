@@ -5,15 +5,10 @@
 
 from __future__ import annotations
 
-import re
-
 from nbconvert.preprocessors import Preprocessor
 
+from grader.source.exported import HELP_LINE, MAGIC_LINE, PYTHON_CELL_MAGICS
 from grader.source.notebook import cell_name
-
-MAGIC_LINE = re.compile(r"^(\s*)(%|!|\w+\s*=\s*[!%])")
-HELP_LINE = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")
-PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}  # the body of these cells is Python
 
 
 class DropMagics(Preprocessor):

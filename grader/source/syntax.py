@@ -411,18 +411,23 @@ def _stub(body: list[ast.stmt]) -> bool:
     return False
 
 
-def rebound(chunks: list[tuple[str, str]], name: str) -> tuple[str, int] | None:
-    """Where the top-level code, run in order (a file, or a notebook's cells), last gives ``name`` to something
-    other than a function it defines (``softmax = softmax(z)`` in a scratch cell, ``del softmax``): the chunk and
-    line; None when the last statement to bind it defines it, or none does."""
-    last = None
+def rebound(chunks: list[tuple[str, str]], name: str, stopped: dict[str, int] | None = None) -> tuple[str, int] | None:
+    """Where the top-level code, run in order (a file, or a notebook's cells), gives ``name`` to something other
+    than the function it defined before (``softmax = softmax(z)`` in a scratch cell, ``del softmax``), last: the
+    chunk and line; None when no statement does so after a definition, or the last to bind it defines it.
+    ``stopped``: the line where a chunk raised, for a notebook's cells that did (what comes at or after it
+    never ran)."""
+    last, defined = None, False
     for chunk, text in chunks:
         tree = _parsed(text)
+        end = (stopped or {}).get(chunk)
         for statement in _top_level(tree.body if tree is not None else []):
+            if end is not None and statement.lineno >= end:
+                continue
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 if statement.name == name:
-                    last = None
-            elif name in _bound_by(statement):
+                    last, defined = None, True
+            elif defined and name in _bound_by(statement):
                 last = (chunk, statement.lineno)
     return last
 
@@ -452,4 +457,15 @@ def _bound_by(statement: ast.stmt) -> set[str]:
         return {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
     else:
         return set()
-    return {node.id for target in targets for node in ast.walk(target) if isinstance(node, ast.Name)}
+    return {name for target in targets for name in _names_of(target)}
+
+
+def _names_of(target: ast.expr) -> set[str]:
+    """The names a target binds: a name, or those of a tuple or list of targets (not ``f.x = ...``, ``d[f] = ...``)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, ast.Starred):
+        return _names_of(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return {name for element in target.elts for name in _names_of(element)}
+    return set()

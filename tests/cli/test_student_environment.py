@@ -98,7 +98,7 @@ def test_a_notebook_downloaded_as_py_runs_without_its_ipython_commands(tmp_path)
         "get_ipython().system('pip install numpy')",
         "files = get_ipython().getoutput('ls')",
         "", "", "# In[2]:", "", "",
-        "get_ipython().run_cell_magic('time', '', " + json.dumps("%matplotlib inline\n" + BASE.split("\n\n\n")[1] + "\n") + ")",
+        "get_ipython().run_cell_magic('time', '', " + json.dumps("%matplotlib inline\nlisting = !ls\nnp.exp?\n" + BASE.split("\n\n\n")[1] + "\n") + ")",
         "assert files is None",
         "", "", "# In[3]:", "", "",
         "\n\n\n".join(BASE.split("\n\n\n")[2:]),

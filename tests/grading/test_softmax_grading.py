@@ -588,3 +588,27 @@ def test_a_students_own_test_at_the_bottom_of_a_py_names_the_call_and_the_main_g
     assert plain.status == "error" and "called from" not in plain.message and "__main__" not in plain.message
     guarded = grade_text(BASE + '\nif __name__ == "__main__":' + own_test.replace("\nprint", "\n    print"))
     assert guarded.score == guarded.max_score
+
+
+def test_a_name_never_defined_as_a_function_or_taken_only_by_a_cell_that_never_ran_is_not_said_given_away(grade_text):
+    top_level = remove_function(BASE, "softmax") + "\nz = np.array([1.0, 2.0])\nsoftmax = np.exp(z) / np.exp(z).sum()\n"
+    report = grade_text(top_level)  # the softmax written as top-level code, no function: never a function to give away
+    assert all("gives its name" not in t.message for t in by_function(report)["softmax"])
+    assert "check the spelling" in by_function(report)["softmax"][0].hints[0].message
+    failed_def = "x = undefined_name\n" + BASE.split("\n\n\n")[1]  # the cell raises before its def runs
+    cells = "# %%\nimport numpy as np\n# %%\n" + failed_def + "\n# %%\n" + "\n\n\n".join(BASE.split("\n\n\n")[2:]) \
+        + "\n# %%\nsoftmax = softmax(np.zeros(3))\n"  # raises too: softmax was never defined
+    report = grade_text(to_notebook(cells), name="stale.ipynb")
+    assert all("gives its name" not in t.message for t in by_function(report)["softmax"])
+    attribute = BASE + "\nsoftmax.calls = 0\nseen = {}\nseen[softmax] = 1\n"  # an attribute, a key: the name stays
+    assert grade_text(attribute).score == grade_text(BASE).score
+
+
+def test_of_two_files_one_with_a_syntax_error_the_one_with_the_functions_is_graded_and_its_error_said(tmp_path):
+    from grader.submissions import choose
+
+    broken = tmp_path / "softmax_gradients.py"
+    broken.write_text(BASE + "\ndef oops(:\n    pass\n")
+    template = tmp_path / "softmax_gradients.ipynb"
+    template.write_text((SOLUTIONS.parent / "assignments" / "softmax_gradients" / "softmax_gradients.ipynb").read_text())
+    assert choose([broken, template], "softmax_gradients", tmp_path) == broken

@@ -223,3 +223,11 @@ def test_a_name_given_to_a_variable_is_told_in_the_kernel_as_what_it_is_now():
                for note in report.notes), report.notes
     report = check("softmax", namespace=kernel("x = 1\n")).report
     assert any("softmax is not defined in this kernel: run the cell defining it" in note for note in report.notes)
+
+
+def test_a_name_given_away_and_a_function_never_run_are_both_said():
+    from grader.kernel.check import _not_defined
+
+    said = _not_defined(["softmax", "softmax_jacobian"], {"softmax": 3.0})
+    assert said.startswith("softmax is a float in this kernel, not a function")
+    assert "softmax_jacobian is not defined in this kernel: run the cell defining it" in said
