@@ -13,8 +13,7 @@ GENERIC: dict[str, str] = {
     "generic.timeout": "{function} ran past its time limit ({limit:g} s per call). Look for a loop whose "
     "condition never becomes false, or work that grows much faster than the input.",
     "generic.wrong_type": "The result of {function} cannot be read as numbers ({detail}). {wanted}",
-    "generic.shape_mismatch": "The result of {function} has the wrong shape: expected {expected}, got {got}. "
-    "Check which axis is which, and whether a sum or a squeeze removed one.",
+    "generic.shape_mismatch": "The result of {function} has the wrong shape: expected {expected}, got {got}. {axes}",
     "generic.transposed": "The result of {function} is the transpose of the right one: rows and columns are "
     "swapped. Check which index of the result runs over which quantity.",
     "generic.sign_flipped": "The result of {function} is the negative of the right one: a sign is flipped "
@@ -47,10 +46,22 @@ def generic_message(code: str, **fields) -> str:
     fields.setdefault("function", "the function")
     fields.setdefault("wanted", ARRAY_WANTED)
     fields.setdefault("start_here", START_HERE)
+    fields.setdefault("axes", shape_advice(fields.get("expected"), fields.get("got")))
     try:
         return GENERIC[code].format(**fields)
     except (KeyError, IndexError, ValueError):
         return GENERIC[code]
+
+
+def shape_advice(expected, got) -> str:
+    """What to look at for a result of the wrong shape: an axis too few, one too many, or sizes that differ."""
+    if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)):
+        if len(got) > len(expected):
+            return ("Check which axis is which, and whether an axis is left over: a product or a sum the "
+                    "result still needs.")
+        if len(got) == len(expected):
+            return "Check which axis is which, and the size of each."
+    return "Check which axis is which, and whether a sum or a squeeze removed one."
 
 
 ARRAY_WANTED = "Return a NumPy array (or a list) of floats."

@@ -612,3 +612,17 @@ def test_of_two_files_one_with_a_syntax_error_the_one_with_the_functions_is_grad
     template = tmp_path / "softmax_gradients.ipynb"
     template.write_text((SOLUTIONS.parent / "assignments" / "softmax_gradients" / "softmax_gradients.ipynb").read_text())
     assert choose([broken, template], "softmax_gradients", tmp_path) == broken
+
+
+def test_a_result_with_an_axis_too_many_is_not_told_that_a_sum_removed_one(grade_text):
+    backward_as_jacobian = BASE.replace("def softmax_backward(y, dL_dy):", "def softmax_backward(y, dL_dy):\n"
+                                        "    return np.diag(y) - np.outer(y, y)  # the Jacobian, not yet applied to dL_dy\n", 1)
+    assert backward_as_jacobian != BASE
+    hint = by_function(grade_text(backward_as_jacobian))["softmax_backward"][0].hints[0]
+    assert hint.code == "generic.shape_mismatch"
+    assert "whether an axis is left over: a product or a sum the result still needs" in hint.message
+    assert "removed one" not in hint.message
+    summed = BASE.replace("def softmax_jacobian(z):", "def softmax_jacobian(z):\n"
+                          "    return (np.diag(softmax(z)) - np.outer(softmax(z), softmax(z))).sum(axis=0)\n", 1)
+    hint = by_function(grade_text(summed))["softmax_jacobian"][0].hints[0]
+    assert hint.code == "generic.shape_mismatch" and "whether a sum or a squeeze removed one" in hint.message

@@ -145,8 +145,8 @@ def _misconception(code: str, functions: tuple[str, ...], words: Counter | None,
 
 
 BLANK = re.compile(r"\{(\w+)(?::[^}]*)?\}")
-NEUTRAL = {"function": "the function", "error": "an exception", "names": "", "factor": "a constant"}  # what a blank
-# of the catalogue says for any student
+NEUTRAL = {"function": "the function", "error": "an exception", "names": "", "factor": "a constant",
+           "axes": "Check which axis is which."}  # what a blank of the catalogue says for any student
 
 
 def _neutral(template: str) -> str:
