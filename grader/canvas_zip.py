@@ -111,7 +111,8 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
 
 
 def canvas_named(folder: Path) -> tuple[int, int]:
-    """How many of the files (and folders) at the top of ``folder`` carry Canvas's names, and how many files do not."""
+    """How many of the files (and folders) at the top of ``folder`` carry Canvas's names, and how many files do not:
+    a Canvas download unzipped when the first are more (its other folders, an OUTDIR say, do not count)."""
     named = others = 0
     for path in _top(folder):
         if parse_name(path.name) is not None:
@@ -119,13 +120,6 @@ def canvas_named(folder: Path) -> tuple[int, int]:
         elif not _is_folder(path):
             others += 1
     return named, others
-
-
-def is_download(folder: Path) -> bool:
-    """Whether ``folder`` is a Canvas download unzipped: most of the files at its top named as Canvas names them
-    (its other folders, an OUTDIR say, do not count)."""
-    named, others = canvas_named(folder)
-    return named > others
 
 
 def read_folder(folder: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEntry], list[str]]:

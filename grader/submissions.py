@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.canvas_zip import canvas_named, is_download
+from grader.canvas_zip import canvas_named
 from grader.errors import GraderError
 from grader.exercises import READ_BYTES, defined_in, most_of
 from grader.source import read_submission
@@ -74,12 +74,12 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     canvas: list = []  # the entries of the Canvas downloads among the PATHs: a user's, across them, are one student's
     for number, path in enumerate(paths):
         path = Path(path)
-        if path.suffix.lower() == ".zip" and path.is_file() or _is_folder(path) and is_download(path):
+        named, others = canvas_named(path) if _is_folder(path) else (0, 0)
+        if path.suffix.lower() == ".zip" and path.is_file() or named > others:  # a download, zipped or not
             if scratch is None:
                 raise ValueError("a folder to extract archives into is needed")
             canvas += _canvas_entries(path, scratch / f"archive-{number}", warn)
         elif _is_folder(path):
-            named, others = canvas_named(path)
             if named > 1:
                 warn(f"{path} holds {named} files named as Canvas names submissions, but {others} that are not: it "
                      "was read as a folder of files, each a student; if it is a Canvas download, take the others out")
@@ -271,10 +271,9 @@ def _choose_entry(group: list, assignment: str | None):
     latest upload (largest attachment id) and the newest file in a zip before a notebook."""
     def key(entry):
         python = entry.original.lower().endswith(tuple(SUFFIXES))
-        folders = tuple(entry.inside.split("/")[:-1])
         named = re.sub(r"-\d+$", "", Path(entry.original).stem) == assignment  # Canvas's -1 of a repeated name
-        written = _written(entry.path, assignment) if python and not entry.problem else 0
-        return (python, written, not any(OLD_COPY.match(part) for part in folders), named, -len(folders),
+        return (python, *_handed_in(entry.path, assignment, tuple(entry.inside.split("/")[:-1]), named,
+                                    readable=python and not entry.problem),
                 entry.attachment, entry.modified, entry.path.suffix == ".ipynb")
 
     return max(group, key=key)
@@ -305,9 +304,16 @@ def choose(files: list[Path], assignment: str | None, within: Path | None = None
 
 
 def _preference(path: Path, assignment: str | None, within: Path | None) -> tuple:
-    folders = _folders(path, within)
-    return (_written(path, assignment), not any(OLD_COPY.match(part) for part in folders),
-            path.stem == assignment, -len(folders), path.suffix.lower() == ".ipynb", _mtime(path))
+    return (*_handed_in(path, assignment, _folders(path, within), path.stem == assignment),
+            path.suffix.lower() == ".ipynb", _mtime(path))
+
+
+def _handed_in(path: Path, assignment: str | None, folders: tuple[str, ...], named: bool,
+               readable: bool = True) -> tuple:
+    """The first four steps of the rule of ``choose``, which Canvas's files follow too: the functions written
+    (none in a file that is not to be read), not kept aside, named after the assignment, nearest the top."""
+    written = _written(path, assignment) if readable else 0
+    return (written, not any(OLD_COPY.match(part) for part in folders), named, -len(folders))
 
 
 def _written(path: Path, assignment: str | None) -> int:

@@ -174,7 +174,7 @@ def how_it_returns(chunks: list[tuple[str, str]], function: str) -> str:
     if found is None:
         return ""
     body = found.body[1:] if _is_docstring(found.body[0]) else found.body
-    if all(_is_placeholder(statement) for statement in body):
+    if _is_stub(found):
         return "stub"
     if not any(isinstance(node, ast.Return) and not _is_none(node.value) for node in _own_nodes(body)):
         return "no return"
@@ -196,6 +196,12 @@ def _falls_off(body: list[ast.stmt]) -> bool:
     if isinstance(last, ast.While) and isinstance(last.test, ast.Constant) and last.test.value is True:
         return any(isinstance(node, ast.Break) for node in ast.walk(last))
     return True
+
+
+def _is_stub(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a function's body (but for its docstring) only passes or raises NotImplementedError, as a stub."""
+    body = function.body[1:] if _is_docstring(function.body[0]) else function.body
+    return all(_is_placeholder(statement) for statement in body)
 
 
 def _is_docstring(statement: ast.stmt) -> bool:
@@ -379,36 +385,10 @@ def imported_modules(code: str) -> set[str]:
 
 
 def written_functions(texts: list[str]) -> set[str]:
-    """The top-level functions that ``texts`` (a file, or a notebook's cells) define with a body of their own: not
-    a stub (``raise NotImplementedError``, ``pass`` or ``...``, after a docstring or not). A text that does not parse
-    defines none."""
-    written = set()
-    for text in texts:
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _stub(node.body):
-                written.add(node.name)
-    return written
-
-
-def _stub(body: list[ast.stmt]) -> bool:
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]  # the docstring
-    if len(body) != 1:
-        return not body
-    statement = body[0]
-    if isinstance(statement, ast.Pass):
-        return True
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and statement.value.value is ...:
-        return True
-    if isinstance(statement, ast.Raise) and statement.exc is not None:
-        raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
-        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
-    return False
+    """The top-level functions that ``texts`` (a file, or a notebook's cells) define with a body of their own, not
+    a stub (see ``how_it_returns``). A text that does not parse defines none."""
+    return {node.name for tree in filter(None, map(_parsed, texts)) for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _is_stub(node)}
 
 
 def rebound(chunks: list[tuple[str, str]], name: str, stopped: dict[str, int] | None = None) -> tuple[str, int] | None:
