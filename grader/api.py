@@ -202,7 +202,9 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
         empty = f" ({len(found)} student folders or uploads with nothing to grade)" if found else ""
         archives = "" if not any(str(p).lower().endswith(".zip") for p in paths) else (
             "; a .zip is read as Canvas's \"Download Submissions\" archive, whose entries Canvas names "
-            "{sortablename}_{userid}_{attachmentid}_{file name}: another archive, unzip it and grade its folder")
+            "{sortablename}_{userid}_{attachmentid}_{file name}, or as Moodle's \"Download all submissions\", whose "
+            "folders Moodle names {full name}_{participant id}_assignsubmission_file: another archive, unzip it and "
+            "grade its folder")
         raise GraderError("no submissions (.py or .ipynb files) found in " + ", ".join(str(p) for p in paths) + empty
                           + archives)
     exercise = _resolve(assignment, None) if assignment else _guess_batch(found, warn)

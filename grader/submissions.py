@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.canvas_zip import canvas_named
+from grader.downloads import read_download, recognise
 from grader.errors import GraderError
 from grader.exercises import READ_BYTES, defined_in, most_of
 from grader.source import read_submission
@@ -29,7 +29,7 @@ class Submission:
     path: Path
     ignored: list[str] = field(default_factory=list)  # names of the student's other files
     display: str = ""  # what the report calls the file (an archive entry, say); its path when empty
-    lms_id: str | None = None  # the LMS's id of the student (Canvas's user id, from the archive)
+    lms_id: str | None = None  # the LMS's id of the student (Canvas's user id, Moodle's participant id)
     late: bool | None = None
     problem: str = ""  # why nothing of the student's can be graded (then ``path`` is no file to read)
     label: str = ""  # what the note calls the file graded, when not its name (its place in the student's folder)
@@ -65,24 +65,28 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     in the report, named as they lie in the student's folder.
     A student's folder with nothing to grade is a submission too, whose ``problem`` says why:
     no student drops out of the gradebook unnoticed.
-    A ``.zip`` is read as Canvas's "Download Submissions" archive (see ``canvas_zip``),
-    extracted into ``scratch``; ``warn`` is told of the entries that belong to no student.
+    A ``.zip`` is read as an LMS's download of the class's submissions (Canvas's or Moodle's, told
+    by its entries' names: see ``grader.downloads``), extracted into ``scratch``, and so is a folder
+    most of whose top carries an LMS's names (the download unzipped); ``warn`` is told of the entries
+    that belong to no student.
     """
     found: dict[tuple[str, int], list[Path]] = {}  # (student, which PATH): each PATH its own namespace
     empty: dict[tuple[str, int], tuple[Path, str]] = {}  # a student's folder with nothing to grade: why
     in_folders: dict[tuple[str, int], Path] = {}  # the students found as folders (not as files): their folders
-    canvas: list = []  # the entries of the Canvas downloads among the PATHs: a user's, across them, are one student's
+    downloaded: list = []  # the entries of the LMS downloads among the PATHs: a user's, across them, are one student's
     for number, path in enumerate(paths):
         path = Path(path)
-        named, others = canvas_named(path) if _is_folder(path) else (0, 0)
-        if path.suffix.lower() == ".zip" and path.is_file() or named > others:  # a download, zipped or not
+        zipped = path.suffix.lower() == ".zip" and path.is_file()
+        naming, named, others = recognise(path) if zipped or _is_folder(path) else (None, 0, 0)
+        if zipped or named > others:  # a download, zipped or not
             if scratch is None:
                 raise ValueError("a folder to extract archives into is needed")
-            canvas += _canvas_entries(path, scratch / f"archive-{number}", warn)
+            downloaded += _download_entries(path, naming, scratch / f"archive-{number}", warn)
         elif _is_folder(path):
             if named > 1:
-                warn(f"{path} holds {named} files named as Canvas names submissions, but {others} that are not: it "
-                     "was read as a folder of files, each a student; if it is a Canvas download, take the others out")
+                warn(f"{path} holds {named} files named as {naming.lms} names submissions, but {others} that are "
+                     f"not: it was read as a folder of files, each a student; if it is a {naming.lms} download, take "
+                     "the others out")
             path = _nbgrader_submitted(path)
             nbgrader = path.name == "submitted"
             try:
@@ -105,7 +109,7 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
                     found.setdefault((entry.stem, number), []).append(entry)
         else:
             found.setdefault((path.stem, number), []).append(path)
-    archived = _from_canvas(canvas, assignment)
+    archived = _from_downloads(downloaded, assignment)
     sources: dict[str, list[Path]] = {}  # the PATHs each student was found in
     for student, number in found:
         sources.setdefault(student, []).append(Path(paths[number]))
@@ -219,20 +223,18 @@ def _skipped(relative: Path) -> bool:
     return any(part in SKIPPED_DIRS for part in relative.parts)
 
 
-def _canvas_entries(download: Path, scratch: Path, warn: Callable[[str], None]) -> list:
-    """The entries of a Canvas download (a zip, extracted into ``scratch``, or a folder: the zip unzipped), those
+def _download_entries(download: Path, naming, scratch: Path, warn: Callable[[str], None]) -> list:
+    """The entries of an LMS download (a zip, extracted into ``scratch``, or a folder: the zip unzipped), those
     that cannot be graded included; ``warn`` is told of the files that belong to no student."""
-    from grader.canvas_zip import extract, read_folder
-
     scratch.mkdir(parents=True)
-    entries, rejected, notes = (extract if download.is_file() else read_folder)(download, scratch)
+    entries, rejected, notes = read_download(download, scratch, naming)
     for note in notes:
         warn(f"{download.name}: {note}")
     return entries + rejected
 
 
-def _from_canvas(entries: list, assignment: str | None) -> list[tuple[Submission, Path]]:
-    """One submission per Canvas user, whichever downloads their entries came from: of the download that holds
+def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submission, Path]]:
+    """One submission per LMS user, whichever downloads their entries came from: of the download that holds
     their latest upload (a download holds a student's latest attempt), the file ``_choose_entry`` chooses; each
     with the download of the file graded.
 
@@ -244,7 +246,7 @@ def _from_canvas(entries: list, assignment: str | None) -> list[tuple[Submission
     names = [e[0].student for e in by_user.values()]
     out = []
     for user, group in sorted(by_user.items()):
-        latest = max(group, key=lambda e: e.attachment).origin  # of several downloads, the latest upload's alone
+        latest = max(group, key=lambda e: (e.attachment, e.modified)).origin  # of several downloads, the latest's
         candidates = [e for e in group if e.origin == latest]
         gradable = [e for e in candidates if not e.problem]
         chosen = _choose_entry(gradable or candidates, assignment)
@@ -267,8 +269,8 @@ def _why_not(entry) -> str:
 
 
 def _choose_entry(group: list, assignment: str | None):
-    """Python first, then the rule of ``choose`` (within a student's own zip, its folders count as theirs), the
-    latest upload (largest attachment id) and the newest file in a zip before a notebook."""
+    """Python first, then the rule of ``choose`` (within a student's own zip or folder, its folders count as
+    theirs), the latest upload (Canvas's largest attachment id) and the newest file in a zip before a notebook."""
     def key(entry):
         python = entry.original.lower().endswith(tuple(SUFFIXES))
         named = re.sub(r"-\d+$", "", Path(entry.original).stem) == assignment  # Canvas's -1 of a repeated name
@@ -310,7 +312,7 @@ def _preference(path: Path, assignment: str | None, within: Path | None) -> tupl
 
 def _handed_in(path: Path, assignment: str | None, folders: tuple[str, ...], named: bool,
                readable: bool = True) -> tuple:
-    """The first four steps of the rule of ``choose``, which Canvas's files follow too: the functions written
+    """The first four steps of the rule of ``choose``, which an LMS download's files follow too: the functions written
     (none in a file that is not to be read), not kept aside, named after the assignment, nearest the top."""
     written = _written(path, assignment) if readable else 0
     return (written, not any(OLD_COPY.match(part) for part in folders), named, -len(folders))

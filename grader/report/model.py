@@ -56,7 +56,7 @@ class SubmissionInfo(BaseModel):
     path: str
     sha256: str
     kind: Literal["py", "ipynb", "unknown"]
-    lms_id: Optional[str] = Field(None, description="the LMS's id of the student (Canvas's user id), when known")
+    lms_id: Optional[str] = Field(None, description="the LMS's id of the student (Canvas's user id, Moodle's participant id), when known")
     late: Optional[bool] = Field(None, description="the LMS marked the submission late")
 
 

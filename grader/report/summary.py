@@ -27,7 +27,7 @@ class Row:
     hints: list[tuple[str, str]]  # (function, code), mistakes only
     message: str
     late: bool = False  # the LMS flagged the submission late (Canvas's _LATE)
-    lms_id: str = ""  # the student's id in the LMS (Canvas's user id), when known
+    lms_id: str = ""  # the student's id in the LMS (Canvas's user id, Moodle's participant id), when known
     order: int = 0  # its place in the batch: rows of equal student ids keep it, however the batch ran
     report_file: str = ""  # the report's file name in the batch's folder ('' when not known)
 

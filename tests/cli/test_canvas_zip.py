@@ -9,7 +9,7 @@ import stat
 import zipfile
 
 from grader.authoring.templates import to_notebook
-from grader.canvas_zip import parse_name
+from grader.downloads.canvas import parse_name
 from grader.report.model import Report
 from tests.cli.test_cli import BASE, MISTAKE, grader
 

@@ -1,18 +1,15 @@
-"""Canvas's "Download Submissions" archive: read it safely, and tell each file's student from its name.
+"""An LMS's download of a class's submissions, read safely: each student's files as entries, with caps.
 
-Canvas names each entry ``{sortablename}[_LATE]_{userid}_{attachmentid}_{original name}``:
-the name lower-cased with non-word characters removed, ``anon_{id}`` in place of the user id
-under anonymous grading, and ``-1``, ``-2`` before the extension of repeated file names. An entry in a
-folder (the archive unzipped and zipped again) is read by its name alone; one whose path leaves the archive is not.
-Only ``.py`` and ``.ipynb`` entries are extracted, each under its original name in a folder of our own
-inside a temporary folder, with caps on the number and the sizes of the entries (no zip-slip, no zip bomb);
-a student's entry that cannot be graded (too large, not Python) is kept as a *rejected* entry, with why.
-A student's upload that is itself a zip is opened in memory, one level deep and under the same caps:
-its ``.py`` and ``.ipynb`` files are that student's entries, named ``{entry}/{path in the zip}``.
-The same download unzipped (as a browser may do by itself) is a folder of files with Canvas's names:
-``read_folder`` reads it as it reads the archive, the students' files used where they lie (and a student's
-zip that the browser unzipped too, a folder with Canvas's name, as that student's). Each upload has caps of
-its own (files, bytes): one student's upload that passes them is that student's problem, not the batch's.
+The naming of the entries is the LMS's (:mod:`grader.downloads.canvas`, :mod:`grader.downloads.moodle`):
+a :class:`Naming` tells an entry's student from its path in the download. Only ``.py`` and ``.ipynb``
+entries are extracted, each under its original name in a folder of our own inside a temporary folder,
+with caps on the number and the sizes of the entries (no zip-slip, no zip bomb); a student's entry that
+cannot be graded (too large, not Python) is kept as a *rejected* entry, with why. A student's upload
+that is itself a zip is opened in memory, one level deep and under the same caps: its ``.py`` and
+``.ipynb`` files are that student's entries, named ``{entry}/{path in the zip}``. The same download
+unzipped (as a browser may do by itself) is read by :func:`read_folder` as :func:`read_archive` reads
+the archive, the students' files used where they lie. Each upload has caps of its own (files, bytes):
+one student's upload that passes them is that student's problem, not the batch's.
 """
 
 from __future__ import annotations
@@ -20,10 +17,12 @@ from __future__ import annotations
 import io
 import re
 import stat
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 from grader.errors import GraderError
 from grader.source.reader import MAX_BYTES, peek
@@ -35,27 +34,22 @@ MAX_TOTAL = 2 * 1024**3
 MAX_INNER_ZIP = 64 * 1024**2  # bytes of a student's own zip, read into memory to be opened
 MAX_UPLOAD_FILES = 1000  # files in a student's own zip (or folder)
 MAX_UPLOAD_BYTES = 64 * 1024**2  # bytes of .py and .ipynb files unpacked from one student's zip
-NAME = re.compile(  # the name's letters may be any script's (müllerjürgen), and hold an underscore
-    r"^(?:(?P<name>\w+?)(?P<late>_late)?_(?P<user>\d+|anon_[a-z0-9]+)"
-    r"|(?P<anon>anon_[a-z0-9]+)(?P<alate>_late)?)_(?P<attachment>\d+)_(?P<original>.+)$",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
-class CanvasEntry:
-    """One submitted file of a Canvas download, extracted (or where it lies, in a folder)."""
+class Entry:
+    """One submitted file of a download, extracted (or where it lies, in a folder)."""
 
-    student: str  # the sortable name (or the anonymous id)
-    user_id: str
-    late: bool
+    student: str  # as the LMS names them: Canvas's sortable name (or anonymous id), Moodle's full name
+    user_id: str  # the LMS's id of the student: one student's entries share it
+    late: bool | None  # whether the LMS flagged it late (None: its names do not say)
     original: str  # the file name the student uploaded (Canvas's -1, -2 suffix kept)
     entry: str  # the entry's name in the archive
     path: Path  # where it was extracted (where it would have been, when rejected)
-    attachment: int  # Canvas's id of the upload: the later, the larger
+    attachment: int = 0  # Canvas's id of the upload: the later, the larger (0 where the LMS has none)
     problem: str = ""  # why it cannot be graded (then it was not extracted)
-    modified: tuple = ()  # in a student's zip, the file's date there (the later of two, the newer)
-    inside: str = ""  # in a student's zip, the file's path there
+    modified: tuple = ()  # in a zip, the file's date there (the later of two, the newer)
+    inside: str = ""  # the file's path in the student's own zip or folder ("" at its top)
     origin: Path = Path()  # the download it came from: the archive, or the folder
 
     @property
@@ -65,44 +59,42 @@ class CanvasEntry:
         return f"{self.origin.name}{joint}{self.entry}"
 
 
-def parse_name(entry: str) -> dict | None:
-    """The parts of a Canvas entry name, or None when it does not follow Canvas's pattern."""
-    match = NAME.match(entry)
-    if not match:
-        return None
-    parts = match.groupdict()
-    user = parts["user"] or parts["anon"]
-    return {
-        "student": parts["name"] or user,
-        "user_id": user,
-        "late": bool(parts["late"] or parts["alate"]),
-        "attachment": parts["attachment"],
-        "original": parts["original"],
-    }
+@dataclass(frozen=True)
+class Naming:
+    """How an LMS names the entries of its download."""
+
+    lms: str  # "Canvas", "Moodle"
+    parse: Callable[[str], "dict | None"]  # an entry's path in the download (a folder's ends with "/") -> the
+    # fields of its Entry that the name tells (student, user_id, late, original, and attachment, inside if any),
+    # or None for an entry of no student
+
+    def named(self, path: str) -> bool:
+        return self.parse(path) is not None
 
 
-def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEntry], list[str]]:
+def read_archive(archive: Path, into: Path, naming: Naming) -> tuple[list[Entry], list[Entry], list[str]]:
     """Extract the archive's submissions into ``into``: those extracted, those of a student rejected (with
     why), and notes on the entries skipped that belong to no student."""
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
         raise GraderError(f"{archive} is not a readable zip archive ({exc})") from None
-    unpacking = _Unpacking(archive, into)
+    unpacking = _Unpacking(archive, into, naming)
     with zf:
         infos = zf.infolist()
         unpacking.count(len(infos))
         for info in infos:
-            name = _utf8_name(info)
+            name = utf8_name(info)
             if info.is_dir():
                 continue
             skipped = _not_submitted(info)
             if skipped:
                 unpacking.notes.append(f"{name}: skipped ({skipped})")
                 continue
-            entry = unpacking.entry(name, name.replace("\\", "/").rpartition("/")[2])  # in a folder: Canvas's own
-            if entry is None:  # zip is flat, but one unzipped and zipped again is not
+            entry = unpacking.entry(name.replace("\\", "/"))
+            if entry is None:
                 continue
+            entry = replace(entry, modified=info.date_time)
             if name.lower().endswith(".zip"):
                 unpacking.open_inner(lambda limit, info=info: _read_capped(zf, info, limit), entry)
             else:
@@ -110,31 +102,32 @@ def extract(archive: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEn
     return unpacking.entries, unpacking.rejected, unpacking.notes
 
 
-def canvas_named(folder: Path) -> tuple[int, int]:
-    """How many of the files (and folders) at the top of ``folder`` carry Canvas's names, and how many files do not:
-    a Canvas download unzipped when the first are more (its other folders, an OUTDIR say, do not count)."""
+def named_at_top(folder: Path, naming: Naming) -> tuple[int, int]:
+    """How many of the files (and folders) at the top of ``folder`` carry the LMS's names, and how many files do
+    not: a download unzipped when the first are more (its other folders, an OUTDIR say, do not count)."""
     named = others = 0
-    for path in _top(folder):
-        if parse_name(path.name) is not None:
+    for path in top(folder):
+        folder_of_files = _is_folder(path)
+        if naming.named(path.name + ("/" if folder_of_files else "")):
             named += 1
-        elif not _is_folder(path):
+        elif not folder_of_files:
             others += 1
     return named, others
 
 
-def read_folder(folder: Path, into: Path) -> tuple[list[CanvasEntry], list[CanvasEntry], list[str]]:
-    """A Canvas download unzipped: its students' entries (the files themselves, where they lie), those rejected,
-    and notes on the files that belong to no student. A student's own zip is opened as in ``extract``; a folder
-    with Canvas's name (that zip unzipped too) is read as it would be."""
-    unpacking = _Unpacking(folder, into)
-    for path in _top(folder):
+def read_folder(folder: Path, into: Path, naming: Naming) -> tuple[list[Entry], list[Entry], list[str]]:
+    """A download unzipped: its students' entries (the files themselves, where they lie), those rejected, and
+    notes on the files that belong to no student. A student's own zip is opened as in ``read_archive``; a
+    folder with the LMS's name (a student's folder, or their zip unzipped too) is read as theirs."""
+    unpacking = _Unpacking(folder, into, naming)
+    for path in top(folder):
         unpacking.count(1)
         if _is_folder(path):
-            entry = unpacking.entry(path.name + "/", path.name)
+            entry = unpacking.entry(path.name + "/")
             if entry is not None:
                 unpacking.open_folder(path, entry)
             continue
-        entry = unpacking.entry(path.name, path.name)
+        entry = unpacking.entry(path.name)
         if entry is None:
             continue
         if path.is_symlink() or not path.is_file():  # the student's all the same: in the gradebook, saying why
@@ -143,13 +136,13 @@ def read_folder(folder: Path, into: Path) -> tuple[list[CanvasEntry], list[Canva
         elif path.name.lower().endswith(".zip"):
             unpacking.open_inner(lambda limit, path=path: _read_file(path, limit), entry)
         elif path.name.lower().endswith(SUFFIXES):
-            unpacking.entries.append(replace(entry, path=path))  # read where it lies, with the reader's own caps
+            unpacking.entries.append(replace(entry, path=path, modified=_date(path)))  # read where it lies
         else:
             unpacking.rejected.append(replace(entry, problem=f"{entry.original} is not a .py or .ipynb file"))
     return unpacking.entries, unpacking.rejected, unpacking.notes
 
 
-def _top(folder: Path) -> list[Path]:
+def top(folder: Path) -> list[Path]:
     """What lies at the top of ``folder``, but for hidden files and macOS's metadata; sorted."""
     try:
         return sorted(p for p in folder.iterdir() if not _hidden(p.name))
@@ -172,7 +165,15 @@ def _read_file(path: Path, limit: int) -> bytes | None:
     return None if len(data) > limit else data
 
 
-def _utf8_name(info: zipfile.ZipInfo) -> str:
+def _date(path: Path) -> tuple:
+    """A file's date as a zip gives its entries' (year, month, day, hour, minute, second); () if it has none."""
+    try:
+        return time.localtime(path.lstat().st_mtime)[:6]
+    except OSError:
+        return ()
+
+
+def utf8_name(info: zipfile.ZipInfo) -> str:
     """The entry's name; a name zipped in UTF-8 without saying so (read as cp437 by zipfile) read as UTF-8."""
     name = info.filename
     if info.flag_bits & 0x800:
@@ -188,7 +189,7 @@ def _not_submitted(info: zipfile.ZipInfo) -> str:
     name = info.filename
     folders, _, base = name.replace("\\", "/").rpartition("/")
     hidden = [part for part in folders.split("/") if _hidden(part) and part != ".."]
-    if hidden or base.startswith("."):  # an archiver's or an editor's (.ipynb_checkpoints), not Canvas's
+    if hidden or base.startswith("."):  # an archiver's or an editor's (.ipynb_checkpoints), not the LMS's
         return "a hidden file or macOS's metadata, not a submitted file"
     if stat.S_ISLNK(info.external_attr >> 16) or name.startswith(("/", "\\")) or ".." in folders.split("/"):
         return "a link, or a path out of the archive: not a submitted file"
@@ -198,10 +199,10 @@ def _not_submitted(info: zipfile.ZipInfo) -> str:
 class _Unpacking:
     """The entries of one archive as they are read, and the caps on what it unpacks to."""
 
-    def __init__(self, archive: Path, into: Path) -> None:
-        self.archive, self.into = archive, into  # the archive, or the folder of a download unzipped
-        self.entries: list[CanvasEntry] = []
-        self.rejected: list[CanvasEntry] = []
+    def __init__(self, archive: Path, into: Path, naming: Naming) -> None:
+        self.archive, self.into, self.naming = archive, into, naming  # the archive, or the folder of a download unzipped
+        self.entries: list[Entry] = []
+        self.rejected: list[Entry] = []
         self.notes: list[str] = []
         self.files = self.total = 0
 
@@ -210,23 +211,22 @@ class _Unpacking:
         if self.files > MAX_ENTRIES:
             raise GraderError(f"{self.archive} has {self.files} entries, more than the {MAX_ENTRIES} allowed")
 
-    def entry(self, name: str, base: str) -> CanvasEntry | None:
-        """The entry of a file called ``name`` here (``base`` without its folders); None, with a note when it is
-        Python, when its name is not Canvas's."""
-        parts = parse_name(base)
+    def entry(self, name: str) -> Entry | None:
+        """The entry of a file (or, ending with "/", a folder) called ``name`` here; None, with a note when it is
+        Python, when its name is not the LMS's."""
+        parts = self.naming.parse(name)
         if parts is None:
             if name.lower().endswith(SUFFIXES):
-                self.notes.append(f"{name}: skipped (not named as Canvas names submissions)")
+                self.notes.append(f"{name}: skipped (not named as {self.naming.lms} names submissions)")
             return None
-        return CanvasEntry(parts["student"], parts["user_id"], parts["late"], parts["original"], name,
-                           self.place(parts["original"]), int(parts["attachment"]), origin=self.archive)
+        return Entry(entry=name, path=self.place(parts["original"]), origin=self.archive, **parts)
 
     def place(self, original: str) -> Path:
         """A new folder's file, named as the student named theirs."""
         suffix = ".ipynb" if original.lower().endswith(".ipynb") else ".py"
         return self.into / f"{len(self.entries) + len(self.rejected):05d}" / _safe(original, suffix)
 
-    def add(self, read, entry: CanvasEntry) -> int:
+    def add(self, read, entry: Entry) -> int:
         """Extract one student's file (``read(limit)``: its bytes, None past ``limit``), or reject it (not Python,
         too large, not writable); the bytes it unpacked to."""
         if not entry.original.lower().endswith(SUFFIXES):
@@ -255,7 +255,7 @@ class _Unpacking:
         self.entries.append(entry)
         return len(data)
 
-    def open_inner(self, read, upload: CanvasEntry) -> None:
+    def open_inner(self, read, upload: Entry) -> None:
         """A student's own zip (``read(limit)``: its bytes): its .py and .ipynb files are that student's entries
         (a zip in it is not opened)."""
         try:
@@ -274,12 +274,13 @@ class _Unpacking:
             self.rejected.append(replace(upload, problem=f"{upload.original} is not a readable zip archive ({exc})"))
             return
         with inner:
-            members = [(_utf8_name(m).replace("\\", "/"), m) for m in infos if not m.is_dir() and not _not_submitted(m)]
+            members = [(utf8_name(m).replace("\\", "/"), m) for m in infos if not m.is_dir() and not _not_submitted(m)]
             self.add_upload(upload, [(path, m.date_time, lambda limit, m=m: _read_capped(inner, m, limit))
                                      for path, m in members])
 
-    def open_folder(self, folder: Path, upload: CanvasEntry) -> None:
-        """A student's own zip unzipped (a folder with Canvas's name): its .py and .ipynb files, where they lie."""
+    def open_folder(self, folder: Path, upload: Entry) -> None:
+        """A student's folder (or their zip unzipped, a folder with Canvas's name): its .py and .ipynb files, where
+        they lie, and those of a zip in it."""
         files = []
         for path in folder.rglob("*"):  # walked lazily: a folder of a million files costs a thousand
             relative = path.relative_to(folder)
@@ -288,9 +289,9 @@ class _Unpacking:
             files.append((relative.as_posix(), path))
             if len(files) > MAX_UPLOAD_FILES:
                 break
-        self.add_upload(upload, [(name, (), path) for name, path in sorted(files)])
+        self.add_upload(upload, [(name, _date(path), path) for name, path in sorted(files)])
 
-    def add_upload(self, upload: CanvasEntry, members: list[tuple[str, tuple, object]]) -> None:
+    def add_upload(self, upload: Entry, members: list[tuple[str, tuple, object]]) -> None:
         """The files of one student's upload (a zip, or a folder): (path in it, date, ``read(limit)`` or the file
         itself). Its .py and .ipynb files are that student's entries, within the upload's own caps."""
         if len(members) > MAX_UPLOAD_FILES:
@@ -299,13 +300,17 @@ class _Unpacking:
             return
         found, others, budget = 0, [], MAX_UPLOAD_BYTES
         for path, date, source in members:
+            original = path.rpartition("/")[2]
+            entry = replace(upload, original=original, entry=f"{upload.entry.rstrip('/')}/{path}",
+                            path=self.place(original), modified=date, inside=path)
+            if isinstance(source, Path) and path.lower().endswith(".zip"):  # a zip in a student's folder: opened
+                found += 1  # (one in a zip is not: one level deep)
+                self.open_inner(lambda limit, source=source: _read_file(source, limit), entry)
+                continue
             if not path.lower().endswith(SUFFIXES):
                 others.append(path)
                 continue
             found += 1
-            original = path.rpartition("/")[2]
-            entry = replace(upload, original=original, entry=f"{upload.entry.rstrip('/')}/{path}",
-                            path=self.place(original), modified=date, inside=path)
             if isinstance(source, Path):  # in a folder: read where it lies, with the reader's own caps
                 if source.is_symlink():
                     self.rejected.append(replace(entry, problem=f"{original} is a link, not a file"))

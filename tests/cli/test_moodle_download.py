@@ -1,0 +1,128 @@
+"""Moodle's "Download all submissions" graded as it is: students from its folders' names, safely unpacked."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+from grader.downloads.moodle import parse_name
+from grader.report.model import Report
+from tests.cli.test_cli import BASE, MISTAKE, grader
+
+WRONG = BASE + MISTAKE  # scores 80: the Jacobian's off-diagonal terms left out
+
+
+def _reports(out) -> dict[str, Report]:
+    return {p.stem: Report.model_validate_json(p.read_text()) for p in out.glob("*.json") if p.stem != "summary"}
+
+
+def _zip_of(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_moodle_entry_names_are_parsed():
+    assert parse_name("Jane Doe_4242_assignsubmission_file/src/softmax.py") == {
+        "student": "Jane Doe", "user_id": "4242", "late": None, "original": "softmax.py", "inside": "src/softmax.py"}
+    flat = parse_name("Jane Doe_4242_assignsubmission_file_softmax.py")  # "download submissions in folders" off
+    assert (flat["student"], flat["user_id"], flat["original"], flat["inside"]) == ("Jane Doe", "4242", "softmax.py", "")
+    assert parse_name("Jane Doe_4242_assignsubmission_file_/hw.py")["original"] == "hw.py"  # Moodle 3.x's folders
+    assert parse_name("Jane Doe_4242_assignsubmission_file/")["inside"] == ""  # the student's folder itself
+    team = parse_name("Default group_assignsubmission_file/hw.py")  # a team submission outside any group: no id
+    assert (team["student"], team["user_id"]) == ("Default group", "Default group")
+    assert parse_name("download/Jane Doe_4242_assignsubmission_file/hw.py")["student"] == "Jane Doe"  # zipped again
+    assert parse_name("doejane_12345_67890_softmax_gradients.py") is None  # Canvas's
+    assert parse_name("Jane Doe_4242_assignsubmission_file_") is None  # a folder's name on a file
+    assert parse_name("softmax.py") is None
+
+
+def test_a_moodle_zip_is_graded_from_each_students_folder(tmp_path):
+    archive = tmp_path / "DL101-Softmax homework-77.zip"
+    archive.write_bytes(_zip_of({
+        "Jane Doe_4242_assignsubmission_file/softmax_gradients.py": WRONG,
+        "Jane Doe_4242_assignsubmission_file/backup/softmax_gradients.py": BASE,  # kept aside: not graded
+        "Jane Doe_4242_assignsubmission_onlinetext/onlinetext.html": "<p>see my file</p>",
+        "Bob Li_4243_assignsubmission_file_/homework.py": BASE,  # Moodle 3.x
+        "Ann Ok_4244_assignsubmission_file/answers.pdf": "%PDF-1.4",
+        "Sam Wu_4245_assignsubmission_file/hw.zip": _zip_of({"hw/softmax.py": BASE, "hw/README.md": "mine"}),
+        "John Smith_4246_assignsubmission_file/hw.py": BASE,  # two students of one name
+        "John Smith_4247_assignsubmission_file/hw.py": WRONG,
+        "../../Eve Evil_4248_assignsubmission_file/escape.py": "print('zip slip')\n",
+        "__MACOSX/Bob Li_4243_assignsubmission_file_/._homework.py": "\x00\x05\x16\x07",
+        "grades.py": BASE,  # no student's
+    }))
+    out = tmp_path / "out"
+    run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = _reports(out)
+    assert sorted(reports) == ["Ann_Ok", "Bob_Li", "Jane_Doe", "John_Smith_4246", "John_Smith_4247", "Sam_Wu"]
+    jane = reports["Jane_Doe"]
+    assert (jane.student, jane.submission.lms_id, jane.submission.late, jane.score) == ("Jane Doe", "4242", None, 80)
+    assert jane.submission.path == f"{archive.name}:Jane Doe_4242_assignsubmission_file/softmax_gradients.py"
+    assert "ignored Jane Doe_4242_assignsubmission_file/backup/softmax_gradients.py" in jane.notes[0]
+    assert "onlinetext.html (it is not a .py or .ipynb file)" in jane.notes[0]
+    assert (reports["Bob_Li"].student, reports["Bob_Li"].score) == ("Bob Li", 100)
+    ann = reports["Ann_Ok"]  # in the gradebook all the same, saying why
+    assert (ann.status, ann.score, ann.message) == ("error", 0, "answers.pdf is not a .py or .ipynb file")
+    sam = reports["Sam_Wu"]  # a zip of their own, opened in memory
+    assert sam.score == 100 and sam.submission.path.endswith("Sam Wu_4245_assignsubmission_file/hw.zip/hw/softmax.py")
+    assert (reports["John_Smith_4246"].score, reports["John_Smith_4247"].score) == (100, 80)
+    assert reports["John_Smith_4247"].student == "John Smith_4247"
+    assert "Eve" not in str(sorted(reports)) and not list(tmp_path.parent.glob("**/escape.py"))
+    assert "grades.py: skipped (not named as Moodle names submissions)" in run.stderr
+    rows = {r["student"]: r for r in csv.DictReader((out / "summary.csv").open())}
+    assert (rows["Jane Doe"]["lms_id"], rows["Jane Doe"]["late"], rows["Jane Doe"]["score"]) == ("4242", "", "80")
+
+
+def test_a_moodle_download_unzipped_is_read_as_the_zip_is_and_resumed(tmp_path):
+    download = tmp_path / "DL101-Softmax homework-77"
+    (download / "Jane Doe_4242_assignsubmission_file" / "src").mkdir(parents=True)
+    (download / "Jane Doe_4242_assignsubmission_file" / "src" / "softmax.py").write_text(WRONG)
+    (download / "Sam Wu_4245_assignsubmission_file").mkdir()
+    (download / "Sam Wu_4245_assignsubmission_file" / "hw.zip").write_bytes(_zip_of({"softmax.py": BASE}))
+    (download / "Bob Li_4243_assignsubmission_file_homework.py").write_text(BASE)  # flat, beside the folders
+    (download / "Bob Li_4243_assignsubmission_file_notes.py").write_text("x = 1\n")  # the same student's
+    out = download / "reports"  # an OUTDIR inside it: not a student
+    run = grader("grade", str(download), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = _reports(out)
+    assert {name: (r.student, r.submission.lms_id, r.score) for name, r in reports.items()} == {
+        "Bob_Li": ("Bob Li", "4243", 100), "Jane_Doe": ("Jane Doe", "4242", 80), "Sam_Wu": ("Sam Wu", "4245", 100)}
+    assert reports["Bob_Li"].submission.path.endswith("Bob Li_4243_assignsubmission_file_homework.py")
+    assert "ignored Bob Li_4243_assignsubmission_file_notes.py" in reports["Bob_Li"].notes[0]
+    again = grader("grade", str(download), "-a", "softmax_gradients", "-o", str(out))
+    assert again.returncode == 0 and "3 up to date from an earlier run" in again.stdout + again.stderr
+
+
+def test_a_moodle_students_broken_upload_is_their_problem_alone(tmp_path):
+    download = tmp_path / "moodle"
+    (download / "Jane Doe_4242_assignsubmission_file").mkdir(parents=True)
+    (download / "Jane Doe_4242_assignsubmission_file" / "hw.zip").write_bytes(b"PK\x03\x04 not a zip at all")
+    (download / "Bob Li_4243_assignsubmission_file").mkdir()
+    (download / "Bob Li_4243_assignsubmission_file" / "softmax.py").write_text(BASE)
+    (download / "Ann Ok_4244_assignsubmission_file").mkdir()  # a student's folder left empty
+    run = grader("grade", str(download), "-a", "softmax_gradients", "-o", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    reports = _reports(tmp_path / "out")
+    assert reports["Bob_Li"].score == 100
+    assert reports["Jane_Doe"].status == "error" and "hw.zip is not a readable zip archive" in reports["Jane_Doe"].message
+    assert reports["Ann_Ok"].status == "error" and "holds no .py or .ipynb file (it is empty)" in reports["Ann_Ok"].message
+
+
+def test_a_moodle_participant_in_two_downloads_is_graded_from_their_newest_file(tmp_path):
+    def download(name: str, year: int, text: str) -> str:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr(zipfile.ZipInfo("Jane Doe_4242_assignsubmission_file/softmax.py", (year, 3, 1, 12, 0, 0)), text)
+        return str(path)
+
+    first, second = download("first.zip", 2025, WRONG), download("second.zip", 2026, BASE)  # the second is newer
+    run = grader("grade", first, second, "-a", "softmax_gradients", "-o", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    jane = _reports(tmp_path / "out")["Jane_Doe"]
+    assert jane.score == 100 and jane.submission.path.startswith("second.zip:")
+    assert "ignored first.zip:Jane Doe_4242_assignsubmission_file/softmax.py" in jane.notes[0]
