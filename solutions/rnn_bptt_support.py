@@ -68,9 +68,14 @@ class _Pass:
 
 
 def _backprop(
-    ref, x, y, h0, params, *, label_as_vector=False, recurrent=True, derivative="1-h^2", transpose_W=True
+    ref, x, y, h0, params, *, label_as_vector=False, recurrent=True, derivative="1-h^2", transpose_W=True,
+    derivative_left_out_of: str = "",
 ) -> _Pass:
-    """BPTT with switches for the catalogue's mistakes; every switch at its default gives eq. 10.18-10.21."""
+    """BPTT with switches for the catalogue's mistakes; every switch at its default gives eq. 10.18-10.21.
+
+    ``derivative_left_out_of``: "recursion" (W^T dh(t) carried back instead of W^T da(t)) or "parameters"
+    (U, W and b built from dh instead of da): the tanh derivative missing in one place only.
+    """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y).astype(np.int64)
     h0 = np.asarray(h0, dtype=np.float64)
@@ -96,8 +101,8 @@ def _backprop(
     for t in range(T - 1, -1, -1):
         dh[t] = V.T @ do[t] + (from_next if recurrent else 0.0)
         da[t] = factor[t] * dh[t]
-        from_next = back @ da[t]
-    return _Pass(x, h, h_prev, do, dh, da, factor)
+        from_next = back @ (dh[t] if derivative_left_out_of == "recursion" else da[t])
+    return _Pass(x, h, h_prev, do, dh, dh if derivative_left_out_of == "parameters" else da, factor)
 
 
 def _gradients(p: _Pass, steps=slice(None), W_with=None, W_steps=None) -> dict:
@@ -144,6 +149,14 @@ def bptt_no_recurrence(ref, x, y, h0, params):
 
 def bptt_no_tanh_derivative(ref, x, y, h0, params):
     return _gradients(_backprop(ref, x, y, h0, params, derivative="none"))
+
+
+def bptt_no_tanh_derivative_in_recursion(ref, x, y, h0, params):
+    return _gradients(_backprop(ref, x, y, h0, params, derivative_left_out_of="recursion"))
+
+
+def bptt_no_tanh_derivative_in_parameters(ref, x, y, h0, params):
+    return _gradients(_backprop(ref, x, y, h0, params, derivative_left_out_of="parameters"))
 
 
 def bptt_tanh_derivative_of_a(ref, x, y, h0, params):

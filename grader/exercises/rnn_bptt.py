@@ -210,8 +210,10 @@ MUTANTS = (
         "bptt.missing_tanh_derivative", "rnn_backward", RECURRENT_KEYS,
         "tanh's derivative is missing: the gradient on h(t) is passed on to a(t) unchanged, as if h(t) were "
         "a(t). Between them stands the tanh of eq. 10.9, so every step back through it carries the factor "
-        "tanh'(a(t)), written with h(t) in the book (eqs. 10.21, 10.23, 10.26, 10.28).",
-        _via("bptt_no_tanh_derivative"),
+        "tanh'(a(t)), written with h(t) in the book (eqs. 10.21, 10.23, 10.26, 10.28): the gradient carried "
+        "back to h(t-1) and those of U, W and b alike.",
+        _via("bptt_no_tanh_derivative"), _via("bptt_no_tanh_derivative_in_recursion"),
+        _via("bptt_no_tanh_derivative_in_parameters"),
     ),
     *_mutants(
         "bptt.tanh_derivative_of_preactivation", "rnn_backward", RECURRENT_KEYS,

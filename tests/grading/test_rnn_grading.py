@@ -400,3 +400,37 @@ def test_a_hint_that_many_tests_share_is_said_once_in_the_check_with_the_tests_i
     backward_blocks = [t for t in report.tests if t.function == "rnn_backward" and t.status == "passed"]
     assert len(backward_blocks) > 1 and text.count("most likely through rnn_forward: rnn_forward changes its own "
                                                    "input. Work on a copy in rnn_forward, and this goes too.") == 1
+
+
+BACKWARD_HALF_TANH = '''
+def rnn_backward(x, y, h0, params):
+    W, V = params["W"], params["V"]
+    h, yhat = rnn_forward(x, h0, params)
+    T, H = h.shape
+    do = yhat.copy()
+    do[np.arange(T), y] -= 1
+    dh = np.zeros((T, H))
+    carry = np.zeros(H)
+    for t in reversed(range(T)):
+        dh[t] = V.T @ do[t] + carry
+        carry = W.T @ ({recursion})
+    da = {parameters}
+    h_prev = np.vstack([h0, h[:-1]])
+    return {{"o": do, "h": dh, "U": da.T @ x, "W": da.T @ h_prev, "V": do.T @ h, "b": da.sum(axis=0), "c": do.sum(axis=0)}}
+'''
+
+
+@pytest.mark.parametrize("recursion, parameters, wrong", [
+    ("dh[t] * (1 - h[t] ** 2)", "dh", {"U", "W", "b"}),  # tanh' in the recursion only
+    ("dh[t]", "dh * (1 - h ** 2)", {"h", "U", "W", "b"}),  # in the parameter gradients only
+], ids=["in the recursion only", "in the parameter gradients only"])
+def test_a_tanh_derivative_left_out_in_one_place_only_is_named(grade_rnn, recursion, parameters, wrong):
+    student = BASE + BACKWARD_HALF_TANH.format(recursion=recursion, parameters=parameters)
+    report = grade_rnn(student)
+    failing = {t.key for t in report.tests if t.status != "passed"}
+    assert failing == wrong
+    for test in report.tests:
+        if test.status != "passed":
+            assert test.hints[0].code == "bptt.missing_tanh_derivative", (test.id, [h.code for h in test.hints])
+    right = grade_rnn(BASE + BACKWARD_HALF_TANH.format(recursion="dh[t] * (1 - h[t] ** 2)", parameters="dh * (1 - h ** 2)"))
+    assert right.score == 100 and right.hints == []
