@@ -40,6 +40,8 @@ class BatchSummary:
     sandbox_cpu_s: float = 0.0  # CPU time spent in the sandbox, all workers together
     pages_problem: str = ""  # why index.html and the student pages could not be built, if they could not
     stray_reports: list[str] = field(default_factory=list)  # reports in out_dir of no submission of this batch
+    superseded_reports: list[tuple[str, str]] = field(default_factory=list)  # of those, the ones of an LMS student
+    # graded in this batch under another name, each with this batch's report of them
     grading_cpu_s: float = 0.0  # CPU time of the grading processes (0 when it all ran in this one)
     sandbox_page_faults: int = 0  # page faults of the submission processes, all together
     none_defined: int = 0  # submissions graded that define none of the assignment's functions (a wrong -a?)
@@ -200,7 +202,7 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
                on_report, warn: Callable[[str], None]) -> BatchSummary:
     if all(submission.problem for submission in found):  # a wrong PATH, most likely: not a gradebook of zeros
         empty = f" ({len(found)} student folders or uploads with nothing to grade)" if found else ""
-        archives = "" if not any(str(p).lower().endswith(".zip") for p in paths) else (
+        archives = "" if found or not any(str(p).lower().endswith(".zip") for p in paths) else (
             "; a .zip is read as Canvas's \"Download Submissions\" archive, whose entries Canvas names "
             "{sortablename}_{userid}_{attachmentid}_{file name}, or as Moodle's \"Download all submissions\", whose "
             "folders Moodle names {full name}_{participant id}_assignsubmission_file: another archive, unzip it and "
@@ -220,7 +222,8 @@ def _grade_all(found, paths, *, assignment, out_dir, jobs, solutions, limits, la
         pages.join()  # before any grading process is forked
     batch = Batch(found, exercise, grading, out_dir, force=force, on_start=on_start, on_report=on_report)
     pages_problem = batch.run(jobs)
+    strays, superseded = batch.stray_reports()
     return BatchSummary(batch.summary, out_dir, launcher.name, pages_problem=pages_problem,
-                        stray_reports=batch.stray_reports(), none_defined=batch.none_defined,
+                        stray_reports=strays, superseded_reports=superseded, none_defined=batch.none_defined,
                         missing_packages=dict(batch.missing_packages.most_common()), missing_in=batch.missing_in,
                         **asdict(batch.usage))

@@ -23,6 +23,7 @@ from grader.errors import GraderError
 from grader.exercises.base import Exercise
 from grader.grading import GRADER_FAILED, FirstRun, Grading, first_run, grade_source, grader_failure
 from grader.report.html.site import Pages
+from grader.report.folder import report_lms_id, report_owners
 from grader.report.model import Report
 from grader.report.summary import Summary
 from grader.report.write import remove_leftovers, write_atomic
@@ -32,7 +33,7 @@ from grader.sandbox.pool import WorkerPool, installed, likely_preload
 from grader.shards import Shards
 from grader.source import Source, read_submission
 from grader.source.reader import peek
-from grader.submissions import Submission, safe_name
+from grader.submissions import Submission, report_names
 
 
 SWITCH_S = 0.0005  # how soon the thread that runs ahead gets the GIL it asks for while a submission is judged
@@ -60,8 +61,7 @@ class Batch:
         ``on_report(report, reused)`` for each submission done."""
         self.found, self.exercise, self.grading, self.out_dir = found, exercise, grading, out_dir
         self.force, self.on_start, self.on_report = force, on_start or (lambda count: None), on_report
-        taken: set[str] = set()
-        self.names = [safe_name(s.student, taken) for s in found]  # one file name each, even for equal ids
+        self.names = report_names([s.student for s in found], report_owners(out_dir))  # one each, even for equal ids
         self.summary = Summary(exercise.name, [f.name for f in exercise.functions])
         self.usage = Usage()
         self.pages = BatchPages(out_dir)
@@ -109,11 +109,16 @@ class Batch:
                 return self._finish()
         return self._finish()
 
-    def stray_reports(self) -> list[str]:
-        """The reports in the output folder of no submission of this batch (a student's file removed since)."""
+    def stray_reports(self) -> tuple[list[str], list[tuple[str, str]]]:
+        """The reports in the output folder of no submission of this batch (a student's file removed since); and,
+        of those, the ones of an LMS student graded in this batch under another name (Participant in a blind-marked
+        download, then their name), each with this batch's report of them."""
         mine = {f"{name}.json" for name in self.names} | {"summary.json"}
-        return sorted(p.name for p in self.out_dir.glob("*.json")
-                      if p.name not in mine and b'"schema_version"' in peek(p, 256))  # a report, not an export
+        strays = sorted(p.name for p in self.out_dir.glob("*.json")
+                        if p.name not in mine and b'"schema_version"' in peek(p, 256))  # a report, not an export
+        ours = {s.lms_id: f"{name}.json" for s, name in zip(self.found, self.names) if s.lms_id}
+        superseded = [(stray, ours[lms_id]) for stray in strays if (lms_id := report_lms_id(self.out_dir / stray)) in ours]
+        return [s for s in strays if s not in dict(superseded)], superseded
 
     def worker_kinds(self) -> dict[int, str]:
         """The submissions that will likely need a sandbox worker with heavy modules loaded (SciPy), by which:
@@ -174,7 +179,7 @@ class Batch:
         elif report is None:
             try:
                 report = grade_source(source, submission.student, self.grading, pool, prepared.first)
-                report.submission.lms_id, report.submission.late = submission.lms_id, submission.late
+                submission.describe(report.submission)
             except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
                 report = self.failed(index, source, exc)
         text = report.model_dump_json(indent=2) + "\n" if as_json or not reused else ""  # dumped once: filed and sent
@@ -227,7 +232,7 @@ class Batch:
     def failed(self, index: int, source: Source, exc: BaseException) -> Report:
         """The report of a submission the grader itself failed on (graded again next run)."""
         report = grader_failure(source, self.found[index].student, self.grading, exc)
-        report.submission.lms_id, report.submission.late = self.found[index].lms_id, self.found[index].late
+        self.found[index].describe(report.submission)
         return report
 
     def write(self, index: int, report: Report, text: str, reused: bool = False) -> str:
@@ -291,7 +296,8 @@ def reusable(path: Path, source: Source, submission: Submission, grading: Gradin
     then = report.grader
     same = (report.submission.sha256 == source.sha256 and report.assignment == grading.plan.exercise.name
             and (then.version, then.code_sha256, then.assignment_version, then.answers_sha256, then.limits) == grading.reuse_key
-            and (report.submission.lms_id, report.submission.late) == (submission.lms_id, submission.late)
+            and (report.submission.lms_id, report.submission.late, report.submission.lms)
+            == (submission.lms_id, submission.late, submission.lms)
             and _same_place(report.submission.path, source.path) and report.notes[:len(source.notes)] == source.notes)
     failed = (report.message or "").startswith(GRADER_FAILED)
     failed = failed or any(installed(package) for package in report.missing_packages)  # installed since

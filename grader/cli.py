@@ -17,6 +17,7 @@ import click
 
 from grader import __version__, api
 from grader.errors import ExitCode, GraderError
+from grader.report.folder import superseded_warning
 from grader.report.html.command import report_cmd
 from grader.report.model import Report
 from grader.report.progress import BatchProgress
@@ -113,6 +114,8 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
              "the cells that use them). If they are packages your course uses, install them into that Python (their "
              "names on PyPI may differ: sklearn is scikit-learn) and run the same command again: those submissions "
              "are graded again. A module of a student's own (a helpers.py not handed in) cannot be")
+    if batch.superseded_reports:
+        warn(superseded_warning(batch.superseded_reports, where=f"in {out_dir}"))
     if batch.stray_reports:
         count = len(batch.stray_reports)
         one = count == 1

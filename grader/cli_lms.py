@@ -15,12 +15,13 @@ from grader.lms.autograde import Outcome, grade_folder
 from grader.lms.canvas import ID_COLUMNS, canvas_csv
 from grader.lms.classroom import classroom_results
 from grader.lms.junit import junit_xml
+from grader.lms.moodle import GRADE, WorksheetError, fill_worksheet
 from grader.lms.reports import load_reports
-from grader.report.folder import stale_warning
+from grader.report.folder import stale_warning, superseded_warning
 from grader.report.write import write_atomic
 from grader.terminal import fail, warn
 
-FORMATS = ("canvas", "junit", "prairielearn", "classroom")
+FORMATS = ("canvas", "junit", "prairielearn", "classroom", "moodle")
 
 
 def _launcher(require_sandbox: bool, unsafe_no_sandbox: bool):
@@ -59,9 +60,15 @@ def _per_assignment(values: tuple[str, ...], assignments: list[str], option: str
 @click.option("--canvas-student-ids", type=click.Choice(sorted(ID_COLUMNS)),
               help="the student ids are Canvas SIS ids: write them in that column too")
 @click.option("--no-points-possible", is_flag=True, help="leave out Canvas's 'Points Possible' row")
+@click.option("--moodle-worksheet", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the assignment's grading worksheet as Moodle gave it, to fill in (moodle)")
+@click.option("--moodle-grade-column", default=GRADE, show_default=True,
+              help="the worksheet's grade column, as Moodle names it in the site's language (moodle)")
 def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...], canvas_titles: tuple[str, ...],
-               canvas_student_ids: str | None, no_points_possible: bool) -> None:
-    """Export the reports in REPORTDIR (or one report file) for an LMS: canvas, junit, prairielearn, classroom."""
+               canvas_student_ids: str | None, no_points_possible: bool, moodle_worksheet: Path | None,
+               moodle_grade_column: str) -> None:
+    """Export the reports in REPORTDIR (or one report file) for an LMS: canvas, junit, prairielearn, classroom, or
+    moodle (its grading worksheet, filled in)."""
     try:
         loaded = load_reports(reportdir)
     except GraderError as exc:
@@ -72,6 +79,8 @@ def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...]
         warn(f"{name}: skipped, {why}")
     if loaded.stale:
         warn(stale_warning(loaded.stale))
+    if loaded.superseded:
+        warn(superseded_warning(loaded.superseded))
     reports = [report for _, report in loaded.reports]
     if fmt == "canvas":
         assignments = list(dict.fromkeys(r.assignment for r in reports))
@@ -81,6 +90,17 @@ def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...]
         for warning in export.warnings:
             warn(warning)
         _write(out, export.text.encode("utf-8"))
+    elif fmt == "moodle":
+        if moodle_worksheet is None:
+            fail("--format moodle fills in the assignment's grading worksheet: download it from the assignment "
+                 "(its Grading action menu, \"Download grading worksheet\") and give it with --moodle-worksheet")
+        try:
+            filled = fill_worksheet(reports, moodle_worksheet.read_text(encoding="utf-8-sig"), moodle_grade_column)
+        except (WorksheetError, UnicodeDecodeError) as exc:
+            fail(f"{moodle_worksheet}: {exc}")
+        for warning in filled.warnings:
+            warn(warning)
+        _write(out, filled.text.encode("utf-8"))
     elif fmt == "junit":
         _write(out, junit_xml(reports))
     elif fmt == "prairielearn":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +32,13 @@ class Submission:
     display: str = ""  # what the report calls the file (an archive entry, say); its path when empty
     lms_id: str | None = None  # the LMS's id of the student (Canvas's user id, Moodle's participant id)
     late: bool | None = None
+    lms: str | None = None  # whose download it came from: "canvas", "moodle" (None: a file or folder of the instructor's)
     problem: str = ""  # why nothing of the student's can be graded (then ``path`` is no file to read)
     label: str = ""  # what the note calls the file graded, when not its name (its place in the student's folder)
+
+    def describe(self, info) -> None:
+        """Say in a report's ``submission`` block what the LMS said of the file (its id, late flag, which LMS)."""
+        info.lms_id, info.late, info.lms = self.lms_id, self.late, self.lms
 
     @property
     def name(self) -> str:
@@ -251,12 +257,13 @@ def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submiss
         gradable = [e for e in candidates if not e.problem]
         chosen = _choose_entry(gradable or candidates, assignment)
         problem = "" if gradable else "; ".join(e.problem for e in sorted(candidates, key=lambda e: e.attachment))
-        student = group[0].student if names.count(group[0].student) == 1 else f"{group[0].student}_{user}"
+        student = group[0].student if names.count(group[0].student) == 1 else f"{group[0].student} ({user})"
         several = len({e.origin for e in group}) > 1  # then each file is named with its download
         named = (lambda e: e.shown) if several else (lambda e: e.entry)
         ignored = [named(e) + (_why_not(e) if gradable else "") for e in group if e is not chosen]
         out.append((Submission(student, chosen.path, ignored, display=chosen.shown,
-                               lms_id=user, late=chosen.late, problem=problem, label=named(chosen)), chosen.origin))
+                               lms_id=user, late=chosen.late, lms=chosen.lms, problem=problem, label=named(chosen)),
+                    chosen.origin))
     return out
 
 
@@ -343,12 +350,37 @@ def _mtime(path: Path) -> tuple[float, str]:
         return (0.0, path.name)
 
 
-def safe_name(student: str, taken: set[str]) -> str:
-    """A file name for a student's report: letters, digits, '.', '_' and '-' only, unique in ``taken``."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", student).strip("._") or "student"
+def safe_name(student: str, taken: set[str], owners: dict[str, str] | None = None) -> str:
+    """A file name for a student's report: letters (of any script), digits, '.', '_' and '-' only (none of the last
+    three first or last), unique in
+    ``taken`` (lower-cased), and never the name of another student's report already in the folder (``owners``:
+    each report's name, lower-cased, and its student): grading some students again never replaces another's."""
+    owners = owners or {}
+    name = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", student)).strip("._-") or "student"
     name = name[:100]
     candidate, n = name, 2
-    while candidate.lower() in taken or candidate.lower() in {"summary", "index"}:
+    while (candidate.lower() in taken or candidate.lower() in {"summary", "index"}
+           or owners.get(candidate.lower(), student) != student):
         candidate, n = f"{name}-{n}", n + 1
     taken.add(candidate.lower())
     return candidate
+
+
+def report_names(students: list[str], reports: dict[str, str]) -> list[str]:
+    """A report name for each student (see ``safe_name``), given the reports already in the folder (``reports``:
+    each one's name and its student): a student's own, when there is one, so that a student keeps theirs
+    whoever else is graded with them."""
+    theirs: dict[str, list[str]] = {}
+    for name, student in sorted(reports.items()):
+        theirs.setdefault(student, []).append(name)
+    owners = {name.lower(): student for name, student in reports.items()}
+    taken: set[str] = set()
+    names = []
+    for student in students:
+        kept = next((name for name in theirs.get(student, []) if name.lower() not in taken), None)
+        if kept is not None:
+            taken.add(kept.lower())
+            names.append(kept)
+        else:
+            names.append(safe_name(student, taken, owners))
+    return names

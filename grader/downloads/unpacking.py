@@ -18,6 +18,7 @@ import io
 import re
 import stat
 import time
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, replace
@@ -51,6 +52,7 @@ class Entry:
     modified: tuple = ()  # in a zip, the file's date there (the later of two, the newer)
     inside: str = ""  # the file's path in the student's own zip or folder ("" at its top)
     origin: Path = Path()  # the download it came from: the archive, or the folder
+    lms: str = ""  # whose download: "canvas", "moodle"
 
     @property
     def shown(self) -> str:
@@ -80,18 +82,28 @@ def read_archive(archive: Path, into: Path, naming: Naming) -> tuple[list[Entry]
     except (zipfile.BadZipFile, OSError) as exc:
         raise GraderError(f"{archive} is not a readable zip archive ({exc})") from None
     unpacking = _Unpacking(archive, into, naming)
+    hidden: list[str] = []
+    unaccounted: dict[str, Entry] = {}  # by student: a folder of theirs, or a file not unpacked, with why
     with zf:
         infos = zf.infolist()
         unpacking.count(len(infos))
         for info in infos:
             name = utf8_name(info)
-            if info.is_dir():
-                continue
+            path = name.replace("\\", "/")
             skipped = _not_submitted(info)
-            if skipped:
-                unpacking.notes.append(f"{name}: skipped ({skipped})")
+            if skipped == HIDDEN:
+                hidden += [] if info.is_dir() else [name]
                 continue
-            entry = unpacking.entry(name.replace("\\", "/"))
+            if info.is_dir() or skipped:  # no file to grade, but a student's all the same (Moodle's folders)
+                owner = unpacking.entry(path, quiet=True)
+                if owner is not None:
+                    why = (f"{owner.original} was not unpacked ({skipped})" if skipped else
+                           f"{owner.original.rstrip('/')} holds no .py or .ipynb file (it is empty)")
+                    unaccounted.setdefault(owner.user_id, replace(owner, problem=why))
+                if skipped:
+                    unpacking.notes.append(f"{name}: skipped ({skipped})")
+                continue
+            entry = unpacking.entry(path)
             if entry is None:
                 continue
             entry = replace(entry, modified=info.date_time)
@@ -99,6 +111,11 @@ def read_archive(archive: Path, into: Path, naming: Naming) -> tuple[list[Entry]
                 unpacking.open_inner(lambda limit, info=info: _read_capped(zf, info, limit), entry)
             else:
                 unpacking.add(lambda limit, info=info: _read_capped(zf, info, limit), entry)
+    found = {entry.user_id for entry in unpacking.entries + unpacking.rejected}
+    unpacking.rejected += [entry for user, entry in unaccounted.items() if user not in found]  # none dropped
+    if hidden:  # one line: a zip made on a Mac holds one for every file
+        more = f", and {len(hidden) - 1} more like it" if len(hidden) > 1 else ""
+        unpacking.notes.append(f"{hidden[0]}: skipped ({HIDDEN}){more}")
     return unpacking.entries, unpacking.rejected, unpacking.notes
 
 
@@ -184,13 +201,16 @@ def utf8_name(info: zipfile.ZipInfo) -> str:
         return name
 
 
+HIDDEN = "a hidden file or macOS's metadata, not a submitted file"
+
+
 def _not_submitted(info: zipfile.ZipInfo) -> str:
     """Why a file of an archive is no submitted file (a hidden file, a link, a path out of the archive), or ""."""
     name = info.filename
-    folders, _, base = name.replace("\\", "/").rpartition("/")
+    folders, _, base = name.replace("\\", "/").rstrip("/").rpartition("/")
     hidden = [part for part in folders.split("/") if _hidden(part) and part != ".."]
-    if hidden or base.startswith("."):  # an archiver's or an editor's (.ipynb_checkpoints), not the LMS's
-        return "a hidden file or macOS's metadata, not a submitted file"
+    if hidden or _hidden(base):  # an archiver's or an editor's (.ipynb_checkpoints), not the LMS's
+        return HIDDEN
     if stat.S_ISLNK(info.external_attr >> 16) or name.startswith(("/", "\\")) or ".." in folders.split("/"):
         return "a link, or a path out of the archive: not a submitted file"
     return ""
@@ -211,15 +231,18 @@ class _Unpacking:
         if self.files > MAX_ENTRIES:
             raise GraderError(f"{self.archive} has {self.files} entries, more than the {MAX_ENTRIES} allowed")
 
-    def entry(self, name: str) -> Entry | None:
+    def entry(self, name: str, quiet: bool = False) -> Entry | None:
         """The entry of a file (or, ending with "/", a folder) called ``name`` here; None, with a note when it is
-        Python, when its name is not the LMS's."""
+        Python (unless ``quiet``), when its name is not the LMS's. Names are compared in Unicode's composed form
+        (macOS writes é as e and an accent)."""
+        name = unicodedata.normalize("NFC", name)
         parts = self.naming.parse(name)
         if parts is None:
-            if name.lower().endswith(SUFFIXES):
+            if name.lower().endswith(SUFFIXES) and not quiet:
                 self.notes.append(f"{name}: skipped (not named as {self.naming.lms} names submissions)")
             return None
-        return Entry(entry=name, path=self.place(parts["original"]), origin=self.archive, **parts)
+        return Entry(entry=name, path=self.place(parts["original"]), origin=self.archive, lms=self.naming.lms.lower(),
+                     **parts)
 
     def place(self, original: str) -> Path:
         """A new folder's file, named as the student named theirs."""

@@ -168,6 +168,13 @@ def _mutants(code: str, function: str, keys: tuple[str, ...], message: str, *var
     return tuple(Mutant(code, function, tuple(variants), message, key=key) for key in keys)
 
 
+NO_TANH_DERIVATIVE = (
+    "tanh's derivative is missing: the gradient on h(t) is passed on to a(t) unchanged, as if h(t) were a(t). "
+    "Between them stands the tanh of eq. 10.9, so every step back through it carries the factor tanh'(a(t)), "
+    "written with h(t) in the book (eqs. 10.21, 10.23, 10.26, 10.28): the gradient carried back to h(t-1) and "
+    "those of U, W and b alike."
+)
+
 MUTANTS = (
     *_mutants(
         "rnn.forward_ignores_h0", "rnn_forward", ("h", "yhat"),
@@ -207,13 +214,13 @@ MUTANTS = (
         _via("bptt_no_recurrence"),
     ),
     *_mutants(
-        "bptt.missing_tanh_derivative", "rnn_backward", RECURRENT_KEYS,
-        "tanh's derivative is missing: the gradient on h(t) is passed on to a(t) unchanged, as if h(t) were "
-        "a(t). Between them stands the tanh of eq. 10.9, so every step back through it carries the factor "
-        "tanh'(a(t)), written with h(t) in the book (eqs. 10.21, 10.23, 10.26, 10.28): the gradient carried "
-        "back to h(t-1) and those of U, W and b alike.",
+        "bptt.missing_tanh_derivative", "rnn_backward", ("h",), NO_TANH_DERIVATIVE,
         _via("bptt_no_tanh_derivative"), _via("bptt_no_tanh_derivative_in_recursion"),
-        _via("bptt_no_tanh_derivative_in_parameters"),
+    ),
+    *_mutants(
+        "bptt.missing_tanh_derivative", "rnn_backward", tuple(k for k in RECURRENT_KEYS if k != "h"), NO_TANH_DERIVATIVE,
+        _via("bptt_no_tanh_derivative"), _via("bptt_no_tanh_derivative_in_recursion"),
+        _via("bptt_no_tanh_derivative_in_parameters"),  # grad_h L right: only U, W and b are off
     ),
     *_mutants(
         "bptt.tanh_derivative_of_preactivation", "rnn_backward", RECURRENT_KEYS,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 
 from grader import exercises
@@ -51,7 +52,7 @@ def canvas_csv(reports: list[Report], *, titles: dict[str, str] | None = None, c
     warnings = []
     rows: dict[tuple[str, str], dict] = {}
     for report in reports:
-        key = (report.submission.lms_id or "", report.student if not report.submission.lms_id else "")
+        key = (_canvas_user_id(report) or "", report.student if not _canvas_user_id(report) else "")
         row = rows.setdefault(key, _student_cells(report, student_id_column))
         if headers[report.assignment] in row:
             warnings.append(f"{report.student}: more than one report for this student in {headers[report.assignment]!r}; "
@@ -64,7 +65,12 @@ def canvas_csv(reports: list[Report], *, titles: dict[str, str] | None = None, c
             row[headers[report.assignment]] = ""
         else:
             row[headers[report.assignment]] = f"{report.score:g}"
-    missing = [r.student for r in reports if not r.submission.lms_id]
+    elsewhere = Counter(r.submission.lms for r in reports if r.submission.lms not in (None, "canvas"))
+    if elsewhere:
+        which = ", ".join(f"{n} of {lms.capitalize()}'s" for lms, n in elsewhere.items())
+        warnings.append(f"{sum(elsewhere.values())} of {len(reports)} reports were graded from another LMS's download "
+                        f"({which}): its ids are not Canvas's, so their ID cell is left empty")
+    missing = [r.student for r in reports if not _canvas_user_id(r)]
     anonymous = [r.student for r in reports if (r.submission.lms_id or "").startswith("anon_")]
     if missing and not student_id_column:  # with SIS ids written, Canvas matches by those instead
         warnings.append(
@@ -89,11 +95,15 @@ def canvas_csv(reports: list[Report], *, titles: dict[str, str] | None = None, c
 
 
 def _student_cells(report: Report, student_id_column: str | None) -> dict:
-    cells = {"Student": text_cell(report.student), "ID": _canvas_user_id(report.submission.lms_id)}
+    cells = {"Student": text_cell(report.student), "ID": _canvas_user_id(report)}
     if student_id_column:
         cells[ID_COLUMNS[student_id_column]] = report.student  # as it is: Canvas matches students by it
     return cells
 
 
-def _canvas_user_id(lms_id: str | None) -> str:
-    return lms_id if lms_id and lms_id.isdigit() else ""
+def _canvas_user_id(report: Report) -> str:
+    """Canvas's user id of the report's student, from the file names of Canvas's download ('' when there is none:
+    another LMS's id, Moodle's participant id say, would match another Canvas user)."""
+    lms_id = report.submission.lms_id
+    canvas = report.submission.lms in (None, "canvas")  # None: a report written before the field
+    return lms_id if canvas and lms_id and lms_id.isdigit() else ""

@@ -5,6 +5,7 @@ Used by the class page and by the LMS exports."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,8 @@ class Loaded:
     entries: list[Entry] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, why)
     stale: list[str] = field(default_factory=list)  # reports read, of no submission of the folder's last batch
+    superseded: list[tuple[str, str]] = field(default_factory=list)  # (a report left out, the newer report of the
+    # same LMS student and assignment that is used instead)
 
     @property
     def reports(self) -> list[tuple[str, Report]]:
@@ -51,16 +54,79 @@ def load_reports(folder: Path, stems: list[str] | None = None) -> Loaded:
     loaded = Loaded()
     if stems is None and folder.is_dir():
         loaded.stale = _not_in_last_batch(folder, paths)
+    written: dict[str, float] = {}
     for path in paths:
         try:
             report = Report.model_validate_json(path.read_bytes())
+            written[path.stem] = path.stat().st_mtime
         except OSError as exc:
             loaded.skipped.append((path.name, f"cannot be read ({exc.strerror or exc})"))
         except ValidationError as exc:
             loaded.skipped.append((path.name, _why(exc)))
         else:
             loaded.entries.append(Entry(path.stem, report))
+    _newest_of_each_lms_student(loaded, written)
     return loaded
+
+
+def _newest_of_each_lms_student(loaded: Loaded, written: dict[str, float]) -> None:
+    """Of several reports of one LMS student (the same LMS id) for one assignment, only the newest one is kept: the
+    others are of earlier downloads (a blind-marked one, where the student was named Participant), listed in
+    ``loaded.superseded``."""
+    newest: dict[tuple[str, str], Entry] = {}
+    for entry in loaded.entries:
+        key = (entry.report.assignment, entry.report.submission.lms_id or "")
+        if key[1] and (key not in newest or written[entry.stem] >= written[newest[key].stem]):
+            newest[key] = entry
+    kept = []
+    for entry in loaded.entries:
+        key = (entry.report.assignment, entry.report.submission.lms_id or "")
+        if key[1] and newest[key] is not entry:
+            loaded.superseded.append((f"{entry.stem}.json", f"{newest[key].stem}.json"))
+        else:
+            kept.append(entry)
+    loaded.entries = kept
+    left_out = {old for old, _ in loaded.superseded}
+    loaded.stale = [name for name in loaded.stale if name not in left_out]  # said once, as superseded
+
+
+def superseded_warning(pairs: list[tuple[str, str]], where: str = "here") -> str:
+    """What to say of the reports left out for a newer one of the same LMS student (``Loaded.superseded``)."""
+    shown = "; ".join(f"{old} (by {new})" for old, new in pairs[:5]) + ("; ..." if len(pairs) > 5 else "")
+    one = len(pairs) == 1
+    return (f"{len(pairs)} report{'' if one else 's'} {where} {'is' if one else 'are'} of an LMS student (the same LMS "
+            f"id and assignment) that a newer report is of too, graded from a later download under another name: "
+            f"left out of the class page and the exports, the newer one used: {shown}; remove the older "
+            f"{'one' if one else 'ones'}")
+
+
+PEEK = 4096  # of a report, read for its student and LMS id, its third and (in "submission") fourth fields
+
+
+def report_owners(folder: Path) -> dict[str, str]:
+    """The reports already in ``folder``, each one's name (its file's stem) and its student, from the first
+    bytes of each (a file that is no report is none)."""
+    owners = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        student = _field(path, "student") if path.name not in NOT_REPORTS else None
+        if student is not None:
+            owners[path.stem] = student
+    return owners
+
+
+def report_lms_id(path: Path) -> str | None:
+    """The LMS id of the report at ``path``, from its first bytes (None when it has none)."""
+    return _field(path, "lms_id")
+
+
+def _field(path: Path, name: str) -> str | None:
+    """A string field of the JSON report at ``path``, read from its first bytes (None if not there)."""
+    try:
+        with path.open("rb") as f:
+            match = re.search(rb'"' + name.encode() + rb'":\s*"((?:[^"\\]|\\.)*)"', f.read(PEEK))
+        return json.loads(b'"' + match.group(1) + b'"') if match else None
+    except (OSError, ValueError):
+        return None
 
 
 def stale_warning(names: list[str]) -> str:

@@ -58,6 +58,8 @@ class SubmissionInfo(BaseModel):
     kind: Literal["py", "ipynb", "unknown"]
     lms_id: Optional[str] = Field(None, description="the LMS's id of the student (Canvas's user id, Moodle's participant id), when known")
     late: Optional[bool] = Field(None, description="the LMS marked the submission late")
+    lms: Optional[Literal["canvas", "moodle"]] = Field(None, description="the LMS whose download the file came from "
+                                                       "(whose id lms_id is), when it came from one")
 
 
 class GraderInfo(BaseModel):

@@ -52,6 +52,8 @@ def test_a_moodle_zip_is_graded_from_each_students_folder(tmp_path):
         "John Smith_4246_assignsubmission_file/hw.py": BASE,  # two students of one name
         "John Smith_4247_assignsubmission_file/hw.py": WRONG,
         "../../Eve Evil_4248_assignsubmission_file/escape.py": "print('zip slip')\n",
+        "Kim Lo_4249_assignsubmission_file/": "",  # a folder with nothing in it: Kim submitted nothing
+        "__MACOSX/Kim Lo_4249_assignsubmission_file/._notes.py": "\x00\x05\x16\x07",
         "__MACOSX/Bob Li_4243_assignsubmission_file_/._homework.py": "\x00\x05\x16\x07",
         "grades.py": BASE,  # no student's
     }))
@@ -59,7 +61,10 @@ def test_a_moodle_zip_is_graded_from_each_students_folder(tmp_path):
     run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
     assert run.returncode == 0, run.stderr
     reports = _reports(out)
-    assert sorted(reports) == ["Ann_Ok", "Bob_Li", "Jane_Doe", "John_Smith_4246", "John_Smith_4247", "Sam_Wu"]
+    assert sorted(reports) == ["Ann_Ok", "Bob_Li", "Eve_Evil", "Jane_Doe", "John_Smith_4246", "John_Smith_4247",
+                               "Kim_Lo", "Sam_Wu"]
+    assert reports["Kim_Lo"].message == "Kim Lo_4249_assignsubmission_file holds no .py or .ipynb file (it is empty)"
+    assert reports["Eve_Evil"].message.startswith("escape.py was not unpacked (a link, or a path out of the archive")
     jane = reports["Jane_Doe"]
     assert (jane.student, jane.submission.lms_id, jane.submission.late, jane.score) == ("Jane Doe", "4242", None, 80)
     assert jane.submission.path == f"{archive.name}:Jane Doe_4242_assignsubmission_file/softmax_gradients.py"
@@ -71,8 +76,8 @@ def test_a_moodle_zip_is_graded_from_each_students_folder(tmp_path):
     sam = reports["Sam_Wu"]  # a zip of their own, opened in memory
     assert sam.score == 100 and sam.submission.path.endswith("Sam Wu_4245_assignsubmission_file/hw.zip/hw/softmax.py")
     assert (reports["John_Smith_4246"].score, reports["John_Smith_4247"].score) == (100, 80)
-    assert reports["John_Smith_4247"].student == "John Smith_4247"
-    assert "Eve" not in str(sorted(reports)) and not list(tmp_path.parent.glob("**/escape.py"))
+    assert reports["John_Smith_4247"].student == "John Smith (4247)"
+    assert not list(tmp_path.parent.glob("**/escape.py"))
     assert "grades.py: skipped (not named as Moodle names submissions)" in run.stderr
     rows = {r["student"]: r for r in csv.DictReader((out / "summary.csv").open())}
     assert (rows["Jane Doe"]["lms_id"], rows["Jane Doe"]["late"], rows["Jane Doe"]["score"]) == ("4242", "", "80")
@@ -126,3 +131,40 @@ def test_a_moodle_participant_in_two_downloads_is_graded_from_their_newest_file(
     jane = _reports(tmp_path / "out")["Jane_Doe"]
     assert jane.score == 100 and jane.submission.path.startswith("second.zip:")
     assert "ignored first.zip:Jane Doe_4242_assignsubmission_file/softmax.py" in jane.notes[0]
+
+
+def test_a_late_download_graded_into_the_class_folder_replaces_no_other_students_report(tmp_path):
+    out = tmp_path / "out"
+    first = tmp_path / "class.zip"
+    first.write_bytes(_zip_of({"O Brien Pat_2_assignsubmission_file/hw.py": WRONG,
+                               "王小明_5_assignsubmission_file/hw.py": BASE,
+                               "Jose\u0301 Mu\u0308ller_6_assignsubmission_file/hw.py": BASE}))  # as macOS writes é, ü
+    assert grader("grade", str(first), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    assert {p.stem for p in out.glob("*.json")} == {"O_Brien_Pat", "王小明", "José_Müller", "summary"}
+    assert _reports(out)["José_Müller"].student == "José Müller"  # one form of é, whatever the archive's
+    late = tmp_path / "late.zip"  # another student whose name makes the same file name
+    late.write_bytes(_zip_of({"O'Brien Pat_3_assignsubmission_file/hw.py": BASE}))
+    run = grader("grade", str(late), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = _reports(out)
+    assert (reports["O_Brien_Pat"].student, reports["O_Brien_Pat"].score) == ("O Brien Pat", 80)  # as it was
+    assert (reports["O_Brien_Pat-2"].student, reports["O_Brien_Pat-2"].score) == ("O'Brien Pat", 100)
+    again = grader("grade", str(first), "-a", "softmax_gradients", "-o", str(out))  # the class again: the same names
+    assert again.returncode == 0 and "3 up to date from an earlier run" in again.stdout + again.stderr
+
+
+def test_a_blind_marked_download_then_the_named_one_leaves_one_report_per_student_in_use(tmp_path):
+    out, blind, named = tmp_path / "out", tmp_path / "blind.zip", tmp_path / "named.zip"
+    blind.write_bytes(_zip_of({"Participant_105_assignsubmission_file/hw.py": WRONG}))
+    named.write_bytes(_zip_of({"Ann Lee_105_assignsubmission_file/hw.py": BASE}))
+    assert grader("grade", str(blind), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    run = grader("grade", str(named), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert "Participant.json (by Ann_Lee.json)" in run.stderr and "remove the older one" in run.stderr
+    export = tmp_path / "grades.csv"
+    run = grader("export", str(out), "--format", "canvas", "-o", str(export))
+    assert run.returncode == 0, run.stderr
+    rows = [r for r in csv.DictReader(export.open()) if r["Student"] != "Points Possible"]
+    assert [(r["Student"], r["ID"], r["Softmax gradients"]) for r in rows] == [("Ann Lee", "", "100")]  # not Canvas's id
+    assert "graded from another LMS's download (1 of Moodle's)" in run.stderr
+    assert "Participant.json (by Ann_Lee.json)" in run.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from grader.report.folder import stale_warning
+from grader.report.folder import stale_warning, superseded_warning
 from grader.terminal import fail, warn
 
 
@@ -28,6 +28,8 @@ def report_cmd(report_dir: Path, out_file: Path | None) -> None:
         warn(f"skipped {name}: {why}")
     if site.stale:
         warn(stale_warning(list(site.stale)))
+    if site.superseded:
+        warn(superseded_warning(list(site.superseded)))
     if not site.student_pages:
         fail(f"no reports found in {report_dir}")
     click.echo(f"wrote {site.class_page} and {site.student_pages} student pages beside the reports")

@@ -24,6 +24,7 @@ class Site:
     student_pages: int
     skipped: list[tuple[str, str]]
     stale: tuple[str, ...] = ()  # reports read, of no submission of the folder's last batch
+    superseded: tuple[tuple[str, str], ...] = ()  # reports left out for a newer one of the same LMS student
 
 
 def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
@@ -39,13 +40,13 @@ def build_site(report_dir: str | Path, *, out_file: str | Path | None = None,
     with _collector_paused():
         loaded = load_reports(Path(report_dir), stems)
         if not loaded.entries:
-            return Site(None, 0, loaded.skipped, tuple(loaded.stale))
+            return Site(None, 0, loaded.skipped, tuple(loaded.stale), tuple(loaded.superseded))
         pages = Pages(report_dir, out_file)
         for entry in loaded.entries:
             pages.student(entry.stem, entry.report, keep=entry.stem in unchanged)
             pages.add(entry.stem, entry.report)
         pages.write_class_page(loaded.skipped)
-    return Site(pages.out_file, len(loaded.entries), loaded.skipped, tuple(loaded.stale))
+    return Site(pages.out_file, len(loaded.entries), loaded.skipped, tuple(loaded.stale), tuple(loaded.superseded))
 
 
 class Pages:
