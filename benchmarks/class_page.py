@@ -28,7 +28,7 @@ from grader.report.model import (  # noqa: E402
     Evidence, GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult,
 )
 from grader.report.write import write_atomic  # noqa: E402
-from grader.submissions import safe_name  # noqa: E402
+from grader.report.names import safe_name  # noqa: E402
 
 
 def synthesise(n: int, *, assignment: str = "softmax_gradients", seed: int = 0, right: float = 0.6,

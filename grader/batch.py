@@ -23,7 +23,7 @@ from grader.errors import GraderError
 from grader.exercises.base import Exercise
 from grader.grading import GRADER_FAILED, FirstRun, Grading, first_run, grade_source, grader_failure
 from grader.report.html.site import Pages
-from grader.report.folder import report_lms_id, report_owners
+from grader.report.names import Owner, report_names, report_owners
 from grader.report.model import Report
 from grader.report.summary import Summary
 from grader.report.write import remove_leftovers, write_atomic
@@ -33,7 +33,7 @@ from grader.sandbox.pool import WorkerPool, installed, likely_preload
 from grader.shards import Shards
 from grader.source import Source, read_submission
 from grader.source.reader import peek
-from grader.submissions import Submission, report_names
+from grader.submissions import Submission
 
 
 SWITCH_S = 0.0005  # how soon the thread that runs ahead gets the GIL it asks for while a submission is judged
@@ -61,7 +61,7 @@ class Batch:
         ``on_report(report, reused)`` for each submission done."""
         self.found, self.exercise, self.grading, self.out_dir = found, exercise, grading, out_dir
         self.force, self.on_start, self.on_report = force, on_start or (lambda count: None), on_report
-        self.names = report_names([s.student for s in found], report_owners(out_dir))  # one each, even for equal ids
+        self.names = report_names([Owner(s.student, s.lms, s.lms_id) for s in found], report_owners(out_dir))
         self.summary = Summary(exercise.name, [f.name for f in exercise.functions])
         self.usage = Usage()
         self.pages = BatchPages(out_dir)
@@ -116,8 +116,14 @@ class Batch:
         mine = {f"{name}.json" for name in self.names} | {"summary.json"}
         strays = sorted(p.name for p in self.out_dir.glob("*.json")
                         if p.name not in mine and b'"schema_version"' in peek(p, 256))  # a report, not an export
-        ours = {s.lms_id: f"{name}.json" for s, name in zip(self.found, self.names) if s.lms_id}
-        superseded = [(stray, ours[lms_id]) for stray in strays if (lms_id := report_lms_id(self.out_dir / stray)) in ours]
+        owners = report_owners(self.out_dir) if strays else {}
+        ours = [(Owner("", s.lms, s.lms_id), f"{name}.json") for s, name in zip(self.found, self.names) if s.lms_id]
+        superseded = []
+        for stray in strays:
+            owner = owners.get(stray.removesuffix(".json"))
+            by = next((name for me, name in ours if owner is not None and me.is_(owner)), None)
+            if by is not None:
+                superseded.append((stray, by))
         return [s for s in strays if s not in dict(superseded)], superseded
 
     def worker_kinds(self) -> dict[int, str]:

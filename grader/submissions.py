@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,23 +245,26 @@ def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submiss
 
     A user none of whose entries can be graded (too large, not Python) gets a submission whose ``problem`` says so.
     """
-    by_user: dict[str, list] = {}
+    by_user: dict[tuple[str, str], list] = {}  # by LMS and id: Canvas's user 42 is not Moodle's participant 42
     for entry in entries:
-        by_user.setdefault(entry.user_id, []).append(entry)
-    names = [e[0].student for e in by_user.values()]
-    out = []
-    for user, group in sorted(by_user.items()):
+        by_user.setdefault((entry.lms, entry.user_id), []).append(entry)
+    chosen_of, gradable_of = {}, {}
+    for user, group in by_user.items():
         latest = max(group, key=lambda e: (e.attachment, e.modified)).origin  # of several downloads, the latest's
         candidates = [e for e in group if e.origin == latest]
-        gradable = [e for e in candidates if not e.problem]
-        chosen = _choose_entry(gradable or candidates, assignment)
+        gradable_of[user] = [e for e in candidates if not e.problem]
+        chosen_of[user] = (_choose_entry(gradable_of[user] or candidates, assignment), candidates)
+    names = [chosen.student for chosen, _ in chosen_of.values()]  # as the download graded names them
+    out = []
+    for (lms, user), group in sorted(by_user.items()):
+        (chosen, candidates), gradable = chosen_of[(lms, user)], gradable_of[(lms, user)]
         problem = "" if gradable else "; ".join(e.problem for e in sorted(candidates, key=lambda e: e.attachment))
-        student = group[0].student if names.count(group[0].student) == 1 else f"{group[0].student} ({user})"
+        student = chosen.student if names.count(chosen.student) == 1 else f"{chosen.student} ({user})"
         several = len({e.origin for e in group}) > 1  # then each file is named with its download
         named = (lambda e: e.shown) if several else (lambda e: e.entry)
         ignored = [named(e) + (_why_not(e) if gradable else "") for e in group if e is not chosen]
         out.append((Submission(student, chosen.path, ignored, display=chosen.shown,
-                               lms_id=user, late=chosen.late, lms=chosen.lms, problem=problem, label=named(chosen)),
+                               lms_id=user, late=chosen.late, lms=lms, problem=problem, label=named(chosen)),
                     chosen.origin))
     return out
 
@@ -348,39 +350,3 @@ def _mtime(path: Path) -> tuple[float, str]:
         return (path.lstat().st_mtime, path.name)
     except OSError:
         return (0.0, path.name)
-
-
-def safe_name(student: str, taken: set[str], owners: dict[str, str] | None = None) -> str:
-    """A file name for a student's report: letters (of any script), digits, '.', '_' and '-' only (none of the last
-    three first or last), unique in
-    ``taken`` (lower-cased), and never the name of another student's report already in the folder (``owners``:
-    each report's name, lower-cased, and its student): grading some students again never replaces another's."""
-    owners = owners or {}
-    name = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", student)).strip("._-") or "student"
-    name = name[:100]
-    candidate, n = name, 2
-    while (candidate.lower() in taken or candidate.lower() in {"summary", "index"}
-           or owners.get(candidate.lower(), student) != student):
-        candidate, n = f"{name}-{n}", n + 1
-    taken.add(candidate.lower())
-    return candidate
-
-
-def report_names(students: list[str], reports: dict[str, str]) -> list[str]:
-    """A report name for each student (see ``safe_name``), given the reports already in the folder (``reports``:
-    each one's name and its student): a student's own, when there is one, so that a student keeps theirs
-    whoever else is graded with them."""
-    theirs: dict[str, list[str]] = {}
-    for name, student in sorted(reports.items()):
-        theirs.setdefault(student, []).append(name)
-    owners = {name.lower(): student for name, student in reports.items()}
-    taken: set[str] = set()
-    names = []
-    for student in students:
-        kept = next((name for name in theirs.get(student, []) if name.lower() not in taken), None)
-        if kept is not None:
-            taken.add(kept.lower())
-            names.append(kept)
-        else:
-            names.append(safe_name(student, taken, owners))
-    return names

@@ -24,7 +24,7 @@ def recognise(path: Path) -> tuple[Naming, int, int]:
         try:
             with zipfile.ZipFile(path) as zf:
                 names = [info.filename.replace("\\", "/") for info in zf.infolist()[:MAX_NAMES_READ]]
-        except (zipfile.BadZipFile, OSError):  # said when it is read
+        except (zipfile.BadZipFile, OSError, ValueError):  # said when it is read
             names = []
         counts = [(naming, sum(naming.named(name) for name in names), 0) for naming in NAMINGS]
     return max(counts, key=lambda count: count[1])  # the first of equals: Canvas

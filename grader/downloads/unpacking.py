@@ -79,7 +79,7 @@ def read_archive(archive: Path, into: Path, naming: Naming) -> tuple[list[Entry]
     why), and notes on the entries skipped that belong to no student."""
     try:
         zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:  # ValueError: names said UTF-8 that are not
         raise GraderError(f"{archive} is not a readable zip archive ({exc})") from None
     unpacking = _Unpacking(archive, into, naming)
     hidden: list[str] = []
@@ -91,16 +91,15 @@ def read_archive(archive: Path, into: Path, naming: Naming) -> tuple[list[Entry]
             name = utf8_name(info)
             path = name.replace("\\", "/")
             skipped = _not_submitted(info)
-            if skipped == HIDDEN:
-                hidden += [] if info.is_dir() else [name]
-                continue
             if info.is_dir() or skipped:  # no file to grade, but a student's all the same (Moodle's folders)
-                owner = unpacking.entry(path, quiet=True)
-                if owner is not None:
+                owner = None if path.startswith("__MACOSX/") else unpacking.entry(path, quiet=True)
+                if owner is not None and not (info.is_dir() and skipped):
                     why = (f"{owner.original} was not unpacked ({skipped})" if skipped else
                            f"{owner.original.rstrip('/')} holds no .py or .ipynb file (it is empty)")
                     unaccounted.setdefault(owner.user_id, replace(owner, problem=why))
-                if skipped:
+                if skipped == HIDDEN:  # said in one line: a zip made on a Mac holds one for every file
+                    hidden += [] if info.is_dir() else [name]
+                elif skipped:
                     unpacking.notes.append(f"{name}: skipped ({skipped})")
                 continue
             entry = unpacking.entry(path)
@@ -113,7 +112,7 @@ def read_archive(archive: Path, into: Path, naming: Naming) -> tuple[list[Entry]
                 unpacking.add(lambda limit, info=info: _read_capped(zf, info, limit), entry)
     found = {entry.user_id for entry in unpacking.entries + unpacking.rejected}
     unpacking.rejected += [entry for user, entry in unaccounted.items() if user not in found]  # none dropped
-    if hidden:  # one line: a zip made on a Mac holds one for every file
+    if hidden:
         more = f", and {len(hidden) - 1} more like it" if len(hidden) > 1 else ""
         unpacking.notes.append(f"{hidden[0]}: skipped ({HIDDEN}){more}")
     return unpacking.entries, unpacking.rejected, unpacking.notes
@@ -143,6 +142,8 @@ def read_folder(folder: Path, into: Path, naming: Naming) -> tuple[list[Entry], 
             entry = unpacking.entry(path.name + "/")
             if entry is not None:
                 unpacking.open_folder(path, entry)
+            elif _holds_python(path):  # a folder of no student's (an OUTDIR holds none): said, as in a zip
+                unpacking.notes.append(f"{path.name}/: skipped (not named as {naming.lms} names submissions)")
             continue
         entry = unpacking.entry(path.name)
         if entry is None:
@@ -157,6 +158,16 @@ def read_folder(folder: Path, into: Path, naming: Naming) -> tuple[list[Entry], 
         else:
             unpacking.rejected.append(replace(entry, problem=f"{entry.original} is not a .py or .ipynb file"))
     return unpacking.entries, unpacking.rejected, unpacking.notes
+
+
+def _holds_python(folder: Path, look: int = MAX_UPLOAD_FILES) -> bool:
+    """Whether a .py or .ipynb file lies in ``folder`` (among the first ``look`` things in it)."""
+    for number, path in enumerate(folder.rglob("*")):
+        if number >= look:
+            return False
+        if path.name.lower().endswith(SUFFIXES) and not any(_hidden(part) for part in path.relative_to(folder).parts):
+            return True
+    return False
 
 
 def top(folder: Path) -> list[Path]:

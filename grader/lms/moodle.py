@@ -6,8 +6,9 @@ participant id that ``grader grade`` keeps from the names of Moodle's "Download 
 (``report.submission.lms_id``). So the worksheet is not written anew but filled in: the instructor downloads
 it from the assignment ("Download grading worksheet"), and each row whose participant has a report gets its
 score in the grade column, scaled to the worksheet's ``Maximum Grade`` when it has that column; every other
-cell is left as it was. A row of no report, and a report of no row, are said in warnings; a submission that the
-grader itself failed on keeps the worksheet's grade.
+cell is left as it was. A row whose full name is not the report's student (a team's report: its folder names the
+group, whose id is no participant's) is left as it was; a row of no report, and a report of no row, are said in
+warnings; a submission that the grader itself failed on keeps the worksheet's grade.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from grader.grading import GRADER_FAILED
 from grader.report.model import Report
 
-IDENTIFIER, GRADE, MAXIMUM = "Identifier", "Grade", "Maximum Grade"
+IDENTIFIER, GRADE, MAXIMUM, FULL_NAME = "Identifier", "Grade", "Maximum Grade", "Full name"
 
 
 @dataclass
@@ -52,7 +54,8 @@ def fill_worksheet(reports: list[Report], worksheet: str, grade_column: str = GR
         raise WorksheetError(f"the reports are of {len(assignments)} assignments ({', '.join(assignments)}): a "
                              "worksheet is one assignment's")
     grade = header.index(grade_column)
-    maximum = header.index(MAXIMUM) if MAXIMUM in header else None
+    maximum = _maximum_column(rows, grade)
+    names = header.index(FULL_NAME) if FULL_NAME in header else None
     warnings: list[str] = []
     by_id = {}
     for report in reports:
@@ -60,24 +63,32 @@ def fill_worksheet(reports: list[Report], worksheet: str, grade_column: str = GR
             warnings.append(f"{report.student}: not graded from a Moodle download (no participant id): not in the "
                             "worksheet")
         elif not report.submission.lms_id.isdigit():
-            warnings.append(f"{report.student}: a team submission ({report.submission.lms_id}), which Moodle's "
-                            "worksheet has no row for: enter its grade in Moodle")
+            warnings.append(f"{report.student}: a team's submission outside any group, which no participant's row "
+                            "is: enter its grade in Moodle")
         else:
             by_id[report.submission.lms_id] = report
-    seen, ungraded = set(), []
+    seen, ungraded, short = set(), [], 0
     for row in rows[1:]:
         if len(row) <= max(ids, grade):
+            short += bool(any(cell.strip() for cell in row))
             continue
         participant = re.search(r"(\d+)\s*$", row[ids])
         report = by_id.get(participant.group(1)) if participant else None
         if report is None:
             ungraded.append(row[ids])
             continue
+        if participant.group(1) in seen:
+            warnings.append(f"{row[ids]} has more than one row in the worksheet: each is filled in")
         seen.add(participant.group(1))
+        if names is not None and len(row) > names and not _same_student(row[ids], row[names], report.student):
+            warnings.append(f"{report.student}: the row of {row[ids]} is {row[names]}'s (a team's submission, whose "
+                            "id is its group's, or another assignment's worksheet?): left as it was")
+            continue
         if report.status == "error" and (report.message or "").startswith(GRADER_FAILED):
             warnings.append(f"{report.student}: the grader failed on this submission; its grade is left as it was")
             continue
-        row[grade] = _scaled(report, row[maximum] if maximum is not None and maximum < len(row) else "")
+        top = _number(row[maximum]) if maximum is not None and len(row) > maximum else None
+        row[grade] = f"{report.score * (top or report.max_score) / (report.max_score or 1):.2f}"
     missing = [r.student for pid, r in by_id.items() if pid not in seen]
     if missing:
         warnings.append(f"{len(missing)} reports have no row in the worksheet (a student enrolled since it was "
@@ -85,12 +96,41 @@ def fill_worksheet(reports: list[Report], worksheet: str, grade_column: str = GR
     if ungraded:
         warnings.append(f"{len(ungraded)} rows of the worksheet have no report (no submission downloaded): their "
                         f"grade is left as it was: {', '.join(ungraded[:10])}")
-    if maximum is None:
+    if short:
+        warnings.append(f"{short} rows of the worksheet end before its grade column: left as they were")
+    if maximum is None and reports:
         warnings.append(f"the worksheet has no {MAXIMUM!r} column: the scores are written out of "
-                        f"{reports[0].max_score:g}, as graded" if reports else "")
+                        f"{reports[0].max_score:g}, as graded")
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return MoodleExport(buffer.getvalue(), [w for w in warnings if w])
+    return MoodleExport(buffer.getvalue(), warnings)
+
+
+def _same_student(identifier: str, name: str, student: str) -> bool:
+    """Whether a row (its identifier, its full name) is the report's student: the same name (the grader's
+    ``Name (id)`` of two students of one name is Name), or a report of a blind-marked download, whose
+    student Moodle named with the identifier's word (``Participant``)."""
+    student = unicodedata.normalize("NFC", re.sub(r" \(\d+\)$", "", student))
+    word = re.sub(r"\s*\d+\s*$", "", identifier)
+    return student in (unicodedata.normalize("NFC", name.strip()), word) or not name.strip()
+
+
+def _maximum_column(rows: list[list[str]], grade: int) -> int | None:
+    """The column of the maximum grade: ``Maximum Grade``, or in another language the one after the grade's
+    when all its cells are numbers (as Moodle writes them)."""
+    if MAXIMUM in rows[0]:
+        return rows[0].index(MAXIMUM)
+    cells = [row[grade + 1] for row in rows[1:] if len(row) > grade + 1]
+    return grade + 1 if cells and all(_number(cell) is not None for cell in cells) else None
+
+
+def _number(cell: str) -> float | None:
+    """A number as Moodle writes one (``100.00``, or ``100,00`` in a language that writes a decimal comma)."""
+    try:
+        value = float(cell.strip().replace(",", ".") if "." not in cell else cell.strip())
+    except ValueError:
+        return None
+    return value if value > 0 else None
 
 
 def _identifier_column(rows: list[list[str]]) -> int | None:
@@ -103,13 +143,3 @@ def _identifier_column(rows: list[list[str]]) -> int | None:
         if cells and all(re.fullmatch(r"\D+\s*\d+", cell.strip()) for cell in cells):
             return column
     return None
-
-
-def _scaled(report: Report, maximum: str) -> str:
-    """The score, out of the worksheet's maximum grade when it has one (two decimals, as Moodle writes them)."""
-    try:
-        top = float(maximum)
-    except ValueError:
-        top = report.max_score
-    points = report.score * top / report.max_score if report.max_score else 0.0
-    return f"{points:.2f}"

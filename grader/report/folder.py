@@ -5,7 +5,6 @@ Used by the class page and by the LMS exports."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,19 +69,20 @@ def load_reports(folder: Path, stems: list[str] | None = None) -> Loaded:
 
 
 def _newest_of_each_lms_student(loaded: Loaded, written: dict[str, float]) -> None:
-    """Of several reports of one LMS student (the same LMS id) for one assignment, only the newest one is kept: the
+    """Of several reports of one LMS student (the same LMS and id) for one assignment, only the newest one is kept: the
     others are of earlier downloads (a blind-marked one, where the student was named Participant), listed in
     ``loaded.superseded``."""
-    newest: dict[tuple[str, str], Entry] = {}
+    def key(entry: Entry) -> tuple:
+        return entry.report.assignment, entry.report.submission.lms, entry.report.submission.lms_id or ""
+
+    newest: dict[tuple, Entry] = {}
     for entry in loaded.entries:
-        key = (entry.report.assignment, entry.report.submission.lms_id or "")
-        if key[1] and (key not in newest or written[entry.stem] >= written[newest[key].stem]):
-            newest[key] = entry
+        if key(entry)[2] and (key(entry) not in newest or written[entry.stem] >= written[newest[key(entry)].stem]):
+            newest[key(entry)] = entry
     kept = []
     for entry in loaded.entries:
-        key = (entry.report.assignment, entry.report.submission.lms_id or "")
-        if key[1] and newest[key] is not entry:
-            loaded.superseded.append((f"{entry.stem}.json", f"{newest[key].stem}.json"))
+        if key(entry)[2] and newest[key(entry)] is not entry:
+            loaded.superseded.append((f"{entry.stem}.json", f"{newest[key(entry)].stem}.json"))
         else:
             kept.append(entry)
     loaded.entries = kept
@@ -98,35 +98,6 @@ def superseded_warning(pairs: list[tuple[str, str]], where: str = "here") -> str
             f"id and assignment) that a newer report is of too, graded from a later download under another name: "
             f"left out of the class page and the exports, the newer one used: {shown}; remove the older "
             f"{'one' if one else 'ones'}")
-
-
-PEEK = 4096  # of a report, read for its student and LMS id, its third and (in "submission") fourth fields
-
-
-def report_owners(folder: Path) -> dict[str, str]:
-    """The reports already in ``folder``, each one's name (its file's stem) and its student, from the first
-    bytes of each (a file that is no report is none)."""
-    owners = {}
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        student = _field(path, "student") if path.name not in NOT_REPORTS else None
-        if student is not None:
-            owners[path.stem] = student
-    return owners
-
-
-def report_lms_id(path: Path) -> str | None:
-    """The LMS id of the report at ``path``, from its first bytes (None when it has none)."""
-    return _field(path, "lms_id")
-
-
-def _field(path: Path, name: str) -> str | None:
-    """A string field of the JSON report at ``path``, read from its first bytes (None if not there)."""
-    try:
-        with path.open("rb") as f:
-            match = re.search(rb'"' + name.encode() + rb'":\s*"((?:[^"\\]|\\.)*)"', f.read(PEEK))
-        return json.loads(b'"' + match.group(1) + b'"') if match else None
-    except (OSError, ValueError):
-        return None
 
 
 def stale_warning(names: list[str]) -> str:

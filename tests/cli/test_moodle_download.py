@@ -168,3 +168,58 @@ def test_a_blind_marked_download_then_the_named_one_leaves_one_report_per_studen
     assert [(r["Student"], r["ID"], r["Softmax gradients"]) for r in rows] == [("Ann Lee", "", "100")]  # not Canvas's id
     assert "graded from another LMS's download (1 of Moodle's)" in run.stderr
     assert "Participant.json (by Ann_Lee.json)" in run.stderr
+
+
+def test_a_student_of_a_classmates_name_graded_later_gets_a_report_of_their_own(tmp_path):
+    out = tmp_path / "out"
+    first, late = tmp_path / "first.zip", tmp_path / "late.zip"
+    first.write_bytes(_zip_of({"John Smith_4246_assignsubmission_file/hw.py": BASE}))
+    late.write_bytes(_zip_of({"John Smith_4247_assignsubmission_file/hw.py": WRONG}))  # another John Smith
+    assert grader("grade", str(first), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    assert grader("grade", str(late), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    reports = _reports(out)
+    assert {name: (r.submission.lms_id, r.score) for name, r in reports.items()} == {
+        "John_Smith": ("4246", 100), "John_Smith-2": ("4247", 80)}
+
+
+def test_one_id_in_a_canvas_and_a_moodle_download_is_two_students(tmp_path):
+    canvas, moodle = tmp_path / "canvas.zip", tmp_path / "moodle.zip"
+    canvas.write_bytes(_zip_of({"smithjohn_4242_1001_hw.py": BASE}))
+    moodle.write_bytes(_zip_of({"Jane Doe_4242_assignsubmission_file/hw.py": WRONG}))
+    run = grader("grade", str(canvas), str(moodle), "-a", "softmax_gradients", "-o", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    reports = _reports(tmp_path / "out")
+    assert {(r.student, r.submission.lms, r.score) for r in reports.values()} == {
+        ("smithjohn", "canvas", 100), ("Jane Doe", "moodle", 80)}
+
+
+def test_long_names_hidden_files_and_folders_of_no_student_are_handled_as_in_the_zip(tmp_path):
+    long_name = "王" * 120  # 360 bytes in UTF-8: more than a file name may have
+    archive = tmp_path / "moodle.zip"
+    archive.write_bytes(_zip_of({
+        f"{long_name}_1_assignsubmission_file/hw.py": BASE,
+        "Jane Doe_2_assignsubmission_file/.ipynb_checkpoints/hw-checkpoint.py": BASE,  # all Jane left
+    }))
+    out = tmp_path / "out"
+    run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    reports = _reports(out)
+    assert {r.student: r.score for r in reports.values()} == {long_name: 100, "Jane Doe": 0}
+    assert all(len(p.name.encode()) <= 255 for p in out.iterdir())
+    jane = next(r for r in reports.values() if r.student == "Jane Doe")
+    assert jane.message.startswith("hw-checkpoint.py was not unpacked (a hidden file")
+    download = tmp_path / "unzipped"
+    (download / "Bob Li_3_assignsubmission_file").mkdir(parents=True)
+    (download / "Bob Li_3_assignsubmission_file" / "hw.py").write_text(BASE)
+    (download / "alice_late").mkdir()  # a folder an assistant added, of no student Moodle named
+    (download / "alice_late" / "hw.py").write_text(BASE)
+    run = grader("grade", str(download), "-a", "softmax_gradients", "-o", str(tmp_path / "out2"))
+    assert run.returncode == 0 and "alice_late/: skipped (not named as Moodle names submissions)" in run.stderr
+
+
+def test_report_names_keep_every_letter_of_a_name_and_no_name_starts_a_shell_option():
+    from grader.report.names import safe_name
+
+    assert safe_name("प्रिया शर्मा", set()) == "प्रिया_शर्मा"  # the vowel signs are the name's
+    assert safe_name("สมชาย ใจดี", set()) == "สมชาย_ใจดี"
+    assert safe_name("-rf $(x)", set()) == "rf_x"

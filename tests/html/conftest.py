@@ -17,7 +17,7 @@ import pytest
 from grader import __version__, api
 from grader.report.model import Evidence, GraderInfo, Hint, HintSummary, Report, SubmissionInfo, TestResult
 from grader.report.write import write_atomic
-from grader.submissions import safe_name
+from grader.report.names import safe_name
 from tests.conftest import FIXTURES, ROOT, TEST_LIMITS
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

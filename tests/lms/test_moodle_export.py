@@ -80,3 +80,17 @@ def test_a_worksheet_in_another_language_is_filled_in_given_its_grade_column(tmp
     rows = list(csv.DictReader(io.StringIO(filled.read_text(encoding="utf-8"))))
     assert [(r["Kennung"], r["Bewertung"]) for r in rows][:2] == [("Teilnehmer/in 4242", "10.00"),
                                                                 ("Teilnehmer/in 4243", "8.00")]
+
+
+def test_a_teams_report_never_fills_the_row_of_the_participant_its_group_id_happens_to_be(tmp_path):
+    archive = tmp_path / "teams.zip"
+    with zipfile.ZipFile(archive, "w") as zf:  # Moodle names a team's folder {group name}_{group id}
+        zf.writestr("Team Red_4243_assignsubmission_file/hw.py", BASE + MISTAKE)
+    out = tmp_path / "out"
+    assert grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    sheet, filled = tmp_path / "worksheet.csv", tmp_path / "filled.csv"
+    sheet.write_text(WORKSHEET, encoding="utf-8")  # participant 4243 is Bob Li, no member of Team Red
+    run = grader("export", str(out), "--format", "moodle", "--moodle-worksheet", str(sheet), "-o", str(filled))
+    assert run.returncode == 0, run.stderr
+    assert [r["Grade"] for r in csv.DictReader(io.StringIO(filled.read_text()))] == ["", "3.00", ""]  # as it was
+    assert "the row of Participant 4243 is Bob Li's" in run.stderr
