@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.downloads import read_download, recognise
+from grader.downloads.unpacking import has_zip, read_student_folder
 from grader.errors import GraderError
 from grader.exercises import READ_BYTES, defined_in, most_of
 from grader.source import read_submission
@@ -73,7 +74,7 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     A ``.zip`` is read as an LMS's download of the class's submissions (Canvas's or Moodle's, told
     by its entries' names: see ``grader.downloads``), extracted into ``scratch``, and so is a folder
     most of whose top carries an LMS's names (the download unzipped); ``warn`` is told of the entries
-    that belong to no student.
+    that belong to no student. A student's folder whose only Python is in a zip is graded from it.
     """
     found: dict[tuple[str, int], list[Path]] = {}  # (student, which PATH): each PATH its own namespace
     empty: dict[tuple[str, int], tuple[Path, str]] = {}  # a student's folder with nothing to grade: why
@@ -106,6 +107,11 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
                 if _is_folder(entry):
                     if entry.name not in SKIPPED_DIRS and not entry.name.startswith("."):
                         files, why = _student_files(entry, wanted, nbgrader)
+                        if not files and not nbgrader and scratch is not None and has_zip(entry):  # their zip, opened
+                            into = scratch / f"folder-{number}-{len(downloaded)}"
+                            into.mkdir(parents=True)
+                            downloaded += read_student_folder(entry, into, entry.name, f"{number}/{entry.name}")
+                            continue
                         found.setdefault((entry.name, number), []).extend(files)
                         in_folders[(entry.name, number)] = entry
                         if why:
@@ -259,12 +265,12 @@ def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submiss
     for (lms, user), group in sorted(by_user.items()):
         (chosen, candidates), gradable = chosen_of[(lms, user)], gradable_of[(lms, user)]
         problem = "" if gradable else "; ".join(e.problem for e in sorted(candidates, key=lambda e: e.attachment))
-        student = chosen.student if names.count(chosen.student) == 1 else f"{chosen.student} ({user})"
+        student = chosen.student if names.count(chosen.student) == 1 or not lms else f"{chosen.student} ({user})"
         several = len({e.origin for e in group}) > 1  # then each file is named with its download
         named = (lambda e: e.shown) if several else (lambda e: e.entry)
         ignored = [named(e) + (_why_not(e) if gradable else "") for e in group if e is not chosen]
-        out.append((Submission(student, chosen.path, ignored, display=chosen.shown,
-                               lms_id=user, late=chosen.late, lms=lms, problem=problem, label=named(chosen)),
+        out.append((Submission(student, chosen.path, ignored, display=chosen.shown, lms_id=user if lms else None,
+                               late=chosen.late, lms=lms or None, problem=problem, label=named(chosen)),
                     chosen.origin))
     return out
 

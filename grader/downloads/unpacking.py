@@ -160,12 +160,33 @@ def read_folder(folder: Path, into: Path, naming: Naming) -> tuple[list[Entry], 
     return unpacking.entries, unpacking.rejected, unpacking.notes
 
 
+def read_student_folder(folder: Path, into: Path, student: str, user: str) -> list[Entry]:
+    """A student's own folder (not an LMS's download) whose Python is in a zip: the files of the zips in it,
+    extracted into ``into``, as that student's entries (``user``: who they are, for this batch alone), those
+    rejected included."""
+    naming = Naming("", lambda path: {"student": student, "user_id": user, "late": None,
+                                      "original": path.rstrip("/").rpartition("/")[2]})
+    unpacking = _Unpacking(folder.parent, into, naming)
+    unpacking.open_folder(folder, unpacking.entry(folder.name + "/"))
+    return unpacking.entries + unpacking.rejected
+
+
+def has_zip(folder: Path, look: int = MAX_UPLOAD_FILES) -> bool:
+    """Whether a .zip lies in ``folder`` (among the first ``look`` things in it)."""
+    return _holds(folder, (".zip",), look)
+
+
 def _holds_python(folder: Path, look: int = MAX_UPLOAD_FILES) -> bool:
     """Whether a .py or .ipynb file lies in ``folder`` (among the first ``look`` things in it)."""
+    return _holds(folder, SUFFIXES, look)
+
+
+def _holds(folder: Path, suffixes: tuple[str, ...], look: int) -> bool:
+    """Whether a file ending with one of ``suffixes`` lies in ``folder`` (among its first ``look`` things)."""
     for number, path in enumerate(folder.rglob("*")):
         if number >= look:
             return False
-        if path.name.lower().endswith(SUFFIXES) and not any(_hidden(part) for part in path.relative_to(folder).parts):
+        if path.name.lower().endswith(suffixes) and not any(_hidden(part) for part in path.relative_to(folder).parts):
             return True
     return False
 

@@ -196,16 +196,25 @@ def test_a_student_who_uploaded_a_zip_is_graded_from_what_it_holds(tmp_path):
     assert "escape" not in run.stderr  # and no file of a student's: silently left in the zip
 
 
-def test_a_zip_in_a_students_folder_is_named_with_what_to_do(tmp_path):
+def test_a_students_folder_whose_python_is_in_a_zip_is_graded_from_the_zip(tmp_path):
     (tmp_path / "subs" / "alice").mkdir(parents=True)
-    (tmp_path / "subs" / "alice" / "hw3.zip").write_bytes(_zip_bytes({"softmax_gradients.py": BASE}))
+    (tmp_path / "subs" / "alice" / "hw3.zip").write_bytes(_zip_bytes({"hw3/softmax_gradients.py": BASE + MISTAKE,
+                                                                     "hw3/notes.txt": "mine"}))
+    (tmp_path / "subs" / "alice" / "answers.pdf").write_text("%PDF")
     (tmp_path / "subs" / "bob").mkdir()
     (tmp_path / "subs" / "bob" / "softmax_gradients.py").write_text(BASE)
+    (tmp_path / "subs" / "bob" / "old.zip").write_bytes(_zip_bytes({"softmax_gradients.py": "x = 1\n"}))  # his .py
+    (tmp_path / "subs" / "carl").mkdir()  # a broken zip: said in his report
+    (tmp_path / "subs" / "carl" / "hw3.zip").write_bytes(b"PK\x03\x04 not a zip")
     run = grader("grade", str(tmp_path / "subs"), "-a", "softmax_gradients", "-o", str(tmp_path / "out"))
     assert run.returncode == 0, run.stderr
-    alice = Report.model_validate_json((tmp_path / "out" / "alice.json").read_text())
-    assert alice.status == "error"
-    assert alice.message == "nothing to grade: no .py or .ipynb file in alice/ (found hw3.zip); unzip hw3.zip there to grade what it holds"
+    reports = {p.stem: Report.model_validate_json(p.read_text()) for p in (tmp_path / "out").glob("*.json")
+               if p.stem != "summary"}
+    alice = reports["alice"]
+    assert (alice.status, alice.score, alice.submission.lms_id, alice.submission.lms) == ("graded", 80, None, None)
+    assert alice.submission.path == "subs/alice/hw3.zip/hw3/softmax_gradients.py"
+    assert (reports["bob"].score, reports["bob"].submission.path) == (100, str(tmp_path / "subs" / "bob" / "softmax_gradients.py"))
+    assert reports["carl"].status == "error" and "hw3.zip is not a readable zip archive" in reports["carl"].message
 
 
 def _damaged(data: bytes, member: str) -> bytes:
