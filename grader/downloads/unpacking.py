@@ -336,14 +336,21 @@ class _Unpacking:
     def open_folder(self, folder: Path, upload: Entry) -> None:
         """A student's folder (or their zip unzipped, a folder with Canvas's name): its .py and .ipynb files, where
         they lie, and those of a zip in it."""
-        files = []
+        files, hidden = [], []
         for path in folder.rglob("*"):  # walked lazily: a folder of a million files costs a thousand
             relative = path.relative_to(folder)
-            if any(_hidden(part) for part in relative.parts) or _is_folder(path):
+            if _is_folder(path):
+                continue
+            if any(_hidden(part) for part in relative.parts):
+                hidden.append(relative.as_posix())
                 continue
             files.append((relative.as_posix(), path))
             if len(files) > MAX_UPLOAD_FILES:
                 break
+        if not files and hidden:  # as its zip says it: not "empty"
+            self.rejected.append(replace(upload, problem=f"{upload.original.rstrip('/')} holds only hidden files "
+                                                         f"({some(sorted(hidden))}), which are not graded"))
+            return
         self.add_upload(upload, [(name, _date(path), path) for name, path in sorted(files)])
 
     def add_upload(self, upload: Entry, members: list[tuple[str, tuple, object]]) -> None:

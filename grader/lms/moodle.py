@@ -6,8 +6,8 @@ participant id that ``grader grade`` keeps from the names of Moodle's "Download 
 (``report.submission.lms_id``). So the worksheet is not written anew but filled in: the instructor downloads
 it from the assignment ("Download grading worksheet"), and each row whose participant has a report gets its
 score in the grade column, scaled to the worksheet's ``Maximum Grade`` when it has that column; every other
-cell is left as it was. A row whose full name is not the report's student (a team's report: its folder names the
-group, whose id is no participant's) is left as it was; a row of no report, and a report of no row, are said in
+cell is left as it was. A row none of whose cells names the report's student (a team's report: its folder names
+the group, whose id is no participant's) is left as it was; a row of no report, and a report of no row, are said in
 warnings; a submission that the grader itself failed on keeps the worksheet's grade.
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from grader.grading import GRADER_FAILED
 from grader.report.model import Report
 
-IDENTIFIER, GRADE, MAXIMUM, FULL_NAME = "Identifier", "Grade", "Maximum Grade", "Full name"
+IDENTIFIER, GRADE, MAXIMUM = "Identifier", "Grade", "Maximum Grade"
 
 
 @dataclass
@@ -55,7 +55,6 @@ def fill_worksheet(reports: list[Report], worksheet: str, grade_column: str = GR
                              "worksheet is one assignment's")
     grade = header.index(grade_column)
     maximum = _maximum_column(rows, grade)
-    names = header.index(FULL_NAME) if FULL_NAME in header else None
     warnings: list[str] = []
     by_id = {}
     for report in reports:
@@ -80,15 +79,17 @@ def fill_worksheet(reports: list[Report], worksheet: str, grade_column: str = GR
         if participant.group(1) in seen:
             warnings.append(f"{row[ids]} has more than one row in the worksheet: each is filled in")
         seen.add(participant.group(1))
-        if names is not None and len(row) > names and not _same_student(row[ids], row[names], report.student):
-            warnings.append(f"{report.student}: the row of {row[ids]} is {row[names]}'s (a team's submission, whose "
-                            "id is its group's, or another assignment's worksheet?): left as it was")
+        if not _theirs(row, ids, report.student):
+            warnings.append(f"{report.student}: the row of {row[ids]} names someone else (a team's submission, whose "
+                            "id is its group's? a worksheet of another assignment?): left as it was")
             continue
         if report.status == "error" and (report.message or "").startswith(GRADER_FAILED):
             warnings.append(f"{report.student}: the grader failed on this submission; its grade is left as it was")
             continue
-        top = _number(row[maximum]) if maximum is not None and len(row) > maximum else None
-        row[grade] = f"{report.score * (top or report.max_score) / (report.max_score or 1):.2f}"
+        written = row[maximum] if maximum is not None and len(row) > maximum else ""
+        top = _number(written)
+        points = f"{report.score * (top or report.max_score) / (report.max_score or 1):.2f}"
+        row[grade] = points.replace(".", ",") if "," in written and "." not in written else points  # as it writes
     missing = [r.student for pid, r in by_id.items() if pid not in seen]
     if missing:
         warnings.append(f"{len(missing)} reports have no row in the worksheet (a student enrolled since it was "
@@ -106,13 +107,21 @@ def fill_worksheet(reports: list[Report], worksheet: str, grade_column: str = GR
     return MoodleExport(buffer.getvalue(), warnings)
 
 
-def _same_student(identifier: str, name: str, student: str) -> bool:
-    """Whether a row (its identifier, its full name) is the report's student: the same name (the grader's
-    ``Name (id)`` of two students of one name is Name), or a report of a blind-marked download, whose
-    student Moodle named with the identifier's word (``Participant``)."""
-    student = unicodedata.normalize("NFC", re.sub(r" \(\d+\)$", "", student))
-    word = re.sub(r"\s*\d+\s*$", "", identifier)
-    return student in (unicodedata.normalize("NFC", name.strip()), word) or not name.strip()
+def _theirs(row: list[str], ids: int, student: str) -> bool:
+    """Whether a row is the report's student's: one of its cells is their name, as the download named them
+    (not the grader's ``Name (id)`` of two students of one name), or the report is of a blind-marked download,
+    whose student Moodle named with the identifier's word (``Participant``). A team's folder carries its group's
+    id, which may be any participant's: a row that does not name the team's report is not the team's."""
+    name = _comparable(re.sub(r" \(\d+\)$", "", student))
+    word = _comparable(re.sub(r"\s*\d+\s*$", "", row[ids]))
+    return name == word or any(_comparable(cell) == name for i, cell in enumerate(row) if i != ids)
+
+
+def _comparable(name: str) -> str:
+    """A name as both Moodle's folder names and its worksheet's cells can be compared: the folder's underscores
+    are spaces, and it lacks the characters a file name may not hold."""
+    name = unicodedata.normalize("NFC", name).replace("_", " ")
+    return " ".join(re.sub(r'[\\/:*?"<>|]', "", name).split()).casefold()
 
 
 def _maximum_column(rows: list[list[str]], grade: int) -> int | None:

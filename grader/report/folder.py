@@ -69,7 +69,7 @@ def load_reports(folder: Path, stems: list[str] | None = None) -> Loaded:
 
 
 def _newest_of_each_lms_student(loaded: Loaded, written: dict[str, float]) -> None:
-    """Of several reports of one LMS student (the same LMS and id) for one assignment, only the newest one is kept: the
+    """Of several reports of one LMS student (the same LMS and id) for one assignment, only the one written last is kept: the
     others are of earlier downloads (a blind-marked one, where the student was named Participant), listed in
     ``loaded.superseded``."""
     def key(entry: Entry) -> tuple:
@@ -95,9 +95,9 @@ def superseded_warning(pairs: list[tuple[str, str]], where: str = "here") -> str
     shown = "; ".join(f"{old} (by {new})" for old, new in pairs[:5]) + ("; ..." if len(pairs) > 5 else "")
     one = len(pairs) == 1
     return (f"{len(pairs)} report{'' if one else 's'} {where} {'is' if one else 'are'} of an LMS student (the same LMS "
-            f"id and assignment) that a newer report is of too, graded from a later download under another name: "
-            f"left out of the class page and the exports, the newer one used: {shown}; remove the older "
-            f"{'one' if one else 'ones'}")
+            f"id and assignment) that a report graded later, under another name, is of too: left out of the class "
+            f"page and the exports, the one graded last used: {shown}; remove the older {'one' if one else 'ones'} "
+            "(or, if the older report is of the newer upload, grade that download again)")
 
 
 def stale_warning(names: list[str]) -> str:

@@ -87,10 +87,16 @@ def report_names(students: list[Owner], reports: dict[str, Owner]) -> list[str]:
     names = []
     for me in students:
         kept = next((name for name, owner in sorted(reports.items())  # theirs, under the name they still have
-                     if owner.is_(me) and owner.student == me.student and name.lower() not in taken), None)
+                     if owner.is_(me) and _plain(owner.student) == _plain(me.student) and name.lower() not in taken),
+                    None)
         if kept is not None:
             taken.add(kept.lower())
             names.append(kept)
         else:
             names.append(safe_name(me.student, taken, owners, me))
     return names
+
+
+def _plain(student: str) -> str:
+    """A student's name without the ``(id)`` that tells two students of one name apart in one batch."""
+    return re.sub(r" \(\d+\)$", "", student)

@@ -213,8 +213,12 @@ def test_long_names_hidden_files_and_folders_of_no_student_are_handled_as_in_the
     (download / "Bob Li_3_assignsubmission_file" / "hw.py").write_text(BASE)
     (download / "alice_late").mkdir()  # a folder an assistant added, of no student Moodle named
     (download / "alice_late" / "hw.py").write_text(BASE)
+    (download / "Jane Doe_2_assignsubmission_file" / ".ipynb_checkpoints").mkdir(parents=True)  # as unzipped
+    (download / "Jane Doe_2_assignsubmission_file" / ".ipynb_checkpoints" / "hw-checkpoint.py").write_text(BASE)
     run = grader("grade", str(download), "-a", "softmax_gradients", "-o", str(tmp_path / "out2"))
     assert run.returncode == 0 and "alice_late/: skipped (not named as Moodle names submissions)" in run.stderr
+    jane = _reports(tmp_path / "out2")["Jane_Doe"]
+    assert jane.status == "error" and "holds only hidden files (.ipynb_checkpoints/hw-checkpoint.py)" in jane.message
 
 
 def test_report_names_keep_every_letter_of_a_name_and_no_name_starts_a_shell_option():
@@ -223,3 +227,15 @@ def test_report_names_keep_every_letter_of_a_name_and_no_name_starts_a_shell_opt
     assert safe_name("प्रिया शर्मा", set()) == "प्रिया_शर्मा"  # the vowel signs are the name's
     assert safe_name("สมชาย ใจดี", set()) == "สมชาย_ใจดี"
     assert safe_name("-rf $(x)", set()) == "rf_x"
+
+
+def test_the_whole_class_graded_again_keeps_the_names_of_two_students_of_one_name(tmp_path):
+    out = tmp_path / "out"
+    first, late = tmp_path / "first.zip", tmp_path / "late.zip"
+    first.write_bytes(_zip_of({"John Smith_4246_assignsubmission_file/hw.py": BASE}))
+    late.write_bytes(_zip_of({"John Smith_4247_assignsubmission_file/hw.py": WRONG}))
+    for paths in ([first], [late], [first, late]):  # the second alone, then the whole class
+        run = grader("grade", *map(str, paths), "-a", "softmax_gradients", "-o", str(out))
+        assert run.returncode == 0, run.stderr
+    assert {p.name for p in out.glob("John*.json")} == {"John_Smith.json", "John_Smith-2.json"}
+    assert "graded later" not in run.stderr and "2 up to date from an earlier run" in run.stdout + run.stderr

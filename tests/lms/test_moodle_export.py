@@ -80,6 +80,12 @@ def test_a_worksheet_in_another_language_is_filled_in_given_its_grade_column(tmp
     rows = list(csv.DictReader(io.StringIO(filled.read_text(encoding="utf-8"))))
     assert [(r["Kennung"], r["Bewertung"]) for r in rows][:2] == [("Teilnehmer/in 4242", "10.00"),
                                                                 ("Teilnehmer/in 4243", "8.00")]
+    comma = german.replace("10.00", "10,00")  # a language that writes a decimal comma: the grades are written so
+    sheet.write_text(comma, encoding="utf-8")
+    run = grader("export", str(out), "--format", "moodle", "--moodle-worksheet", str(sheet),
+                 "--moodle-grade-column", "Bewertung", "-o", str(filled))
+    rows = list(csv.DictReader(io.StringIO(filled.read_text(encoding="utf-8"))))
+    assert run.returncode == 0 and [r["Bewertung"] for r in rows][:2] == ["10,00", "8,00"]
 
 
 def test_a_teams_report_never_fills_the_row_of_the_participant_its_group_id_happens_to_be(tmp_path):
@@ -93,4 +99,11 @@ def test_a_teams_report_never_fills_the_row_of_the_participant_its_group_id_happ
     run = grader("export", str(out), "--format", "moodle", "--moodle-worksheet", str(sheet), "-o", str(filled))
     assert run.returncode == 0, run.stderr
     assert [r["Grade"] for r in csv.DictReader(io.StringIO(filled.read_text()))] == ["", "3.00", ""]  # as it was
-    assert "the row of Participant 4243 is Bob Li's" in run.stderr
+    assert "Team Red: the row of Participant 4243 names someone else" in run.stderr
+    german = WORKSHEET.replace("Identifier", "Kennung").replace("\"Grade\"", "\"Bewertung\"").replace(
+        "Full name", "Vollständiger Name").replace("Participant", "Teilnehmer/in").replace("3.00", "3,00")
+    sheet.write_text(german, encoding="utf-8")  # in any language: the names are in the row, whatever its header
+    run = grader("export", str(out), "--format", "moodle", "--moodle-worksheet", str(sheet),
+                 "--moodle-grade-column", "Bewertung", "-o", str(filled))
+    assert run.returncode == 0, run.stderr
+    assert [r["Bewertung"] for r in csv.DictReader(io.StringIO(filled.read_text()))] == ["", "3,00", ""]
