@@ -32,7 +32,7 @@ class Submission:
     display: str = ""  # what the report calls the file (an archive entry, say); its path when empty
     lms_id: str | None = None  # the LMS's id of the student (Canvas's user id, Moodle's participant id)
     late: bool | None = None
-    lms: str | None = None  # whose download it came from: "canvas", "moodle" (None: a file or folder of the instructor's)
+    lms: str | None = None  # whose download it came from: "canvas", "moodle" (None: the instructor's file or folder)
     problem: str = ""  # why nothing of the student's can be graded (then ``path`` is no file to read)
     label: str = ""  # what the note calls the file graded, when not its name (its place in the student's folder)
 

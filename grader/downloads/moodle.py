@@ -2,7 +2,8 @@
 
 Moodle puts each student's files in a folder ``{full name}_{participant id}_assignsubmission_file``
 (Moodle 3.x adds a trailing ``_``), the files as the student laid them out; with "download submissions
-in folders" off (and before Moodle 3.1), each file is named ``{full name}_{participant id}_assignsubmission_file_{file name}``.
+in folders" off (and before Moodle 3.1), each file is named
+``{full name}_{participant id}_assignsubmission_file_{file name}``.
 The full name has its underscores made spaces; under blind marking it is ``Participant``; a team's files go under
 ``{group name}_{group id}`` (``Default group`` without an id). The participant id is the one Moodle's grading
 worksheet calls ``Participant {id}``. Other submission plugins (``assignsubmission_onlinetext``) are the

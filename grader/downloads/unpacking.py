@@ -252,7 +252,7 @@ class _Unpacking:
     """The entries of one archive as they are read, and the caps on what it unpacks to."""
 
     def __init__(self, archive: Path, into: Path, naming: Naming) -> None:
-        self.archive, self.into, self.naming = archive, into, naming  # the archive, or the folder of a download unzipped
+        self.archive, self.into, self.naming = archive, into, naming  # archive: or the folder of a download unzipped
         self.entries: list[Entry] = []
         self.rejected: list[Entry] = []
         self.notes: list[str] = []

@@ -218,7 +218,8 @@ MUTANTS = (
         _via("bptt_no_tanh_derivative"), _via("bptt_no_tanh_derivative_in_recursion"),
     ),
     *_mutants(
-        "bptt.missing_tanh_derivative", "rnn_backward", tuple(k for k in RECURRENT_KEYS if k != "h"), NO_TANH_DERIVATIVE,
+        "bptt.missing_tanh_derivative", "rnn_backward", tuple(k for k in RECURRENT_KEYS if k != "h"),
+        NO_TANH_DERIVATIVE,
         _via("bptt_no_tanh_derivative"), _via("bptt_no_tanh_derivative_in_recursion"),
         _via("bptt_no_tanh_derivative_in_parameters"),  # grad_h L right: only U, W and b are off
     ),

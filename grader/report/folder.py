@@ -69,9 +69,9 @@ def load_reports(folder: Path, stems: list[str] | None = None) -> Loaded:
 
 
 def _newest_of_each_lms_student(loaded: Loaded, written: dict[str, float]) -> None:
-    """Of several reports of one LMS student (the same LMS and id) for one assignment, only the one written last is kept: the
-    others are of earlier downloads (a blind-marked one, where the student was named Participant), listed in
-    ``loaded.superseded``."""
+    """Of several reports of one LMS student (the same LMS and id) for one assignment, only the one written last
+    is kept: the others are of earlier downloads (a blind-marked one, where the student was named Participant),
+    listed in ``loaded.superseded``."""
     def key(entry: Entry) -> tuple:
         return entry.report.assignment, entry.report.submission.lms, entry.report.submission.lms_id or ""
 
