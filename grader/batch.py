@@ -294,13 +294,15 @@ def reusable(path: Path, source: Source, submission: Submission, grading: Gradin
     """The report already written for this very file (and LMS record) by this grader, if any, judged against
     the same answers (reference solutions that answer otherwise grade again) under the same limits, and saying
     the same of where the file came from (its path, and which of the student's files it is: a new file beside
-    it, or the class's archive downloaded again, grades it again, so that the report says so)."""
+    it, or the class's archive downloaded again, grades it again, so that the report says so) and of who the
+    student is (their name, which gains their id beside a namesake)."""
     try:
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     then = report.grader
     same = (report.submission.sha256 == source.sha256 and report.assignment == grading.plan.exercise.name
+            and report.student == submission.student  # "John Smith (4246)" once a namesake is graded with them
             and (then.version, then.code_sha256, then.assignment_version, then.answers_sha256, then.limits) == grading.reuse_key
             and (report.submission.lms_id, report.submission.late, report.submission.lms)
             == (submission.lms_id, submission.late, submission.lms)
