@@ -61,7 +61,8 @@ class Batch:
         ``on_report(report, reused)`` for each submission done."""
         self.found, self.exercise, self.grading, self.out_dir = found, exercise, grading, out_dir
         self.force, self.on_start, self.on_report = force, on_start or (lambda count: None), on_report
-        self.names = report_names([Owner(s.student, s.lms, s.lms_id) for s in found], report_owners(out_dir))
+        self.previous = report_owners(out_dir)  # the reports already there, and who each is of
+        self.names = report_names([Owner(s.student, s.lms, s.lms_id) for s in found], self.previous)
         self.summary = Summary(exercise.name, [f.name for f in exercise.functions])
         self.usage = Usage()
         self.pages = BatchPages(out_dir)
@@ -116,11 +117,10 @@ class Batch:
         mine = {f"{name}.json" for name in self.names} | {"summary.json"}
         strays = sorted(p.name for p in self.out_dir.glob("*.json")
                         if p.name not in mine and b'"schema_version"' in peek(p, 256))  # a report, not an export
-        owners = report_owners(self.out_dir) if strays else {}
         ours = [(Owner("", s.lms, s.lms_id), f"{name}.json") for s, name in zip(self.found, self.names) if s.lms_id]
         superseded = []
-        for stray in strays:
-            owner = owners.get(stray.removesuffix(".json"))
+        for stray in strays:  # there before the batch: its owner read then
+            owner = self.previous.get(stray.removesuffix(".json"))
             by = next((name for me, name in ours if owner is not None and me.is_(owner)), None)
             if by is not None:
                 superseded.append((stray, by))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,18 +255,18 @@ def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submiss
     by_user: dict[tuple[str, str], list] = {}  # by LMS and id: Canvas's user 42 is not Moodle's participant 42
     for entry in entries:
         by_user.setdefault((entry.lms, entry.user_id), []).append(entry)
-    chosen_of, gradable_of = {}, {}
+    picked = {}  # each user's file to grade, the files of its download, and those of them that can be graded
     for user, group in by_user.items():
         latest = max(group, key=lambda e: (e.attachment, e.modified)).origin  # of several downloads, the latest's
         candidates = [e for e in group if e.origin == latest]
-        gradable_of[user] = [e for e in candidates if not e.problem]
-        chosen_of[user] = (_choose_entry(gradable_of[user] or candidates, assignment), candidates)
-    names = [chosen.student for chosen, _ in chosen_of.values()]  # as the download graded names them
+        gradable = [e for e in candidates if not e.problem]
+        picked[user] = (_choose_entry(gradable or candidates, assignment), candidates, gradable)
+    names = Counter(chosen.student for chosen, _, _ in picked.values())  # as the download graded names them
     out = []
     for (lms, user), group in sorted(by_user.items()):
-        (chosen, candidates), gradable = chosen_of[(lms, user)], gradable_of[(lms, user)]
+        chosen, candidates, gradable = picked[(lms, user)]
         problem = "" if gradable else "; ".join(e.problem for e in sorted(candidates, key=lambda e: e.attachment))
-        student = chosen.student if names.count(chosen.student) == 1 or not lms else f"{chosen.student} ({user})"
+        student = chosen.student if names[chosen.student] == 1 or not lms else f"{chosen.student} ({user})"
         several = len({e.origin for e in group}) > 1  # then each file is named with its download
         named = (lambda e: e.shown) if several else (lambda e: e.entry)
         ignored = [named(e) + (_why_not(e) if gradable else "") for e in group if e is not chosen]

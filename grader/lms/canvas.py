@@ -52,7 +52,8 @@ def canvas_csv(reports: list[Report], *, titles: dict[str, str] | None = None, c
     warnings = []
     rows: dict[tuple[str, str], dict] = {}
     for report in reports:
-        key = (_canvas_user_id(report) or "", report.student if not _canvas_user_id(report) else "")
+        user = _canvas_user_id(report)
+        key = (user, report.student if not user else "")
         row = rows.setdefault(key, _student_cells(report, student_id_column))
         if headers[report.assignment] in row:
             warnings.append(f"{report.student}: more than one report for this student in {headers[report.assignment]!r}; "

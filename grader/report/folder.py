@@ -75,14 +75,17 @@ def _newest_of_each_lms_student(loaded: Loaded, written: dict[str, float]) -> No
     def key(entry: Entry) -> tuple:
         return entry.report.assignment, entry.report.submission.lms, entry.report.submission.lms_id or ""
 
+    keys = {entry.stem: key(entry) for entry in loaded.entries}
     newest: dict[tuple, Entry] = {}
     for entry in loaded.entries:
-        if key(entry)[2] and (key(entry) not in newest or written[entry.stem] >= written[newest[key(entry)].stem]):
-            newest[key(entry)] = entry
+        k = keys[entry.stem]
+        if k[2] and (k not in newest or written[entry.stem] >= written[newest[k].stem]):
+            newest[k] = entry
     kept = []
     for entry in loaded.entries:
-        if key(entry)[2] and newest[key(entry)] is not entry:
-            loaded.superseded.append((f"{entry.stem}.json", f"{newest[key(entry)].stem}.json"))
+        k = keys[entry.stem]
+        if k[2] and newest[k] is not entry:
+            loaded.superseded.append((f"{entry.stem}.json", f"{newest[k].stem}.json"))
         else:
             kept.append(entry)
     loaded.entries = kept

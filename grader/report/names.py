@@ -13,7 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-NOT_REPORTS = {"summary.json"}  # written beside the reports by `grader grade`
+from grader.report.folder import NOT_REPORTS
+
 PEEK = 4096  # of a report, read for who it is of: its third field, and its "submission" block
 MAX_BYTES = 200  # of a name: with "-99" and ".html", within the 255 bytes a file name may have
 RESERVED = {"summary", "index"}
