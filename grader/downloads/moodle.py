@@ -38,4 +38,12 @@ def parse_name(path: str) -> dict | None:
     return None
 
 
-MOODLE = Naming("Moodle", parse_name)
+def not_python(entry) -> str:
+    """Why a student's entry that is not Python cannot be graded: what they typed in Moodle's online text box
+    (``onlinetext.html``) is said to be that."""
+    if "_assignsubmission_onlinetext" in entry.entry:
+        return f"{entry.original} is the text typed in Moodle's online text box, not an uploaded .py or .ipynb file"
+    return f"{entry.original} is not a .py or .ipynb file"
+
+
+MOODLE = Naming("Moodle", parse_name, not_python)

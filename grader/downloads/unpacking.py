@@ -70,6 +70,9 @@ class Naming:
     # fields of its Entry that the name tells (student, user_id, late, original, and attachment, inside if any),
     # or None for an entry of no student
 
+    not_python: Callable[["Entry"], str] = lambda entry: f"{entry.original} is not a .py or .ipynb file"  # why an
+    # entry of a student that is not Python cannot be graded, in their terms
+
     def named(self, path: str) -> bool:
         return self.parse(path) is not None
 
@@ -156,7 +159,7 @@ def read_folder(folder: Path, into: Path, naming: Naming) -> tuple[list[Entry], 
         elif path.name.lower().endswith(SUFFIXES):
             unpacking.entries.append(replace(entry, path=path, modified=_date(path)))  # read where it lies
         else:
-            unpacking.rejected.append(replace(entry, problem=f"{entry.original} is not a .py or .ipynb file"))
+            unpacking.rejected.append(replace(entry, problem=naming.not_python(entry)))
     return unpacking.entries, unpacking.rejected, unpacking.notes
 
 
@@ -285,7 +288,7 @@ class _Unpacking:
         """Extract one student's file (``read(limit)``: its bytes, None past ``limit``), or reject it (not Python,
         too large, not writable); the bytes it unpacked to."""
         if not entry.original.lower().endswith(SUFFIXES):
-            self.rejected.append(replace(entry, problem=f"{entry.original} is not a .py or .ipynb file"))
+            self.rejected.append(replace(entry, problem=self.naming.not_python(entry)))
             return 0
         limit = MAX_BYTES[entry.path.suffix[1:]]
         try:

@@ -53,6 +53,7 @@ def test_a_moodle_zip_is_graded_from_each_students_folder(tmp_path):
         "John Smith_4247_assignsubmission_file/hw.py": WRONG,
         "../../Eve Evil_4248_assignsubmission_file/escape.py": "print('zip slip')\n",
         "Kim Lo_4249_assignsubmission_file/": "",  # a folder with nothing in it: Kim submitted nothing
+        "Lea Fox_4250_assignsubmission_onlinetext/onlinetext.html": "<p>def softmax(z): ...</p>",  # typed, no file
         "__MACOSX/Kim Lo_4249_assignsubmission_file/._notes.py": "\x00\x05\x16\x07",
         "__MACOSX/Bob Li_4243_assignsubmission_file_/._homework.py": "\x00\x05\x16\x07",
         "grades.py": BASE,  # no student's
@@ -62,14 +63,16 @@ def test_a_moodle_zip_is_graded_from_each_students_folder(tmp_path):
     assert run.returncode == 0, run.stderr
     reports = _reports(out)
     assert sorted(reports) == ["Ann_Ok", "Bob_Li", "Eve_Evil", "Jane_Doe", "John_Smith_4246", "John_Smith_4247",
-                               "Kim_Lo", "Sam_Wu"]
+                               "Kim_Lo", "Lea_Fox", "Sam_Wu"]
+    assert reports["Lea_Fox"].message == ("onlinetext.html is the text typed in Moodle's online text box, "
+                                          "not an uploaded .py or .ipynb file")
     assert reports["Kim_Lo"].message == "Kim Lo_4249_assignsubmission_file holds no .py or .ipynb file (it is empty)"
     assert reports["Eve_Evil"].message.startswith("escape.py was not unpacked (a link, or a path out of the archive")
     jane = reports["Jane_Doe"]
     assert (jane.student, jane.submission.lms_id, jane.submission.late, jane.score) == ("Jane Doe", "4242", None, 80)
     assert jane.submission.path == f"{archive.name}:Jane Doe_4242_assignsubmission_file/softmax_gradients.py"
     assert "ignored Jane Doe_4242_assignsubmission_file/backup/softmax_gradients.py" in jane.notes[0]
-    assert "onlinetext.html (it is not a .py or .ipynb file)" in jane.notes[0]
+    assert "onlinetext.html (it is the text typed in Moodle's online text box, not an uploaded .py" in jane.notes[0]
     assert (reports["Bob_Li"].student, reports["Bob_Li"].score) == ("Bob Li", 100)
     ann = reports["Ann_Ok"]  # in the gradebook all the same, saying why
     assert (ann.status, ann.score, ann.message) == ("error", 0, "answers.pdf is not a .py or .ipynb file")
@@ -91,16 +94,19 @@ def test_a_moodle_download_unzipped_is_read_as_the_zip_is_and_resumed(tmp_path):
     (download / "Sam Wu_4245_assignsubmission_file" / "hw.zip").write_bytes(_zip_of({"softmax.py": BASE}))
     (download / "Bob Li_4243_assignsubmission_file_homework.py").write_text(BASE)  # flat, beside the folders
     (download / "Bob Li_4243_assignsubmission_file_notes.py").write_text("x = 1\n")  # the same student's
+    (download / "Lea Fox_4250_assignsubmission_onlinetext_onlinetext.html").write_text("<p>typed in</p>")
     out = download / "reports"  # an OUTDIR inside it: not a student
     run = grader("grade", str(download), "-a", "softmax_gradients", "-o", str(out))
     assert run.returncode == 0, run.stderr
     reports = _reports(out)
     assert {name: (r.student, r.submission.lms_id, r.score) for name, r in reports.items()} == {
-        "Bob_Li": ("Bob Li", "4243", 100), "Jane_Doe": ("Jane Doe", "4242", 80), "Sam_Wu": ("Sam Wu", "4245", 100)}
+        "Bob_Li": ("Bob Li", "4243", 100), "Jane_Doe": ("Jane Doe", "4242", 80), "Sam_Wu": ("Sam Wu", "4245", 100),
+        "Lea_Fox": ("Lea Fox", "4250", 0)}
+    assert "Moodle's online text box" in reports["Lea_Fox"].message
     assert reports["Bob_Li"].submission.path.endswith("Bob Li_4243_assignsubmission_file_homework.py")
     assert "ignored Bob Li_4243_assignsubmission_file_notes.py" in reports["Bob_Li"].notes[0]
     again = grader("grade", str(download), "-a", "softmax_gradients", "-o", str(out))
-    assert again.returncode == 0 and "3 up to date from an earlier run" in again.stdout + again.stderr
+    assert again.returncode == 0 and "4 up to date from an earlier run" in again.stdout + again.stderr
 
 
 def test_a_moodle_students_broken_upload_is_their_problem_alone(tmp_path):
