@@ -1,6 +1,6 @@
 """Grading throughput against a cold-start baseline, measured in the same run.
 
-    python benchmarks/throughput.py [-n 1000] [-j 2] [--kind py|ipynb|both] [-a softmax_gradients|rnn_bptt|both]
+    python benchmarks/throughput.py [-n 1000] [-j 2] [--rounds 3] [--kind py|ipynb|both] [-a softmax_gradients|rnn_bptt|both]
 
 Builds a batch of distinct submissions (right ones and ones
 with catalogued mistakes, each file different), grades it with ``grader.api.grade``,
@@ -18,6 +18,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,11 +63,9 @@ def baseline(n: int, jobs: int) -> float:
     return time.perf_counter() - started
 
 
-def grade_batch(n: int, kind: str, assignment: str, jobs: int, work: Path) -> dict:
-    """Build and grade one batch; its wall time, the CPU time of the grader and of the sandbox."""
-    subs, out = work / f"{assignment}-{kind}", work / f"{assignment}-{kind}-out"
-    subs.mkdir()
-    build_batch(subs, n, kind, assignment)
+def grade_batch(subs: Path, out: Path, assignment: str, jobs: int) -> dict:
+    """Grade one batch already built into a new folder of reports; its wall time, the CPU time of the grader
+    and of the sandbox."""
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     batch = api.grade([subs], assignment=assignment, out_dir=out, jobs=jobs)
@@ -78,6 +77,21 @@ def grade_batch(n: int, kind: str, assignment: str, jobs: int, work: Path) -> di
     return {"wall": wall, "parent_cpu": parent, "sandbox_cpu": batch.sandbox_cpu_s, "sandbox": batch.sandbox,
             "graded": batch.statistics["graded"], "errors": batch.statistics["errors"],
             "faults": batch.sandbox_page_faults}
+
+
+def machine_speed_ms(repeat: int = 5) -> float:
+    """The fastest of ``repeat`` timings of a fixed piece of pure Python: how fast this machine's CPU is
+    just now. On a shared VM it is not a constant (seen here: 0.22 to 0.36 s for the same loop within a
+    minute), which moves every figure of a round, CPU times included; the ratio, measured in the same
+    round, moves much less."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i * i % 7
+        best = min(best, time.perf_counter() - started)
+    return best * 1e3
 
 
 def _file_creation_ms(folder: Path, count: int = 200) -> float:
@@ -118,36 +132,55 @@ def main() -> None:
     parser.add_argument("--kind", choices=["py", "ipynb", "both"], default="both")
     parser.add_argument("-a", "--assignment", choices=["softmax_gradients", "rnn_bptt", "both"], default="both")
     parser.add_argument("--baseline-n", type=int, default=200, help="processes started for the baseline (scaled to n)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times the baseline and every batch are measured, one after the other (default 3)")
     parser.add_argument("--work", type=Path, default=None,
                         help="folder for the batches and their reports (default: the system's temporary folder)")
     args = parser.parse_args()
     kinds = ["py", "ipynb"] if args.kind == "both" else [args.kind]
     assignments = ["softmax_gradients", "rnn_bptt"] if args.assignment == "both" else [args.assignment]
+    batches = [(assignment, kind) for assignment in assignments for kind in kinds]
     if args.work is not None:
         args.work.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="grader-bench-", dir=args.work))
     print(f"batches and reports in {work} ({_file_system(work)}; a small file created, written and renamed "
           f"there in {_file_creation_ms(work):.2f} ms)")
     try:
-        cold = baseline(args.baseline_n, args.j) * args.n / args.baseline_n
-        print(f"baseline: one `python -c 'import numpy'` per submission, {args.j} at a time: "
-              f"{cold:.2f} s for {args.n}, {args.n / cold:.1f} submissions/s")
-        print(f"{'batch':28} {'sandbox':8} {'wall s':>7} {'subs/s':>7} {'ratio':>6} "
+        for assignment, kind in batches:
+            (work / f"{assignment}-{kind}").mkdir()
+            build_batch(work / f"{assignment}-{kind}", args.n, kind, assignment)
+        results: dict[tuple[str, str], list[tuple[float, float]]] = {b: [] for b in batches}  # (subs/s, ratio) a round
+        print(f"{'round':5} {'batch':28} {'sandbox':8} {'wall s':>7} {'subs/s':>7} {'ratio':>6} "
               f"{'grader ms':>10} {'sandbox ms':>11} {'faults':>7} {'cpu bound/s':>12}  graded/errors")
-        for assignment in assignments:
-            for kind in kinds:
-                r = grade_batch(args.n, kind, assignment, args.j, work)
+        for round_ in range(1, args.rounds + 1):
+            speed = machine_speed_ms()
+            cold = baseline(args.baseline_n, args.j) * args.n / args.baseline_n
+            print(f"{round_:<5} baseline: one `python -c 'import numpy'` per submission, {args.j} at a time: "
+                  f"{cold:.2f} s for {args.n}, {args.n / cold:.1f} submissions/s; the fixed loop: {speed:.0f} ms")
+            for assignment, kind in batches:
+                r = grade_batch(work / f"{assignment}-{kind}", work / f"{assignment}-{kind}-out{round_}", assignment, args.j)
+                results[(assignment, kind)].append((args.n / r["wall"], r["wall"] / cold))
                 per = 1000 / args.n
                 cpu = (r["parent_cpu"] + r["sandbox_cpu"]) / args.n
-                print(f"{args.n} {kind:5} {assignment:17} {r['sandbox']:8} {r['wall']:7.2f} {args.n / r['wall']:7.1f} "
-                      f"{r['wall'] / cold:6.3f} {r['parent_cpu'] * per:10.2f} {r['sandbox_cpu'] * per:11.2f} {r['faults'] / args.n:7.0f} "
-                      f"{os.cpu_count() / cpu:12.0f}  {r['graded']}/{r['errors']}")
+                print(f"{round_:<5} {args.n} {kind:5} {assignment:17} {r['sandbox']:8} {r['wall']:7.2f} "
+                      f"{args.n / r['wall']:7.1f} {r['wall'] / cold:6.3f} {r['parent_cpu'] * per:10.2f} "
+                      f"{r['sandbox_cpu'] * per:11.2f} {r['faults'] / args.n:7.0f} {os.cpu_count() / cpu:12.0f}  "
+                      f"{r['graded']}/{r['errors']}")
+        print("ratio: the batch's wall time over the baseline's of the same round; grader ms and sandbox ms: CPU time "
+              "per submission of the grader (its own process and its grading processes) and of the sandboxed workers; "
+              "faults: page faults per submission in the sandbox (each page a submission process writes is copied or "
+              f"zeroed); cpu bound: the rate these CPU times allow on {os.cpu_count()} cores when nothing else runs; "
+              "the fixed loop: how long a fixed piece of pure Python took just before the round (this machine's "
+              "speed then: every figure of a round moves with it)")
+        if args.rounds > 1:
+            print(f"over {args.rounds} rounds:")
+            for (assignment, kind), rounds in results.items():
+                rates, ratios = sorted(r for r, _ in rounds), sorted(q for _, q in rounds)
+                print(f"  {args.n} {kind:5} {assignment:17} subs/s median {statistics.median(rates):6.1f} "
+                      f"(from {rates[0]:.1f} to {rates[-1]:.1f}); ratio median {statistics.median(ratios):.3f} "
+                      f"(from {ratios[0]:.3f} to {ratios[-1]:.3f})")
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest process it reaped
-        print("ratio: the batch's wall time over the baseline's; grader ms and sandbox ms: CPU time per submission "
-              "of the grader (its own process and its grading processes) and of the sandboxed workers; faults: page faults "
-              "per submission in the sandbox (each page a submission process writes is copied or zeroed); cpu bound: the rate these CPU times allow on "
-              f"{os.cpu_count()} cores when nothing else runs")
         print(f"grader peak memory: {peak_mb:.0f} MB max RSS of the grader's own process, "
               f"{child_mb:.0f} MB of the largest process it started and reaped (its grading processes, one per -j, "
               "are the largest: the sandbox workers and the baseline's processes are smaller)")
