@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.diagnosis.catalogue import START_HERE, generic_message, rank, wanted
-from grader.diagnosis.explain import describe_error, given_away, place, returned_none
+from grader.diagnosis.explain import describe_error, given_away, missing_message, place, returned_none
 from grader.diagnosis.mutants import matching_mutants
 from grader.diagnosis.structure import structural_hints, warning_hints
 from grader.evaluation.answers import CheckAnswers
@@ -32,12 +32,18 @@ def _failure_hints(result: CheckResult, answers: CheckAnswers, exercise: Exercis
             return [Hint(code=code, message=f"{function} is defined, but {place(at, source)} then gives the name "
                                             f"{function} to something else, so it is no function when the tests call "
                                             "it: give that variable another name.")]
-        if state == "not_implemented" and (why := returned_none(result, source)):  # written, but returns nothing
-            message = generic_message("generic.wrong_type", function=function, detail=why,
-                                      wanted=wanted(exercise.function(function)))
-            return [Hint(code="generic.wrong_type", message=message)]
+        if state == "not_implemented" and (why := returned_none(result, source)):  # written, but returns nothing:
+            # HINTS.md's code for a None returned, in words that do not call it unwritten
+            message = f"{function} is written, but {why}. {wanted(exercise.function(function))}"
+            return [Hint(code="generic.not_implemented", message=message)]
+        if state == "missing":
+            return [Hint(code=code, message=missing_message(source, function, tuple(f.name for f in exercise.functions)))]
         return [Hint(code=code, message=generic_message(code, function=function, limit=call_s))]
     failing = next((c for c in result.cases if c.state == "exception"), None)
+    if failing is not None and failing.call.error and failing.call.error.type == "OverflowError" \
+            and function in exercise.overflows:  # math.exp's way of being unstable
+        code, words = exercise.overflows[function]
+        return [Hint(code=code, message=words)]
     if failing is not None:
         error = describe_error(failing.call.error, source, function)
         start_here = START_HERE if failing.call.error and failing.call.error.where else ""  # else no line is quoted

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
+from grader.diagnosis.catalogue import generic_message
 from grader.evaluation.check import CaseResult, CheckResult
 from grader.sandbox.outcome import HUNG, StudentError
 from grader.sandbox.pool import installed
@@ -39,6 +41,27 @@ def given_away(source: Source | None, function: str) -> tuple[str, int] | None:
     if source is None or function not in source.defined:
         return None
     return rebound(source.chunks, function, source.stopped)
+
+
+def missing_message(source: Source | None, function: str, others: tuple[str, ...] = ()) -> str:
+    """The words of the missing-function hint for this submission: the notebook cell that defines the function
+    but was skipped for its syntax error; else a defined name close to it (a misspelling; not one of ``others``,
+    the assignment's other functions); else the catalogue's."""
+    if source is not None:
+        defining = re.compile(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(function)}\b", re.MULTILINE)
+        cell = next((name for name, code in source.skipped.items() if defining.search(code)), None)
+        if cell is not None:
+            return (f"{function} is not defined: {cell}, which defines it, has a syntax error, so it was skipped "
+                    "(the note at the top says where). Fix that cell and run it.")
+        close = difflib.get_close_matches(function, sorted(source.defined - set(others)), n=1, cutoff=0.8)
+        if close:
+            return (f"{function} is not defined in the submission, but {close[0]} is: the tests call the function "
+                    f"by the name {function}, so check its spelling.")
+        if source.kind == "py":
+            return (f"{function} is not defined in the submission. It must be a top-level function with exactly "
+                    "this name (check the spelling, and that it is defined at the top level of the file, not inside "
+                    "another function).")
+    return generic_message("generic.missing_function", function=function)
 
 
 def function_of_line(source: Source, chunk: str, line: int) -> str | None:

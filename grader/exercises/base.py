@@ -115,6 +115,8 @@ class Exercise:
     forward: dict[str, Compute] = field(default_factory=dict)  # (ref, *args) -> (point, f): f's derivative is graded
     notes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (function, words): codes that are not mutants
     consistency: Consistency | None = None
+    overflows: dict[str, tuple[str, str]] = field(default_factory=dict)  # function -> (code, words): the hint of a
+    # function that raises OverflowError (math.exp past about 709), where NumPy's exp gives inf and a mutant's nan
 
     def function(self, name: str) -> Function:
         """The function called ``name``."""

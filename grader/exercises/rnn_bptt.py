@@ -169,10 +169,11 @@ def _mutants(code: str, function: str, keys: tuple[str, ...], message: str, *var
 
 
 NO_TANH_DERIVATIVE = (
-    "tanh's derivative is missing: the gradient on h(t) is passed on to a(t) unchanged, as if h(t) were a(t). "
-    "Between them stands the tanh of eq. 10.9, so every step back through it carries the factor tanh'(a(t)), "
-    "written with h(t) in the book (eqs. 10.21, 10.23, 10.26, 10.28): the gradient carried back to h(t-1) and "
-    "those of U, W and b alike."
+    "tanh's derivative is missing on the way back: somewhere the gradient on h(t) is passed on to a(t) "
+    "unchanged, as if h(t) were a(t), in the gradient carried back to h(t-1), in those of U, W and b, or in "
+    "both. Between h(t) and a(t) stands the tanh of eq. 10.9, so every step back through it carries the factor "
+    "tanh'(a(t)), written with h(t) in the book (eqs. 10.21, 10.23, 10.26, 10.28): the gradient carried back to "
+    "h(t-1) and those of U, W and b alike. Check each place where you go from h(t) to a(t)."
 )
 
 MUTANTS = (

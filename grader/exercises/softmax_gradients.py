@@ -229,10 +229,12 @@ MUTANTS = (
     ),
     _m(
         "jacobian.missing_yi_factor", "softmax_jacobian",
-        "Row i of J is missing its factor p_i: you have delta_ij - p_j where d p_i / d z_j is asked. This is "
-        "d log p_i / d z_j, the derivative of the log-probability, not of the probability (the two are easy "
-        "to mix up when working from eq. 10.18). Multiply back by the output you differentiated.",
+        "Row i of J is missing its factor p_i: you have delta_ij - p_j (or its transpose, delta_ij - p_i, "
+        "where column j lacks its p_j) where d p_i / d z_j is asked. This is d log p_i / d z_j, the derivative "
+        "of the log-probability, not of the probability (the two are easy to mix up when working from eq. "
+        "10.18). Multiply back by the output you differentiated.",
         lambda ref, z: np.eye(len(z)) - _p(ref, z)[None, :],
+        lambda ref, z: np.eye(len(z)) - _p(ref, z)[:, None],  # the same, indices the other way round
     ),
     _m(
         "jacobian.inner_instead_of_outer", "softmax_jacobian",
@@ -431,5 +433,14 @@ EXERCISE = Exercise(
         "cross_entropy_grad": _fd_ce,
         "cross_entropy_grad_batch": _fd_ce_batch,
         "squared_loss_grad": _fd_sq,
+    },
+    overflows={
+        function: ("softmax.unstable",
+                   f"Your {what} raises OverflowError for large scores: math.exp of a number above about 709 is too "
+                   "large for a float (np.exp gives inf there, then nan). It is right for small scores, which is why "
+                   "small tests pass. softmax(z) does not change when the same constant c is subtracted from every "
+                   "score, but not every c keeps exp finite: choose it so that the largest z_i - c is 0, however far "
+                   "apart the scores are (the large test has scores from -1000 to +1000 in one vector).")
+        for function, what in (("softmax", "softmax"), ("cross_entropy_grad", "gradient's softmax"))
     },
 )

@@ -26,6 +26,7 @@ class Source:
     error_detail: str = ""  # what the hint of error_code fills in
     lines: dict[str, list[str]] = field(default_factory=dict)  # chunk name -> its lines, to quote errors
     stopped: dict[str, int] = field(default_factory=dict)  # a cell that raised as it ran -> the line it raised at
+    skipped: dict[str, str] = field(default_factory=dict)  # a notebook cell left out for its syntax error -> its code
 
     def with_chunk(self, name: str, code: str | None, compiled: bytes | None) -> "Source":
         """The same code with the chunk ``name`` replaced by ``code``, compiled to ``compiled`` (a notebook cell

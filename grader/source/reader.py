@@ -163,6 +163,7 @@ def _load_notebook(text: str, source: Source) -> None:
         except StudentSyntaxError as exc:
             kind = "Python 2 code" if exc.python2 else "a syntax error"
             source.notes.append(f"{exc.message}; {name} has {kind} and was skipped")
+            source.skipped[name] = code
             continue
         source.chunks.append((name, code))
         source.compiled.append(marshal.dumps(compiled))

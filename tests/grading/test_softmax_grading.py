@@ -61,11 +61,12 @@ STUBS = ["    pass\n", "    ...\n", "    return None\n", '    """p = softmax(z).
 def test_a_written_function_that_returns_nothing_is_told_so_not_called_unimplemented(grade_text):
     report = grade_text(remove_function(BASE, "softmax") + NO_RETURN)
     for test in by_function(report)["softmax"]:
-        assert [h.code for h in test.hints] == ["generic.wrong_type"]
+        assert [h.code for h in test.hints] == ["generic.not_implemented"]  # HINTS.md's code for None returned
         assert "has no `return`" in test.hints[0].message and "not implemented" not in test.message
+        assert "not implemented" not in test.hints[0].message and "template" not in test.hints[0].message
     report = grade_text(remove_function(BASE, "softmax") + ONE_PATH_RETURNS)
     large = next(t for t in report.tests if t.id == "softmax/public-large")  # the small cases take the return
-    assert large.hints[0].code == "generic.wrong_type" and "a path through softmax ends without a `return`" in large.message
+    assert large.hints[0].code == "generic.not_implemented" and "a path through softmax ends without a `return`" in large.message
     assert next(t for t in report.tests if t.id == "softmax/public").status == "passed"
 
 
@@ -79,7 +80,7 @@ def softmax_backward(y, dL_dy):
 """
     report = grade_text(remove_function(BASE, "softmax_backward") + helper)
     test = next(t for t in report.tests if t.id == "softmax_backward/public")
-    assert test.hints[0].code == "generic.wrong_type" and "a `return` of softmax_backward gave None" in test.message
+    assert test.hints[0].code == "generic.not_implemented" and "a `return` of softmax_backward gave None" in test.message
     assert "ends without" not in test.message
 
 
@@ -626,3 +627,60 @@ def test_a_result_with_an_axis_too_many_is_not_told_that_a_sum_removed_one(grade
                           "    return (np.diag(softmax(z)) - np.outer(softmax(z), softmax(z))).sum(axis=0)\n", 1)
     hint = by_function(grade_text(summed))["softmax_jacobian"][0].hints[0]
     assert hint.code == "generic.shape_mismatch" and "whether a sum or a squeeze removed one" in hint.message
+
+
+def test_a_function_in_a_notebook_cell_skipped_for_its_syntax_error_is_said_to_be_there(grade_text):
+    jacobian = "def softmax_jacobian(z)\n    p = softmax(z)\n    return np.diag(p) - np.outer(p, p)\n"  # the colon left out
+    cells = "# %%\n" + remove_function(BASE, "softmax_jacobian") + "\n# %%\n" + jacobian
+    report = grade_text(to_notebook(cells), name="student.ipynb")
+    hint = by_function(report)["softmax_jacobian"][0].hints[0]
+    assert hint.code == "generic.missing_function"
+    assert "cell 2, which defines it, has a syntax error" in hint.message and "spelling" not in hint.message
+    fixed = grade_text(to_notebook(cells.replace("softmax_jacobian(z)\n", "softmax_jacobian(z):\n")), name="ok.ipynb")
+    assert fixed.score == fixed.max_score
+    other = cells.replace("def softmax_jacobian(z)\n", "def helper(z)\n")  # the broken cell defines something else
+    report = grade_text(to_notebook(other), name="other.ipynb")
+    assert "syntax error" not in by_function(report)["softmax_jacobian"][0].hints[0].message
+
+
+def test_a_misspelled_function_is_told_the_name_it_has_and_a_py_is_not_told_of_cells(grade_text):
+    misspelled = BASE.replace("def softmax_jacobian(", "def softmax_jacobain(")
+    report = grade_text(misspelled)
+    hint = by_function(report)["softmax_jacobian"][0].hints[0]
+    assert hint.code == "generic.missing_function" and "but softmax_jacobain is" in hint.message
+    assert "cell" not in hint.message
+    only_batch = remove_function(BASE, "cross_entropy_grad")  # another function of the assignment is no misspelling
+    hint = by_function(grade_text(only_batch))["cross_entropy_grad"][0].hints[0]
+    assert "cross_entropy_grad_batch" not in hint.message and "top level of the file" in hint.message
+
+
+def test_a_softmax_written_with_math_exp_that_overflows_is_told_it_is_unstable(grade_text):
+    with_math = """
+import math
+
+def softmax(z):
+    exps = [math.exp(v) for v in z]
+    s = sum(exps)
+    return np.array([e / s for e in exps])
+"""
+    report = grade_text(BASE + "\n" + with_math)
+    large = next(t for t in report.tests if t.id == "softmax/public-large")
+    assert "OverflowError" in large.message and [h.code for h in large.hints] == ["softmax.unstable"]
+    assert "math.exp" in large.hints[0].message
+    assert next(t for t in report.tests if t.id == "softmax/public").status == "passed"
+    stable = with_math.replace("math.exp(v) for v in z", "math.exp(v - max(z)) for v in z")
+    report = grade_text(BASE + "\n" + stable)
+    assert report.score == report.max_score and not any(t.hints for t in report.tests)
+    elsewhere = BASE + "\nimport math\n\n_right = softmax_backward\n\n" \
+        "def softmax_backward(y, dL_dy):\n    math.exp(1e4)\n    return _right(y, dL_dy)\n"
+    test = by_function(grade_text(elsewhere))["softmax_backward"][0]  # no softmax there: the exception itself
+    assert [h.code for h in test.hints] == ["generic.exception"]
+
+
+def test_the_missing_p_i_factor_written_with_the_other_index_is_the_same_mistake(grade_text):
+    columns = "def softmax_jacobian(z):\n    p = softmax(z)\n    return np.eye(len(p)) - p[:, None]\n"  # delta_ij - p_i
+    for test in by_function(grade_text(BASE + "\n\n" + columns))["softmax_jacobian"]:
+        assert test.status == "failed" and [h.code for h in test.hints] == ["jacobian.missing_yi_factor"]
+    right = columns.replace("np.eye(len(p)) - p[:, None]", "p[:, None] * (np.eye(len(p)) - p[None, :])")
+    report = grade_text(BASE + "\n\n" + right)
+    assert report.score == report.max_score and not any(t.hints for t in report.tests)
