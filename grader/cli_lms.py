@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -51,8 +52,9 @@ def _per_assignment(values: tuple[str, ...], assignments: list[str], option: str
 @click.command("export")
 @click.argument("reportdir", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="what to write")
-@click.option("-o", "--out", required=True, type=click.Path(path_type=Path),
-              help="a file (canvas, junit; prairielearn of one report) or a folder (prairielearn of a folder, classroom)")
+@click.option("-o", "--out", "out_arg", required=True, type=click.Path(),
+              help="a file (canvas, junit, moodle; prairielearn of one report), or a folder to write it in under its "
+                   "usual name; a folder (prairielearn of a folder, classroom)")
 @click.option("--canvas-assignment-id", "canvas_ids", multiple=True, metavar="[NAME=]ID",
               help="Canvas's id of the assignment: the column becomes 'Title (ID)' (without it Canvas matches by title)")
 @click.option("--canvas-title", "canvas_titles", multiple=True, metavar="[NAME=]TITLE",
@@ -64,11 +66,12 @@ def _per_assignment(values: tuple[str, ...], assignments: list[str], option: str
               help="the assignment's grading worksheet as Moodle gave it, to fill in (moodle)")
 @click.option("--moodle-grade-column", default=GRADE, show_default=True,
               help="the worksheet's grade column, as Moodle names it in the site's language (moodle)")
-def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...], canvas_titles: tuple[str, ...],
+def export_cmd(reportdir: Path, fmt: str, out_arg: str, canvas_ids: tuple[str, ...], canvas_titles: tuple[str, ...],
                canvas_student_ids: str | None, no_points_possible: bool, moodle_worksheet: Path | None,
                moodle_grade_column: str) -> None:
     """Export the reports in REPORTDIR (or one report file) for an LMS: canvas, junit, prairielearn, classroom, or
     moodle (its grading worksheet, filled in)."""
+    out = Path(out_arg)
     try:
         loaded = load_reports(reportdir)
     except GraderError as exc:
@@ -82,6 +85,11 @@ def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...]
     if loaded.superseded:
         warn(superseded_warning(loaded.superseded))
     reports = [report for _, report in loaded.reports]
+    one_file = fmt in ("canvas", "moodle", "junit") or fmt == "prairielearn" and reportdir.is_file()
+    if one_file and (out.is_dir() or out_arg.endswith(("/", os.sep))):  # a folder: the export's usual name in it
+        out = out / _file_name(fmt, moodle_worksheet)
+    elif not one_file and out.exists() and not out.is_dir():
+        fail(f"-o {out} is a file: --format {fmt} of a folder of reports writes a folder (a file per report)")
     if fmt == "canvas":
         assignments = list(dict.fromkeys(r.assignment for r in reports))
         export = canvas_csv(reports, titles=_per_assignment(canvas_titles, assignments, "--canvas-title"),
@@ -121,9 +129,20 @@ def export_cmd(reportdir: Path, fmt: str, out: Path, canvas_ids: tuple[str, ...]
         raise SystemExit(1)
 
 
+def _file_name(fmt: str, worksheet: Path | None) -> str:
+    """The name an export of one file gets in the folder given as -o."""
+    if fmt == "moodle" and worksheet is not None:
+        return f"{worksheet.stem}-graded.csv"
+    return {"canvas": "canvas-grades.csv", "moodle": "moodle-grades.csv", "junit": "junit.xml",
+            "prairielearn": "results.json"}[fmt]
+
+
 def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, data.decode("utf-8"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data.decode("utf-8"))
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 @click.group("gradescope")

@@ -257,10 +257,19 @@ def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submiss
         by_user.setdefault((entry.lms, entry.user_id), []).append(entry)
     picked = {}  # each user's file to grade, the files of its download, and those of them that can be graded
     for user, group in by_user.items():
-        latest = max(group, key=lambda e: (e.attachment, e.modified)).origin  # of several downloads, the latest's
-        candidates = [e for e in group if e.origin == latest]
-        gradable = [e for e in candidates if not e.problem]
-        picked[user] = (_choose_entry(gradable or candidates, assignment), candidates, gradable)
+        by_origin: dict[Path, list] = {}
+        for entry in group:
+            by_origin.setdefault(entry.origin, []).append(entry)
+        options = []
+        for candidates in by_origin.values():
+            gradable = [e for e in candidates if not e.problem]
+            options.append((_choose_entry(gradable or candidates, assignment), candidates, gradable))
+        if len(options) > 1:  # of several downloads, the latest's; but one of another assignment (its file writes
+            # none of this one's functions) comes after one of this assignment, however late the upload
+            picked[user] = max(options, key=lambda o: (
+                bool(o[2]) and _written(o[0].path, assignment) > 0, max((e.attachment, e.modified) for e in o[1])))
+        else:
+            picked[user] = options[0]
     names = Counter(chosen.student for chosen, _, _ in picked.values())  # as the download graded names them
     out = []
     for (lms, user), group in sorted(by_user.items()):

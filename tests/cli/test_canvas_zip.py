@@ -11,7 +11,7 @@ import zipfile
 from grader.authoring.templates import to_notebook
 from grader.downloads.canvas import parse_name
 from grader.report.model import Report
-from tests.cli.test_cli import BASE, MISTAKE, grader
+from tests.cli.test_cli import BASE, FIXTURES, MISTAKE, grader
 
 
 def test_canvas_entry_names_are_parsed():
@@ -402,6 +402,31 @@ def test_the_latest_download_of_a_student_is_graded_whatever_its_file_is_named(t
     report = Report.model_validate_json((out / "smithjohn.json").read_text())
     assert report.score == 100 and report.submission.late is True
     assert report.submission.path == "fri.zip:smithjohn_LATE_12345_1010_hw3_fixed.py"
+
+
+def test_a_later_download_of_another_assignment_does_not_take_the_place_of_this_ones(tmp_path):
+    rnn = (FIXTURES / "rnn_bptt" / "right" / "vectorised.py").read_text()
+    softmax, rnn_zip = tmp_path / "softmax.zip", tmp_path / "rnn.zip"  # graded together: ~/Downloads/*.zip
+    with zipfile.ZipFile(softmax, "w") as zf:
+        zf.writestr("smithjohn_12345_1001_softmax_gradients.py", BASE)
+        zf.writestr("doejane_23456_1002_softmax_gradients.py", BASE + MISTAKE)
+    with zipfile.ZipFile(rnn_zip, "w") as zf:  # the next week's homework: later uploads of the same students
+        zf.writestr("smithjohn_12345_2001_rnn_bptt.py", rnn)
+        zf.writestr("doejane_23456_2002_rnn_bptt.py", rnn)
+    out = tmp_path / "out"
+    run = grader("grade", str(softmax), str(rnn_zip), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    john = Report.model_validate_json((out / "smithjohn.json").read_text())
+    assert john.score == 100 and john.submission.path == "softmax.zip:smithjohn_12345_1001_softmax_gradients.py"
+    assert "ignored rnn.zip:smithjohn_12345_2001_rnn_bptt.py" in john.notes[0]
+    assert Report.model_validate_json((out / "doejane.json").read_text()).score == 80
+    # a later download of this assignment still wins, as before
+    again = tmp_path / "softmax-again.zip"
+    with zipfile.ZipFile(again, "w") as zf:
+        zf.writestr("doejane_LATE_23456_3002_softmax_gradients.py", BASE)
+    run = grader("grade", str(softmax), str(rnn_zip), str(again), "-a", "softmax_gradients", "-o", str(tmp_path / "o2"))
+    assert run.returncode == 0, run.stderr
+    assert Report.model_validate_json((tmp_path / "o2" / "doejane.json").read_text()).score == 100
 
 
 def test_a_folder_half_named_as_canvas_names_is_read_as_files_with_a_warning(tmp_path):
