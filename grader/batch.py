@@ -32,6 +32,7 @@ from grader.sandbox import spares
 from grader.sandbox.pool import WorkerPool, installed, likely_preload
 from grader.shards import Shards
 from grader.source import Source, read_submission
+from grader.source.modules import add_modules
 from grader.source.reader import peek
 from grader.submissions import Submission
 
@@ -222,14 +223,16 @@ class Batch:
     def source_of(self, index: int) -> Source:
         """The submission's code, read, with the note on which of the student's files it is."""
         submission = self.found[index]
+        used: list[str] = []
         if submission.problem:  # nothing of the student's can be read: the report says why
             source = Source(path=str(submission.path), kind="unknown", sha256="", error=submission.problem)
         else:
             source = read_submission(submission.path)
+            used = add_modules(source, submission.beside)
         if submission.display:
             source.path = submission.display
-        if submission.note:
-            source.notes.insert(0, submission.note)
+        if (note := submission.note(used)):
+            source.notes.insert(0, note)
         return source
 
     def report_path(self, index: int) -> Path:
@@ -302,6 +305,7 @@ def reusable(path: Path, source: Source, submission: Submission, grading: Gradin
         return None
     then = report.grader
     same = (report.submission.sha256 == source.sha256 and report.assignment == grading.plan.exercise.name
+            and report.submission.modules == ({m.label: m.sha256 for m in source.modules} or None)
             and report.student == submission.student  # "John Smith (4246)" once a namesake is graded with them
             and (then.version, then.code_sha256, then.assignment_version, then.answers_sha256, then.limits) == grading.reuse_key
             and (report.submission.lms_id, report.submission.late, report.submission.lms)

@@ -24,6 +24,7 @@ from grader.report.progress import BatchProgress
 from grader.report.text import render_batch, render_check
 from grader.sandbox.limits import Limits
 from grader.source import read_submission
+from grader.source.modules import add_modules, files_beside
 from grader.terminal import console, fail, warn
 
 
@@ -50,6 +51,7 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox
         launcher = api.default_launcher(require_sandbox=require_sandbox, spares=1)
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
         source = read_submission(path)
+        add_modules(source, files_beside(path))
         with _running(f"running your code on the public tests (each call is stopped after {Limits().call_s:g} s)"):
             report = api.check_source(source, assignment=assignment, launcher=launcher)
     except GraderError as exc:
@@ -113,7 +115,8 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
              f"({sys.executable}) does not have ({which}): their code stopped there (a .py scores 0; a notebook loses "
              "the cells that use them). If they are packages your course uses, install them into that Python (their "
              "names on PyPI may differ: sklearn is scikit-learn) and run the same command again: those submissions "
-             "are graded again. A module of a student's own (a helpers.py not handed in) cannot be")
+             "are graded again. A module of a student's own (a helpers.py) cannot be installed: the student hands it "
+             "in beside their file, or puts its code in that file.")
     if batch.superseded_reports:
         warn(superseded_warning(batch.superseded_reports, where=f"in {out_dir}"))
     if batch.stray_reports:

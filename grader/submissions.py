@@ -36,6 +36,8 @@ class Submission:
     lms: str | None = None  # whose download it came from: "canvas", "moodle" (None: the instructor's file or folder)
     problem: str = ""  # why nothing of the student's can be graded (then ``path`` is no file to read)
     label: str = ""  # what the note calls the file graded, when not its name (its place in the student's folder)
+    beside: dict[str, tuple[str, Path]] = field(default_factory=dict)  # the student's other .py files beside it,
+    # each a module the file may import: module name -> (what ``ignored`` calls the file, its path)
 
     def describe(self, info) -> None:
         """Say in a report's ``submission`` block what the LMS said of the file (its id, late flag, which LMS)."""
@@ -45,15 +47,17 @@ class Submission:
     def name(self) -> str:
         return self.label or (self.display.rsplit(":", 1)[-1] if self.display else self.path.name)
 
-    @property
-    def note(self) -> str:
-        """What the report says about the choice, when there was one."""
-        if not self.ignored:
+    def note(self, used: list[str] = ()) -> str:
+        """What the report says about the choice, when there was one; ``used``: the files of ``ignored`` run as
+        modules the graded file imports (not ignored, then)."""
+        ignored = [name for name in self.ignored if name not in used]
+        if not ignored:
             return ""
         if self.problem:
-            return (f"{len(self.ignored) + 1} files were found for this student, none of which could be graded: "
-                    f"{', '.join([self.name, *self.ignored])}")
-        return f"{len(self.ignored) + 1} files were found for this student; graded {self.name}, ignored {', '.join(self.ignored)}"
+            return (f"{len(ignored) + 1} files were found for this student, none of which could be graded: "
+                    f"{', '.join([self.name, *ignored])}")
+        graded = f"graded {self.name}" + (f" with {', '.join(used)}" if used else "")
+        return f"{len(self.ignored) + 1} files were found for this student; {graded}, ignored {', '.join(ignored)}"
 
 
 def collect(paths: list[Path], assignment: str | None, scratch: Path | None = None,
@@ -141,8 +145,10 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
         within = _common_folder(files) if (student, number) in in_folders else None  # in a student's folder, each file
         chosen = choose(files, assignment, in_folders.get((student, number)))
         shown = {f: _relative(f, within) for f in files}  # is named as it lies there: two may share a name
+        beside = {f.stem: (shown[f], f) for f in files if (student, number) in in_folders
+                  and f != chosen and f.parent == chosen.parent and f.suffix.lower() == ".py"}
         out.append(Submission(student, chosen, [shown[f] for f in files if f != chosen],
-                              label=shown[chosen] if len(files) > 1 else ""))
+                              label=shown[chosen] if len(files) > 1 else "", beside=beside))
     return out + [submission for submission, _ in archived]
 
 
@@ -279,9 +285,15 @@ def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submiss
         several = len({e.origin for e in group}) > 1  # then each file is named with its download
         named = (lambda e: e.shown) if several else (lambda e: e.entry)
         ignored = [named(e) + (_why_not(e) if gradable else "") for e in group if e is not chosen]
+        beside = {}  # the user's other .py files of that download, in the same folder of their zip: the latest of a name
+        for e in sorted(gradable, key=lambda e: (e.attachment, e.modified)):
+            stem = re.sub(r"-\d+$", "", Path(e.original).stem)  # Canvas's -1 of a name uploaded again
+            if e is not chosen and e.original.lower().endswith(".py") and e.inside.rpartition("/")[0] \
+                    == chosen.inside.rpartition("/")[0]:
+                beside[stem] = (named(e), e.path)
         out.append((Submission(student, chosen.path, ignored, display=chosen.shown, lms_id=user if lms else None,
-                               late=chosen.late, lms=lms or None, problem=problem, label=named(chosen)),
-                    chosen.origin))
+                               late=chosen.late, lms=lms or None, problem=problem, label=named(chosen),
+                               beside=beside), chosen.origin))
     return out
 
 

@@ -92,7 +92,7 @@ def limit_hit(error: StudentError, source: Source | None = None) -> str:
         return ""
     return (f"{package} is not installed where the grader runs: if it only draws or prints, leave it out of the file "
             'you hand in, or put that code under `if __name__ == "__main__":`, which runs when you run the file, '
-            "not when it is graded")
+            f"not when it is graded; if it is a file of your own ({package}.py), hand it in beside this one")
 
 
 _NO_MODULE = re.compile(r"^No module named '([A-Za-z_]\w*)[\w.]*'$")

@@ -18,6 +18,7 @@ from grader.report.model import Report
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Launcher, WorkerPool
 from grader.source import read_submission
+from grader.source.modules import add_modules, files_beside
 from grader.submissions import SKIPPED_DIRS, SUFFIXES, choose
 
 
@@ -52,11 +53,12 @@ def grade_folder(folder: Path, *, assignment: str | None, solutions: str | Path 
         return Outcome(problem=f"No .py or .ipynb file was submitted (nothing found in {folder.name}/): "
                                "upload your notebook or your .py file.")
     chosen = choose(files, assignment, folder)
-    others = [str(p.relative_to(folder)) for p in files if p != chosen]
+    source = read_submission(chosen)
+    used = {chosen.parent / name for name in add_modules(source, files_beside(chosen))}  # run with it
+    others = [str(p.relative_to(folder)) for p in files if p != chosen and p not in used]
     note = f"submission file: {chosen.relative_to(folder)}"
     if others:
         note += f" ({len(files)} files were submitted; not graded: {', '.join(others)})"
-    source = read_submission(chosen)
     source.path = str(chosen.relative_to(folder))
     try:
         exercise = _exercise(assignment, source.defined)

@@ -60,6 +60,8 @@ class SubmissionInfo(BaseModel):
     late: Optional[bool] = Field(None, description="the LMS marked the submission late")
     lms: Optional[Literal["canvas", "moodle"]] = Field(None, description="the LMS whose download the file came from "
                                                        "(whose id lms_id is), when it came from one")
+    modules: Optional[dict[str, str]] = Field(None, description="the student's own modules that the file imports, "
+                                              "handed in beside it and run with it: each file's name and sha256")
 
 
 class GraderInfo(BaseModel):

@@ -57,11 +57,17 @@ class Job:
     calls: tuple[Call, ...]
     preload: tuple[str, ...] = ()  # heavy modules the code imports: run it on a worker that has them loaded
     compiled: tuple[bytes, ...] = ()  # each chunk's code object, marshalled (compiled here once, not in the sandbox)
+    modules: tuple[str, ...] = ()  # the first chunks are the student's own modules, these, importable by these names
 
     @classmethod
     def of(cls, source: Any, calls: tuple[Call, ...]) -> "Job":
-        """The job that runs a submission's code (a ``Source``: its chunks, mode, imports, compiled code) and makes ``calls``."""
-        return cls(tuple(source.chunks), source.mode, calls, preload_for(source.imports), tuple(source.compiled))
+        """The job that runs a submission's code (a ``Source``: its chunks, mode, imports, compiled code, and its own
+        modules, run first) and makes ``calls``."""
+        modules = getattr(source, "modules", [])
+        chunks = tuple((m.label, m.code) for m in modules) + tuple(source.chunks)
+        compiled = tuple(m.compiled for m in modules) + tuple(source.compiled) \
+            if len(source.compiled) == len(source.chunks) else ()
+        return cls(chunks, source.mode, calls, preload_for(source.imports), compiled, tuple(m.name for m in modules))
 
     def frame(self, limits: Limits, processes: int | None = None, deadline_s: float | None = None) -> bytes:
         """The job's control frame: the calls and the limits, the same for a whole batch (the code goes apart).
@@ -96,7 +102,8 @@ class Job:
         ``todo`` lists the cases to call, by function index (None: every case).
         """
         compiled = len(self.compiled) == len(self.chunks)  # else each chunk is compiled there
-        chunks = [{"name": n, "code": code, "compiled": self.compiled[i] if compiled else None}
+        chunks = [{"name": n, "code": code, "compiled": self.compiled[i] if compiled else None,
+                   "module": self.modules[i] if i < len(self.modules) else None}
                   for i, (n, code) in enumerate(self.chunks)]
         return marshal.dumps({"mode": self.mode, "chunks": chunks, "todo": todo})
 

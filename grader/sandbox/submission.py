@@ -75,8 +75,12 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
     me = os.getpid()
     for number, chunk in enumerate(job["chunks"], 1):
         progress[LOADING] = number  # which chunk runs, for a worker whose question (SIGUSR2) gets no answer
+        module = chunk.get("module")
         try:
-            exec(_code_of(chunk), namespace)
+            if module is None:
+                exec(_code_of(chunk), namespace)
+            elif isinstance(module, str) and module.isidentifier() and module not in sys.modules:
+                _run_module(module, chunk)  # (a name already imported there, numpy say, is what import gives)
         except BaseException as exc:  # noqa: BLE001 - a student's exception is a result
             if os.getpid() != me:
                 os._exit(0)
@@ -104,6 +108,19 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
             out.write(protocol.pack_frame({"t": "missing", "function": call["function"], "found": kind}))
     # "done" is the last thing written: the grader takes the job as finished when the results end with it
     _run_calls(work, namespace, out, progress, student_files, last=protocol.pack_frame({"t": "done"}))
+
+
+def _run_module(name: str, chunk: dict) -> None:
+    """Run a module of the student's own (a helpers.py handed in beside the code) and make it importable by
+    ``name``, as Python does with a file beside the script; one that raises is not left importable."""
+    module = types.ModuleType(name)
+    module.__file__ = chunk["name"]
+    sys.modules[name] = module
+    try:
+        exec(_code_of(chunk), module.__dict__)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
 
 
 LOADING = 6  # the slot of the shared page that holds the number of the chunk being loaded (0: none)

@@ -8,6 +8,18 @@ from typing import Literal
 Kind = Literal["py", "ipynb", "unknown"]
 
 
+@dataclass(frozen=True)
+class Module:
+    """A module of the student's own that the code imports (a helpers.py handed in beside it), run in the sandbox
+    before the code, importable there under its name."""
+
+    name: str  # what the code imports: helpers
+    label: str  # the file, as the report names it: helpers.py (its chunk's name, in errors and quotes)
+    code: str
+    compiled: bytes  # its code object, marshalled
+    sha256: str
+
+
 @dataclass
 class Source:
     """What the grader runs of a submission, or why it cannot run it."""
@@ -27,6 +39,7 @@ class Source:
     lines: dict[str, list[str]] = field(default_factory=dict)  # chunk name -> its lines, to quote errors
     stopped: dict[str, int] = field(default_factory=dict)  # a cell that raised as it ran -> the line it raised at
     skipped: dict[str, str] = field(default_factory=dict)  # a notebook cell left out for its syntax error -> its code
+    modules: list[Module] = field(default_factory=list)  # the student's own modules it imports, handed in beside it
 
     def with_chunk(self, name: str, code: str | None, compiled: bytes | None) -> "Source":
         """The same code with the chunk ``name`` replaced by ``code``, compiled to ``compiled`` (a notebook cell
