@@ -176,6 +176,12 @@ def bptt_dW_skips_h0(ref, x, y, h0, params):
     return _gradients(_backprop(ref, x, y, h0, params), W_steps=slice(1, None))
 
 
+def bptt_dW_wraps_h0(ref, x, y, h0, params):
+    """``h[t - 1]`` at t = 0: Python's h[-1], the last state, where h(0) belongs."""
+    p = _backprop(ref, x, y, h0, params)
+    return _gradients(p, W_with=np.roll(p.h, 1, axis=0))
+
+
 def bptt_last_step(ref, x, y, h0, params):
     """``dW = ...`` instead of ``dW += ...``: only step T survives (a loop forwards in time)."""
     return _gradients(_backprop(ref, x, y, h0, params), steps=slice(-1, None))

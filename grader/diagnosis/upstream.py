@@ -129,6 +129,8 @@ def blame_nonfinite_callee(graded: list[tuple[TestResult, CheckResult]], source:
 
 MUTATES = "generic.mutates_input"
 LOOKS = {"generic.zeros"}  # what an input zeroed in place by the callee looks like in a result told from its values
+EXPLAINED = {"bptt.dW_skips_h0"}  # a mistake whose wrong answer an input changed by the callee gives exactly: an
+# h0 that rnn_forward overwrote with its last state, read again by rnn_backward, is h[t - 1] wrapped at t = 0
 
 
 def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: Source) -> None:
@@ -153,11 +155,10 @@ def blame_mutating_callee(graded: list[tuple[TestResult, CheckResult]], source: 
                 # and the function reads the changed input after handing it on; a mere look of its values (all
                 # zeros: an input zeroed by the callee) is likelier the change's doing, and comes after it
                 told = [h for h in test.hints if not h.warning]
-                cause = (test.status == "failed" and all(h.code in LOOKS for h in told) and not set(chain) & wrong
-                         and reads_after_calling(source.chunks, test.function, chain[0], mutated))
+                cause = (test.status == "failed" and all(h.code in LOOKS | EXPLAINED for h in told)
+                         and not set(chain) & wrong and reads_after_calling(source.chunks, test.function, chain[0], mutated))
                 if cause:
-                    test.hints.remove(hint)
-                    test.hints.insert(0, hint)
+                    test.hints[:] = [hint] + [h for h in test.hints if h is not hint and h.code not in EXPLAINED]
                 message = (f"{test.function} changed its input {names} in place, most likely through {_through(chain)}: "
                            f"{chain[-1]} changes its own input. Work on a copy in {chain[-1]}, and this goes too"
                            + (f": {test.function} then reads {names} changed, most likely why this test fails."

@@ -247,10 +247,12 @@ MUTANTS = (
     ),
     *_mutants(
         "bptt.dW_skips_h0", "rnn_backward", ("W",),
-        "grad_W L misses its t = 1 term. Step 1 uses W too, on the given initial state h(0) = h0 (eq. 10.8), "
-        "so the sum of eq. 10.26 runs over every t = 1..T with h(t-1) = h(0) in the first term; a loop that "
-        "skips the first step because it has no computed previous state drops it.",
+        "grad_W L gets its t = 1 term wrong, or leaves it out. Step 1 uses W too, on the given initial state "
+        "h(0) = h0 (eq. 10.8), so the sum of eq. 10.26 runs over every t = 1..T with h(t-1) = h(0) in the first "
+        "term; a loop that skips the first step because it has no computed previous state drops it, and "
+        "h[t - 1] at t = 0 is h[-1] in Python, the last state, not h0.",
         _via("bptt_dW_skips_h0"),
+        _via("bptt_dW_wraps_h0"),
     ),
     *_mutants(
         "bptt.no_time_accumulation", "rnn_backward", PARAMETER_KEYS,

@@ -352,6 +352,13 @@ MUTANTS = (
         lambda ref, Z, labels: (_rows_softmax(ref, Z, 1) - labels[:, None]) / Z.shape[0],
     ),
     _m(
+        "ce.one_based_label", "cross_entropy_grad_batch",
+        "Each row's 1 is subtracted at index label - 1: the book numbers classes 1..n, but here (and in NumPy) "
+        "labels run from 0 to K - 1, and a label 0 then takes its 1 from the last class (index -1). The "
+        "indicator of eq. 10.18 is 1 exactly at i = y, in every row.",
+        lambda ref, Z, labels: (_rows_softmax(ref, Z, 1) - _batch_onehot(Z, labels - 1)) / Z.shape[0],
+    ),
+    _m(
         "ce_batch.softmax_wrong_axis", "cross_entropy_grad_batch",
         "The softmax is taken down the columns (over the batch, axis 0) instead of across each row (over the "
         "classes, axis 1): each row of probabilities must add up to 1.",

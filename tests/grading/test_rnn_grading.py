@@ -434,3 +434,34 @@ def test_a_tanh_derivative_left_out_in_one_place_only_is_named(grade_rnn, recurs
             assert test.hints[0].code == "bptt.missing_tanh_derivative", (test.id, [h.code for h in test.hints])
     right = grade_rnn(BASE + BACKWARD_HALF_TANH.format(recursion="dh[t] * (1 - h[t] ** 2)", parameters="dh * (1 - h ** 2)"))
     assert right.score == 100 and right.hints == []
+
+
+BACKWARD_LOOPED_DW = '''
+def rnn_backward(x, y, h0, params):
+    W, V = params["W"], params["V"]
+    h, yhat = rnn_forward(x, h0, params)
+    T, H = h.shape
+    do = yhat.copy()
+    do[np.arange(T), y] -= 1
+    dh = np.zeros((T, H))
+    da = np.zeros((T, H))
+    for t in reversed(range(T)):
+        dh[t] = V.T @ do[t]
+        if t + 1 < T:
+            dh[t] += W.T @ da[t + 1]
+        da[t] = (1 - h[t] ** 2) * dh[t]
+    dW = np.zeros_like(W)
+    for t in range(T):
+        {previous}
+        dW += np.outer(da[t], h_prev)
+    return {{"o": do, "h": dh, "U": da.T @ x, "W": dW, "V": do.T @ h, "b": da.sum(axis=0), "c": do.sum(axis=0)}}
+'''
+
+
+def test_h_t_minus_1_at_t_0_wrapping_to_the_last_state_is_told_about_h0(grade_rnn):
+    report = grade_rnn(BASE + BACKWARD_LOOPED_DW.format(previous="h_prev = h[t - 1]"))  # h[-1] at t = 0
+    failing = [t for t in report.tests if t.status != "passed"]
+    assert failing and {t.key for t in failing} == {"W"}
+    assert all(t.hints[0].code == "bptt.dW_skips_h0" and "h[-1] in Python" in t.hints[0].message for t in failing)
+    right = grade_rnn(BASE + BACKWARD_LOOPED_DW.format(previous="h_prev = h[t - 1] if t > 0 else h0"))
+    assert right.score == 100 and right.hints == []

@@ -684,3 +684,19 @@ def test_the_missing_p_i_factor_written_with_the_other_index_is_the_same_mistake
     right = columns.replace("np.eye(len(p)) - p[:, None]", "p[:, None] * (np.eye(len(p)) - p[None, :])")
     report = grade_text(BASE + "\n\n" + right)
     assert report.score == report.max_score and not any(t.hints for t in report.tests)
+
+
+def test_one_based_labels_in_the_batch_gradient_are_the_same_mistake_as_in_one_row(grade_text):
+    batch = """
+def cross_entropy_grad_batch(Z, labels):
+    N = Z.shape[0]
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    for n in range(N):
+        P[n, labels[n] - 1] -= 1  # "classes 1..n, as in the book"
+    return P / N
+"""
+    tests = by_function(grade_text(BASE + "\n\n" + batch))["cross_entropy_grad_batch"]
+    assert all(t.status == "failed" and [h.code for h in t.hints] == ["ce.one_based_label"] for t in tests)
+    right = grade_text(BASE + "\n\n" + batch.replace("labels[n] - 1]", "labels[n]]"))
+    assert right.score == right.max_score and not any(t.hints for t in right.tests)
