@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import json
 import io
 import marshal
 import os
@@ -35,9 +36,25 @@ def read_submission(path: str | Path) -> Source:
         return source
     if kind == "ipynb":
         _load_notebook(text, source)
+    elif _is_notebook_json(text):  # a notebook saved (or renamed) as .py: graded as the notebook it is
+        source.notes.append(f"{path.name} holds a Jupyter notebook (JSON), not Python code: it was read as a "
+                            "notebook; name it .ipynb")
+        source.kind = "ipynb"
+        _load_notebook(text, source)
     else:
         _load_module(text, path.name, source)
     return source
+
+
+def _is_notebook_json(text: str) -> bool:
+    """Whether a file's text is a notebook's JSON (an object with "nbformat", and "cells" or v3's "worksheets")."""
+    if not text.lstrip().startswith("{") or '"nbformat"' not in text:
+        return False
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "nbformat" in data and ("cells" in data or "worksheets" in data)
 
 
 def _fail(source: Source, message: str, code: str | None = None, detail: str = "") -> None:

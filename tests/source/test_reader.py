@@ -242,3 +242,17 @@ def test_a_file_that_declares_its_encoding_is_read_as_python_reads_it(tmp_path):
     wrong.write_bytes("# coding: ascii\nx = 'caf\u00e9'\n".encode("utf-8"))
     assert read_submission(wrong).error == ("the file is not ascii text, as its coding line says it is (line 2 cannot "
                                             "be read); save it as UTF-8")
+
+
+def test_a_notebook_saved_with_a_py_extension_is_read_as_the_notebook_it_is(tmp_path):
+    nb = new_notebook(cells=[new_markdown_cell("# HW"), new_code_cell("import numpy as np\ny = None"),
+                             new_code_cell("def softmax(z):\n    return z")])
+    path = tmp_path / "homework.py"
+    path.write_text(nbformat.writes(nb))
+    source = read_submission(path)
+    assert source.error is None and source.kind == "ipynb" and "softmax" in source.defined
+    assert [name for name, _ in source.chunks] == ["cell 2", "cell 3"]
+    assert "homework.py holds a Jupyter notebook (JSON), not Python code: it was read as a notebook" in source.notes[0]
+    plain = tmp_path / "plain.py"  # Python that only mentions notebooks is Python
+    plain.write_text('{"cells": 1, "nbformat": 4}\nx = 1\n')
+    assert read_submission(plain).kind == "py" and read_submission(plain).error is None
