@@ -32,22 +32,58 @@ def check(function=None, *, assignment: str | None = None, namespace: dict, call
         answers = load_public_answers(exercise)
     except GraderError as exc:
         return CheckOutcome(problem=str(exc))
-    checks = tuple(c for c in exercise.checks_for({"public"}) if function is None or c.function == function)
+    public = exercise.checks_for({"public"})
     limits = Limits(call_s=call_s or Limits().call_s)
-    grading = Grading(Plan.build(exercise, checks), answers, limits, IN_KERNEL)
-    files = student_files(namespace, {c.function for c in checks})
-    source = kernel_source(namespace, files)
-    runner = KernelRunner(namespace, limits.call_s, files)
-    student = Path(source.path).stem if source.kind != "unknown" else "notebook"
-    try:
-        report = grade_source(source, student, grading, runner)
-    except Exception as exc:  # noqa: BLE001 - a bug of the grader's own is reported, as in a batch
-        report = grader_failure(source, student, grading, exc)
+
+    def run(functions: set[str] | None):
+        checks = tuple(c for c in public if functions is None or c.function in functions)
+        grading = Grading(Plan.build(exercise, checks), answers, limits, IN_KERNEL)
+        files = student_files(namespace, {c.function for c in checks})
+        source = kernel_source(namespace, files)
+        runner = KernelRunner(namespace, limits.call_s, files)
+        student = Path(source.path).stem if source.kind != "unknown" else "notebook"
+        try:
+            report = grade_source(source, student, grading, runner)
+        except Exception as exc:  # noqa: BLE001 - a bug of the grader's own is reported, as in a batch
+            report = grader_failure(source, student, grading, exc)
+        return checks, runner, report
+
+    # one function's check runs the public tests of the functions it calls first: those that fail are checked with
+    # it, so that its results are told apart from theirs (a right gradient built on a wrong Jacobian)
+    callees = _callees(function, exercise, namespace) if function is not None else []
+    wrong = []
+    if callees:
+        _, _, first = run(set(callees))
+        wrong = [f for f in callees if any(t.function == f and t.status != "passed" for t in first.tests)]
+    checks, runner, report = run(None if function is None else {function, *wrong})
+    if wrong:
+        one = len(wrong) == 1
+        report.notes.append(f"{', '.join(wrong)}, which {function} calls, fail{'s' * one} {'its' if one else 'their'} "
+                            f"own tests, shown here too: a mistake there shows in {function}'s results")
     missing = [f for f in dict.fromkeys(c.function for c in checks) if not callable(namespace.get(f))]
     if missing:
         report.notes.append(_not_defined(missing, namespace))
     report.grader.limits = {"call_s": limits.call_s} if runner.enforced else {}
     return CheckOutcome(report)
+
+
+def _callees(function: str, exercise: Exercise, namespace: dict) -> list[str]:
+    """The assignment's other functions that the kernel's ``function`` calls, directly or through one another
+    (the global names their code reads), in the assignment's order."""
+    names = set(_names(exercise))
+    found: set[str] = set()
+    todo = [function]
+    while todo:
+        code = getattr(namespace.get(todo.pop()), "__code__", None)
+        stack = [code] if code is not None else []
+        while stack:
+            code = stack.pop()
+            for name in code.co_names:
+                if name in names and name != function and name not in found and callable(namespace.get(name)):
+                    found.add(name)
+                    todo.append(name)
+            stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+    return [name for name in _names(exercise) if name in found]
 
 
 def choose_exercise(function: str | None, assignment: str | None, namespace: dict) -> Exercise:

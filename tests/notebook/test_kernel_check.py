@@ -231,3 +231,16 @@ def test_a_name_given_away_and_a_function_never_run_are_both_said():
     said = _not_defined(["softmax", "softmax_jacobian"], {"softmax": 3.0})
     assert said.startswith("softmax is a float in this kernel, not a function")
     assert "softmax_jacobian is not defined in this kernel: run the cell defining it" in said
+
+
+def test_checking_one_function_tells_a_wrong_function_it_calls_apart_from_its_own_mistake():
+    uses_jacobian = "\ndef squared_loss_grad(z, y):\n    p = softmax(z)\n    return 2 * softmax_jacobian(z).T @ (p - y)\n"
+    report = check("squared_loss_grad", namespace=kernel(SOFTMAX, DIAGONAL, uses_jacobian)).report
+    own = [t for t in report.tests if t.function == "squared_loss_grad"]
+    assert own and all(t.status == "failed" and "fix softmax_jacobian first" in t.message for t in own)
+    assert not any(h.code == "sq.sigmoid_derivative" for t in own for h in t.hints)
+    assert [t.hints[0].code for t in report.tests if t.function == "softmax_jacobian"] == ["jacobian.diagonal_only"]
+    assert "softmax_jacobian, which squared_loss_grad calls, fails its own tests" in report.notes[-1]
+    right = check("squared_loss_grad", namespace=kernel(SOFTMAX, uses_jacobian)).report  # its callees pass: itself only
+    assert {t.function for t in right.tests} == {"squared_loss_grad"} and right.score == right.max_score
+    assert right.notes == []
