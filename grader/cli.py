@@ -125,7 +125,9 @@ def grade_cmd(paths: tuple[Path, ...], assignment: str | None, out_dir: Path, jo
         it, them = ("it", "that student's file was") if one else ("them", "those students' files were")
         warn(f"{out_dir} also holds {count} report{'' if one else 's'} of no submission of this batch "
              f"({', '.join(batch.stray_reports[:5])}{', ...' if count > 5 else ''}): left as {'it is' if one else 'they are'}, "
-             f"but not in summary.csv, summary.json or the class page; remove {it} if {them} removed on purpose")
+             f"and read by grader export, but not in this batch's summary.csv, summary.json and class page "
+             f"(grader report {out_dir} builds the class page of every report there); remove {it} only if {them} "
+             "removed on purpose")
 
 
 class _Stopped(KeyboardInterrupt):
