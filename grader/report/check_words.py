@@ -56,10 +56,14 @@ def same_for(tests: list[str]) -> str:
 
 
 def evidence(hint: Hint) -> str:
-    """' (this mistake gives your output on 3 of 3 cases)', or '' for a warning or a hint without evidence."""
-    if hint.evidence and not hint.warning:
-        return f" (this mistake gives your output on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
-    return ""
+    """' (this mistake gives your output on 3 of 3 cases)' for a catalogued mistake, ' (seen on 1 of 5 cases)' for
+    what a result shows (a generic hint, or a backward pass checked against its own forward pass), or '' for a
+    warning or a hint without evidence."""
+    if not hint.evidence or hint.warning:
+        return ""
+    if hint.code.startswith("generic.") or hint.code == "bptt.consistent_with_wrong_forward":
+        return f" (seen on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
+    return f" (this mistake gives your output on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
 
 
 def score(report: Report) -> str:
