@@ -26,7 +26,7 @@ from grader.sandbox.isolation import choose_launcher
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Launcher, WorkerPool
 from grader.source import Source, read_submission
-from grader.source.modules import add_modules, files_beside
+from grader.source.modules import read_with_modules
 from grader.source.reader import peek
 from grader.submissions import collect
 from grader.wording import some
@@ -115,8 +115,7 @@ def _guess_batch(found, warn: Callable[[str], None]) -> Exercise:
 def check(path: str | Path, *, assignment: str | None = None, limits: Limits | None = None,
           launcher: Launcher | None = None) -> Report:
     """A student's local check: the public tests, answers from the shipped public data."""
-    source = read_submission(Path(path))
-    add_modules(source, files_beside(Path(path)))
+    source = read_with_modules(Path(path))
     return check_source(source, assignment=assignment, limits=limits, launcher=launcher)
 
 

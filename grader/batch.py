@@ -165,14 +165,15 @@ class Batch:
     def prepare(self, index: int, pool: WorkerPool) -> Prepared:
         """What is done of submission ``index`` before it is judged: its code read, its report reused if it
         may be, else its first run in the sandbox made."""
-        submission, source = self.found[index], self.source_of(index)
-        reused = None if self.force else reusable(self.report_path(index), source, submission, self.grading)
-        if reused is not None:
-            return Prepared(source, reused)
+        submission, source = self.found[index], None
         try:
+            source = self.source_of(index)
+            reused = None if self.force else reusable(self.report_path(index), source, submission, self.grading)
+            if reused is not None:
+                return Prepared(source, reused)
             return Prepared(source, first=first_run(source, self.grading, pool))
         except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
-            return Prepared(source, failure=exc)
+            return Prepared(source or self.unread(index), failure=exc)
 
     def grade_one(self, index: int, prepared: Prepared, pool: WorkerPool, as_json: bool = True) -> dict:
         """Grade (or reuse the report of) submission ``index``, ``prepared``; what the batch keeps of it.
@@ -200,7 +201,7 @@ class Batch:
         """
         index = answer["i"]
         if "lost" in answer:  # its grading process died, or failed on it: a report that says so, graded again next run
-            report = self.failed(index, self.source_of(index), RuntimeError(answer["lost"]))
+            report = self.failed(index, self.unread(index), RuntimeError(answer["lost"]))
             answer["page_problem"] = self.write(index, report, report.model_dump_json(indent=2) + "\n")
         elif elsewhere:
             report = Report.model_validate_json(answer["report"])
@@ -234,6 +235,11 @@ class Batch:
         if (note := submission.note(used)):
             source.notes.insert(0, note)
         return source
+
+    def unread(self, index: int) -> Source:
+        """Submission ``index`` as a report names it when its code is not read (the grader failed on it)."""
+        submission = self.found[index]
+        return Source(path=submission.display or str(submission.path), kind="unknown", sha256="")
 
     def report_path(self, index: int) -> Path:
         return self.out_dir / f"{self.names[index]}.json"
@@ -305,7 +311,7 @@ def reusable(path: Path, source: Source, submission: Submission, grading: Gradin
         return None
     then = report.grader
     same = (report.submission.sha256 == source.sha256 and report.assignment == grading.plan.exercise.name
-            and report.submission.modules == ({m.label: m.sha256 for m in source.modules} or None)
+            and report.submission.modules == source.module_hashes()
             and report.student == submission.student  # "John Smith (4246)" once a namesake is graded with them
             and (then.version, then.code_sha256, then.assignment_version, then.answers_sha256, then.limits) == grading.reuse_key
             and (report.submission.lms_id, report.submission.late, report.submission.lms)

@@ -23,8 +23,7 @@ from grader.report.model import Report
 from grader.report.progress import BatchProgress
 from grader.report.text import render_batch, render_check
 from grader.sandbox.limits import Limits
-from grader.source import read_submission
-from grader.source.modules import add_modules, files_beside
+from grader.source.modules import read_with_modules
 from grader.terminal import console, fail, warn
 
 
@@ -50,8 +49,7 @@ def check_cmd(path: Path, assignment: str | None, as_json: bool, require_sandbox
     try:
         launcher = api.default_launcher(require_sandbox=require_sandbox, spares=1)
         _warn_unsandboxed(launcher, unsafe_no_sandbox)
-        source = read_submission(path)
-        add_modules(source, files_beside(path))
+        source = read_with_modules(path)
         with _running(f"running your code on the public tests (each call is stopped after {Limits().call_s:g} s)"):
             report = api.check_source(source, assignment=assignment, launcher=launcher)
     except GraderError as exc:

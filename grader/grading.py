@@ -256,7 +256,7 @@ def _report_fields(source: Source, student: str, grading: Grading) -> dict:
         assignment=grading.plan.exercise.name,
         student=student,
         submission=SubmissionInfo(path=source.path, sha256=source.sha256, kind=source.kind,
-                                  modules={m.label: m.sha256 for m in source.modules} or None),
+                                  modules=source.module_hashes()),
         max_score=float(sum(c.points for c in grading.plan.checks)),
         grader=grading.grader_info(),
         notes=list(source.notes),

@@ -13,7 +13,7 @@ from pathlib import Path
 from grader.downloads import read_download, recognise
 from grader.downloads.unpacking import has_zip, read_student_folder
 from grader.errors import GraderError
-from grader.exercises import READ_BYTES, defined_in, most_of
+from grader.exercises import READ_BYTES, defined_in, guess, most_of
 from grader.source import read_submission
 from grader.source.reader import peek
 from grader.source.syntax import written_functions
@@ -261,6 +261,8 @@ def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submiss
     by_user: dict[tuple[str, str], list] = {}  # by LMS and id: Canvas's user 42 is not Moodle's participant 42
     for entry in entries:
         by_user.setdefault((entry.lms, entry.user_id), []).append(entry)
+    if assignment is None and any(len({e.origin for e in group}) > 1 for group in by_user.values()):
+        assignment = _likeliest_assignment(entries)  # what a download of another assignment is told apart from
     picked = {}  # each user's file to grade, the files of its download, and those of them that can be graded
     for user, group in by_user.items():
         by_origin: dict[Path, list] = {}
@@ -287,7 +289,7 @@ def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submiss
         ignored = [named(e) + (_why_not(e) if gradable else "") for e in group if e is not chosen]
         beside = {}  # the user's other .py files of that download, in the same folder of their zip: the latest of a name
         for e in sorted(gradable, key=lambda e: (e.attachment, e.modified)):
-            stem = re.sub(r"-\d+$", "", Path(e.original).stem)  # Canvas's -1 of a name uploaded again
+            stem = _uploaded_stem(e)
             if e is not chosen and e.original.lower().endswith(".py") and e.inside.rpartition("/")[0] \
                     == chosen.inside.rpartition("/")[0]:
                 beside[stem] = (named(e), e.path)
@@ -295,6 +297,13 @@ def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submiss
                                late=chosen.late, lms=lms or None, problem=problem, label=named(chosen),
                                beside=beside), chosen.origin))
     return out
+
+
+def _likeliest_assignment(entries: list) -> str | None:
+    """The assignment whose functions most of the gradable entries define (as a batch without -a is graded)."""
+    votes = Counter(found.name for e in entries if not e.problem and e.original.lower().endswith(tuple(SUFFIXES))
+                    if (found := guess(defined_in(peek(e.path, READ_BYTES)))) is not None)
+    return min(votes, key=lambda name: (-votes[name], name)) if votes else None
 
 
 def _why_not(entry) -> str:
@@ -310,12 +319,19 @@ def _choose_entry(group: list, assignment: str | None):
     theirs), the latest upload (Canvas's largest attachment id) and the newest file in a zip before a notebook."""
     def key(entry):
         python = entry.original.lower().endswith(tuple(SUFFIXES))
-        named = re.sub(r"-\d+$", "", Path(entry.original).stem) == assignment  # Canvas's -1 of a repeated name
+        named = _uploaded_stem(entry) == assignment
         return (python, *_handed_in(entry.path, assignment, tuple(entry.inside.split("/")[:-1]), named,
                                     readable=python and not entry.problem),
                 entry.attachment, entry.modified, entry.path.suffix == ".ipynb")
 
     return max(group, key=key)
+
+
+def _uploaded_stem(entry) -> str:
+    """The name of an LMS entry's file as the student named it, without its extension, nor Canvas's -1, -2 of a
+    name uploaded again (a Moodle file's helpers-1.py is the student's own name)."""
+    stem = Path(entry.original).stem
+    return re.sub(r"-\d+$", "", stem) if entry.lms == "canvas" else stem
 
 
 def _files_under(folder: Path) -> list[Path]:

@@ -7,6 +7,8 @@ shipped with the grader, so the report, its hints and its words are the same.
 
 from __future__ import annotations
 
+import dis
+import types
 from pathlib import Path
 
 from grader import exercises
@@ -69,21 +71,27 @@ def check(function=None, *, assignment: str | None = None, namespace: dict, call
 
 def _callees(function: str, exercise: Exercise, namespace: dict) -> list[str]:
     """The assignment's other functions that the kernel's ``function`` calls, directly or through one another
-    (the global names their code reads), in the assignment's order."""
+    (the global names their code reads, not an attribute's: ``sp.softmax(z)`` is not the kernel's softmax), in the
+    assignment's order."""
     names = set(_names(exercise))
     found: set[str] = set()
     todo = [function]
     while todo:
         code = getattr(namespace.get(todo.pop()), "__code__", None)
-        stack = [code] if code is not None else []
+        stack = [code] if isinstance(code, types.CodeType) else []
         while stack:
             code = stack.pop()
-            for name in code.co_names:
+            for name in _globals_read(code):
                 if name in names and name != function and name not in found and callable(namespace.get(name)):
                     found.add(name)
                     todo.append(name)
-            stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+            stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
     return [name for name in _names(exercise) if name in found]
+
+
+def _globals_read(code: types.CodeType) -> set[str]:
+    """The global names ``code`` reads (those a call of one of the kernel's functions goes through)."""
+    return {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
 
 
 def choose_exercise(function: str | None, assignment: str | None, namespace: dict) -> Exercise:

@@ -17,8 +17,7 @@ from grader.grading import grade_source
 from grader.report.model import Report
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Launcher, WorkerPool
-from grader.source import read_submission
-from grader.source.modules import add_modules, files_beside
+from grader.source.modules import read_with_modules
 from grader.submissions import SKIPPED_DIRS, SUFFIXES, choose
 
 
@@ -53,8 +52,8 @@ def grade_folder(folder: Path, *, assignment: str | None, solutions: str | Path 
         return Outcome(problem=f"No .py or .ipynb file was submitted (nothing found in {folder.name}/): "
                                "upload your notebook or your .py file.")
     chosen = choose(files, assignment, folder)
-    source = read_submission(chosen)
-    used = {chosen.parent / name for name in add_modules(source, files_beside(chosen))}  # run with it
+    source = read_with_modules(chosen)
+    used = {chosen.parent / m.label for m in source.modules}  # run with it
     others = [str(p.relative_to(folder)) for p in files if p != chosen and p not in used]
     note = f"submission file: {chosen.relative_to(folder)}"
     if others:

@@ -174,6 +174,12 @@ PRELOADS = {"scipy": ("scipy.special", "scipy.linalg"),  # package imported -> w
 # (a worker with SciPy costs about three times as much to fork, so only submissions that import it get one)
 
 
+SANDBOX_OWN = frozenset({"worker", "submission", "calls", "protocol", "grader", "numpy", *PRELOADS})
+# names a submission process has imported before the student's code runs (its own files, beside worker.py; the
+# stand-in for ``grader``; NumPy, and what a worker may preload), which an ``import`` there gives whatever file of
+# the student's has the same name
+
+
 def preload_for(imports: set[str]) -> tuple[str, ...]:
     """The modules to have loaded for code that imports ``imports`` (those that this Python has)."""
     return tuple(m for package in sorted(imports) if package in PRELOADS and installed(package)

@@ -8,6 +8,7 @@ what arrives. Imports only the standard library, and ``protocol`` and ``calls`` 
 from __future__ import annotations
 
 import builtins
+import importlib.machinery
 import marshal
 import os
 import resource
@@ -71,16 +72,15 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
     sys.modules["grader"] = grader_stub()
     student_files = {chunk["name"] for chunk in job["chunks"]}
     answer_where([chunk["name"] for chunk in job["chunks"]], progress)
+    sys.meta_path.insert(0, OwnModules(job["chunks"]))
     chunk_errors = []
     me = os.getpid()
     for number, chunk in enumerate(job["chunks"], 1):
+        if chunk.get("module") is not None:  # run when imported, as Python runs a file beside the script
+            continue
         progress[LOADING] = number  # which chunk runs, for a worker whose question (SIGUSR2) gets no answer
-        module = chunk.get("module")
         try:
-            if module is None:
-                exec(_code_of(chunk), namespace)
-            elif isinstance(module, str) and module.isidentifier() and module not in sys.modules:
-                _run_module(module, chunk)  # (a name already imported there, numpy say, is what import gives)
+            exec(_code_of(chunk), namespace)
         except BaseException as exc:  # noqa: BLE001 - a student's exception is a result
             if os.getpid() != me:
                 os._exit(0)
@@ -110,17 +110,25 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
     _run_calls(work, namespace, out, progress, student_files, last=protocol.pack_frame({"t": "done"}))
 
 
-def _run_module(name: str, chunk: dict) -> None:
-    """Run a module of the student's own (a helpers.py handed in beside the code) and make it importable by
-    ``name``, as Python does with a file beside the script; one that raises is not left importable."""
-    module = types.ModuleType(name)
-    module.__file__ = chunk["name"]
-    sys.modules[name] = module
-    try:
+class OwnModules:
+    """The student's own modules (a helpers.py handed in beside the code), importable by name as Python makes a
+    file beside the script: found before installed packages (a name already imported, numpy say, is what
+    ``import`` gives, as in Python), run when first imported, and run again by an import after one that raised."""
+
+    def __init__(self, chunks: list[dict]) -> None:
+        self.chunks = {c["module"]: c for c in chunks if isinstance(c.get("module"), str) and c["module"].isidentifier()}
+
+    def find_spec(self, name: str, path=None, target=None):
+        chunk = self.chunks.get(name) if path is None else None
+        return importlib.machinery.ModuleSpec(name, self, origin=chunk["name"]) if chunk else None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        chunk = self.chunks[module.__name__]
+        module.__file__ = chunk["name"]
         exec(_code_of(chunk), module.__dict__)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
 
 
 LOADING = 6  # the slot of the shared page that holds the number of the chunk being loaded (0: none)

@@ -10,8 +10,8 @@ Kind = Literal["py", "ipynb", "unknown"]
 
 @dataclass(frozen=True)
 class Module:
-    """A module of the student's own that the code imports (a helpers.py handed in beside it), run in the sandbox
-    before the code, importable there under its name."""
+    """A module of the student's own that the code imports (a helpers.py handed in beside it), importable in the
+    sandbox under its name, and run there when first imported."""
 
     name: str  # what the code imports: helpers
     label: str  # the file, as the report names it: helpers.py (its chunk's name, in errors and quotes)
@@ -40,6 +40,10 @@ class Source:
     stopped: dict[str, int] = field(default_factory=dict)  # a cell that raised as it ran -> the line it raised at
     skipped: dict[str, str] = field(default_factory=dict)  # a notebook cell left out for its syntax error -> its code
     modules: list[Module] = field(default_factory=list)  # the student's own modules it imports, handed in beside it
+
+    def module_hashes(self) -> dict[str, str] | None:
+        """The student's own modules run with the code, as the report names them: file -> sha256 (None: none)."""
+        return {m.label: m.sha256 for m in self.modules} or None
 
     def with_chunk(self, name: str, code: str | None, compiled: bytes | None) -> "Source":
         """The same code with the chunk ``name`` replaced by ``code``, compiled to ``compiled`` (a notebook cell

@@ -22,8 +22,12 @@ MAX_BYTES = {"py": 2 * 1024 * 1024, "ipynb": 32 * 1024 * 1024}
 OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | getattr(os, "O_NONBLOCK", 0)
 
 
-def read_submission(path: str | Path) -> Source:
-    """Read a ``.py`` or ``.ipynb`` file; problems become ``Source.error`` in the student's terms."""
+def read_submission(path: str | Path, *, module: bool = False) -> Source:
+    """Read a ``.py`` or ``.ipynb`` file; problems become ``Source.error`` in the student's terms.
+
+    ``module``: the file is a module the submission imports (a helpers.py beside it), which may be empty, as
+    Python allows, and must be Python code, not a notebook.
+    """
     path = Path(path)
     kind = "ipynb" if path.suffix.lower() == ".ipynb" else "py" if path.suffix.lower() == ".py" else "unknown"
     source = Source(path=str(path), kind=kind, sha256="")
@@ -31,10 +35,13 @@ def read_submission(path: str | Path) -> Source:
     if data is None:
         return source
     source.sha256 = hashlib.sha256(data).hexdigest()
-    text = _decode(data, source)
+    text = "" if module and not data.strip() else _decode(data, source)
     if text is None:
         return source
-    if kind == "ipynb":
+    if module and (kind == "ipynb" or _is_notebook_json(text)):
+        _fail(source, f"{path.name} holds a Jupyter notebook, not Python code: a module that is imported must be a .py "
+                      "file of Python code (in Jupyter: File > Download as > Python (.py))")
+    elif kind == "ipynb":
         _load_notebook(text, source)
     elif _is_notebook_json(text):  # a notebook saved (or renamed) as .py: graded as the notebook it is
         source.notes.append(f"{path.name} holds a Jupyter notebook (JSON), not Python code: it was read as a "

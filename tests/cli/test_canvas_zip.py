@@ -427,6 +427,14 @@ def test_a_later_download_of_another_assignment_does_not_take_the_place_of_this_
     run = grader("grade", str(softmax), str(rnn_zip), str(again), "-a", "softmax_gradients", "-o", str(tmp_path / "o2"))
     assert run.returncode == 0, run.stderr
     assert Report.model_validate_json((tmp_path / "o2" / "doejane.json").read_text()).score == 100
+    # without -a too: the batch is the assignment most of the files are (a third student handed in softmax only)
+    with zipfile.ZipFile(softmax, "a") as zf:
+        zf.writestr("leeann_34567_1003_softmax_gradients.py", BASE)
+    run = grader("grade", str(softmax), str(rnn_zip), "-o", str(tmp_path / "o3"))
+    assert run.returncode == 0, run.stderr
+    john = Report.model_validate_json((tmp_path / "o3" / "smithjohn.json").read_text())
+    assert john.assignment == "softmax_gradients" and john.score == 100
+    assert john.submission.path == "softmax.zip:smithjohn_12345_1001_softmax_gradients.py"
 
 
 def test_a_folder_half_named_as_canvas_names_is_read_as_files_with_a_warning(tmp_path):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 
+from grader.authoring.templates import to_notebook
 from grader.report.model import Report
 from tests.cli.test_cli import BASE, grader
 
@@ -100,7 +102,62 @@ def test_grader_check_imports_the_students_module_beside_the_file(tmp_path):
     run = grader("check", str(tmp_path / "softmax_gradients.py"), "--json")
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads(run.stdout)
-    assert report["submission"]["modules"] == {"helpers.py": report["submission"]["modules"]["helpers.py"]}
+    assert report["submission"]["modules"] == {"helpers.py": hashlib.sha256(HELPERS.encode()).hexdigest()}
     (tmp_path / "helpers.py").unlink()
     run = grader("check", str(tmp_path / "softmax_gradients.py"))
     assert run.returncode != 0 and "hand it in beside this one" in run.stdout
+
+
+def _grade_hal(tmp_path, files: dict[str, str]) -> tuple[Report, Report]:
+    """Hal's folder holding ``files``, graded in a batch with Ivy's right
+    answer: Hal's report and Ivy's."""
+    hal, ivy = tmp_path / "class" / "hal", tmp_path / "class" / "ivy"
+    hal.mkdir(parents=True)
+    ivy.mkdir()
+    for name, text in files.items():
+        (hal / name).write_text(text)
+    (ivy / "softmax_gradients.py").write_text(BASE)
+    out = tmp_path / "out"
+    run = grader("grade", str(tmp_path / "class"), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    ivy_report = _report(out, "ivy")
+    assert ivy_report.status == "graded" and ivy_report.score == 100
+    return _report(out, "hal"), ivy_report
+
+
+def test_a_helpers_file_holding_a_notebook_is_said_to_be_one_and_the_batch_goes_on(tmp_path):
+    hal, _ = _grade_hal(tmp_path, {"softmax_gradients.py": USES_HELPERS, "helpers.py": to_notebook(
+        "# %%\nimport numpy as np\n\n# %%\n" + HELPERS.split("\n", 1)[1])})
+    assert hal.status == "error"
+    assert hal.message.startswith("helpers.py holds a Jupyter notebook, not Python code")
+    assert hal.message.endswith("(in helpers.py, which softmax_gradients.py imports)")
+
+
+def test_an_empty_helpers_file_is_an_empty_module_as_in_python(tmp_path):
+    uses = USES_HELPERS.replace("from helpers import stable_softmax", "import helpers\nfrom helpers2 import stable_softmax")
+    hal, _ = _grade_hal(tmp_path, {"softmax_gradients.py": uses, "helpers.py": "\n", "helpers2.py": HELPERS})
+    assert hal.status == "graded" and hal.score == 100
+    assert sorted(hal.submission.modules) == ["helpers.py", "helpers2.py"]
+
+
+def test_a_helper_named_as_a_module_the_grader_or_python_has_is_said_to_need_another_name(tmp_path):
+    uses = USES_HELPERS.replace("from helpers import stable_softmax", "from calls import stable_softmax\nimport code")
+    hal, _ = _grade_hal(tmp_path, {"softmax_gradients.py": uses, "calls.py": HELPERS, "code.py": "x = 1\n"})
+    assert hal.submission.modules is None
+    said = " ".join(hal.notes)
+    assert ("calls.py was not used: calls is also the name of a module the grader runs with, which `import calls` "
+            "gives when graded; rename calls.py and the import") in said
+    assert "code.py was not used: code is also the name of a module of Python's standard library" in said
+    good, _ = _grade_hal(tmp_path / "again", {"softmax_gradients.py": USES_HELPERS, "helpers.py": HELPERS})
+    assert not any("was not used" in note for note in good.notes)
+
+
+def test_a_helper_that_raises_in_a_notebook_is_told_as_its_own_error_each_time_it_is_imported(tmp_path):
+    raising = HELPERS + "\nSCALE = 1 / 0\n"
+    notebook = to_notebook("# %%\nimport helpers\n\n# %%\n" + USES_HELPERS)
+    hal, _ = _grade_hal(tmp_path, {"hw.ipynb": notebook, "helpers.py": raising})
+    said = (hal.message or "") + " ".join(hal.notes) + " ".join(t.message or "" for t in hal.tests)
+    assert "cell 1 raised ZeroDivisionError: division by zero (helpers.py, line 8: `SCALE = 1 / 0`)" in said
+    assert "cell 2 raised ZeroDivisionError" in said  # imported again, run again: as Python does
+    assert "not installed" not in said and "hand it in" not in said
+    assert "helpers.py raised" not in said  # a module is not a cell that raised

@@ -244,3 +244,11 @@ def test_checking_one_function_tells_a_wrong_function_it_calls_apart_from_its_ow
     right = check("squared_loss_grad", namespace=kernel(SOFTMAX, uses_jacobian)).report  # its callees pass: itself only
     assert {t.function for t in right.tests} == {"squared_loss_grad"} and right.score == right.max_score
     assert right.notes == []
+    # a name read as an attribute (another module's softmax) is not a call of the kernel's own
+    through_module = ("\nimport types\nsp = types.SimpleNamespace(softmax=lambda z: np.exp(z) / np.exp(z).sum())\n"
+                      "\ndef squared_loss_grad(z, y):\n    p = sp.softmax(z)\n    J = np.diag(p) - np.outer(p, p)\n"
+                      "    return 2 * J.T @ (p - y)\n")
+    wrong_softmax = "\ndef softmax(z):\n    return np.exp(z)\n"
+    alone = check("squared_loss_grad", namespace=kernel(SOFTMAX, wrong_softmax, through_module)).report
+    assert {t.function for t in alone.tests} == {"squared_loss_grad"} and alone.score == alone.max_score
+    assert not any("which squared_loss_grad calls" in note for note in alone.notes)
