@@ -95,6 +95,20 @@ def limit_hit(error: StudentError, source: Source | None = None) -> str:
             f"not when it is graded; if it is a file of your own ({package}.py), hand it in beside this one")
 
 
+OUTSIDE_GRADING = ('take it out of the code that is graded (under `if __name__ == "__main__":` it runs when you run the '
+                   "file yourself, not when it is graded)")
+STOPS = (  # (exception type, message fragment, what the student is told): code that works only with a person there
+    ("SystemExit", "", "sys.exit() (or exit(), quit()) ends the program, and the grading with it: " + OUTSIDE_GRADING),
+    ("EOFError", "when reading a line", "input() waits for someone to type, and nobody types when the code is graded: "
+     + OUTSIDE_GRADING),
+)
+
+
+def needs_a_person(error: StudentError) -> str:
+    """What the student is told of code that cannot run unattended (input(), sys.exit()), or ''."""
+    return next((words for kind, fragment, words in STOPS if error.type == kind and fragment in error.message), "")
+
+
 _NO_MODULE = re.compile(r"^No module named '([A-Za-z_]\w*)[\w.]*'$")
 
 
@@ -120,7 +134,7 @@ def describe_error(error: StudentError | None, source: Source | None, within: st
     text = f"{error.type}: {error.message}" if error.message else error.type
     at = place(error.where, source, within)  # the innermost student frame
     text = f"{text} ({at})" if at else text
-    limit = limit_hit(error, source)
+    limit = limit_hit(error, source) or needs_a_person(error)
     return f"{text}: {limit}" if limit else text
 
 

@@ -61,7 +61,7 @@ def test_an_error_in_a_students_module_is_said_in_that_file(tmp_path):
     out = tmp_path / "out"
     assert grader("grade", str(tmp_path / "class"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
     test = next(t for t in _report(out, "hal").tests if t.id == "softmax/public")
-    assert "(helpers.py, line 6: `return e / e.sum(axis=5)`)" in test.message
+    assert "(helpers.py, line 6, in stable_softmax: `return e / e.sum(axis=5)`)" in test.message
     (hal / "helpers.py").write_text(HELPERS.replace("def stable_softmax(z):", "def stable_softmax(z)"))
     assert grader("grade", str(tmp_path / "class"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
     broken = _report(out, "hal")

@@ -591,6 +591,22 @@ def test_a_students_own_test_at_the_bottom_of_a_py_names_the_call_and_the_main_g
     assert guarded.score == guarded.max_score
 
 
+def test_input_and_sys_exit_left_in_the_graded_code_are_said_to_need_a_person_or_end_the_grading(grade_text):
+    asks = grade_text(BASE + '\nname = input("your name? ")\nprint("hello", name)\n')
+    assert asks.status == "error" and "raised EOFError" in asks.message
+    assert "input() waits for someone to type, and nobody types when the code is graded" in asks.message
+    exits = grade_text(BASE + "\nimport sys\nif softmax(np.zeros(2))[0] == 0.5:\n    sys.exit(0)\n")
+    assert "sys.exit() (or exit(), quit()) ends the program, and the grading with it" in exits.message
+    assert 'under `if __name__ == "__main__":` it runs when you run the file yourself' in exits.message
+    in_a_cell = grade_text(to_notebook("# %%\n" + BASE + "\n# %%\nimport sys\nsys.exit()\n"), name="student.ipynb")
+    assert in_a_cell.score == in_a_cell.max_score  # the cell is left out, as a cell that raises
+    assert any("sys.exit() (or exit(), quit()) ends the program" in note for note in in_a_cell.notes)
+    other = grade_text(BASE + "\nraise EOFError('end of my data file')\n")  # an EOFError of the student's own
+    assert "input() waits" not in other.message and "sys.exit()" not in other.message
+    guarded = grade_text(BASE + '\nif __name__ == "__main__":\n    import sys\n    input("name? ")\n    sys.exit(0)\n')
+    assert guarded.score == guarded.max_score and not guarded.notes
+
+
 def test_a_name_never_defined_as_a_function_or_taken_only_by_a_cell_that_never_ran_is_not_said_given_away(grade_text):
     top_level = remove_function(BASE, "softmax") + "\nz = np.array([1.0, 2.0])\nsoftmax = np.exp(z) / np.exp(z).sum()\n"
     report = grade_text(top_level)  # the softmax written as top-level code, no function: never a function to give away
