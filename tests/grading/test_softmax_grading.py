@@ -270,6 +270,17 @@ def test_a_float32_softmax_is_named_on_the_gradients_that_call_it_not_finite_dif
     assert batch.status == "failed" and batch.hints[0].code == "generic.float32_precision"
     assert batch.hints[0].message.startswith("The result of softmax is right only")
     assert "cross_entropy_grad_batch calls cross_entropy_grad, which calls softmax," in batch.hints[0].message
+    # mistakes of their own beside the float32 softmax: off by far more than float32 explains, so they are named
+    own = ("def softmax_jacobian(z):\n    p = softmax(z)\n    return np.diag(p * (1 - p))\n\n\n"
+           "def cross_entropy_grad(z, y):\n    p = softmax(z)\n    e = np.zeros_like(p)\n    e[y] = 1\n    return e - p\n")
+    mixed = grade_text(BASE + "\n\n" + float32 + "\n\n" + own)
+    for test in mixed.tests:
+        if test.function in ("softmax_jacobian", "cross_entropy_grad") and "large" not in test.id:
+            assert test.hints[0].code == {"softmax_jacobian": "jacobian.diagonal_only",
+                                          "cross_entropy_grad": "ce.sign_flipped"}[test.function], test.id
+            assert "fix softmax first" not in test.message, test.id
+    squared = next(t for t in mixed.tests if t.id == "squared_loss_grad/public")
+    assert squared.hints[0].code == "generic.float32_precision"  # right but for softmax's float32, as above
 
 
 def test_finite_differences_beside_a_float32_softmax_they_do_not_call_are_still_named_as_such(grade_text):
