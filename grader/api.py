@@ -81,8 +81,8 @@ def _resolve(assignment: str | None, source: Source | None) -> Exercise:
     if guessed is None:
         names = ", ".join(sorted(exercises.EXERCISES))
         if source is not None and source.error:  # what is wrong with the file comes first: it is what to fix
-            raise GraderError(f"{source.error}; so the assignment cannot be told from its functions: fix that "
-                              f"first, or pass -a NAME (one of {names})")
+            raise GraderError(f"{source.error}: fix that first (the assignment is told from the functions of a file "
+                              f"that can be read; -a NAME, one of {names}, names it)")
         raise GraderError(f"cannot tell the assignment from the submission; pass -a NAME (one of {names})")
     return guessed
 
@@ -106,7 +106,7 @@ def _guess_batch(found, warn: Callable[[str], None]) -> Exercise:
         return _resolve(None, None)
     (chosen, count), *others = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
     if others:
-        rest = "; ".join(f"{n} those of {name} ({some(voters[name])})" for name, n in others)
+        rest = "; ".join(f"{n} define those of {name} ({some(voters[name])})" for name, n in others)
         warn(f"without -a, graded as {chosen}: {count} submission{'s' * (count > 1)} define its functions; {rest}, "
              f"and score 0 on {chosen}'s tests. Pass -a NAME to choose, and grade each assignment's submissions apart")
     return exercises.get(chosen)

@@ -85,8 +85,7 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
     empty: dict[tuple[str, int], tuple[Path, str]] = {}  # a student's folder with nothing to grade: why
     in_folders: dict[tuple[str, int], Path] = {}  # the students found as folders (not as files): their folders
     downloaded: list = []  # the entries of the LMS downloads among the PATHs: a user's, across them, are one student's
-    for number, path in enumerate(paths):
-        path = Path(path)
+    for number, path in enumerate(_once_each(paths, warn)):
         zipped = path.suffix.lower() == ".zip" and path.is_file()
         naming, named, others = recognise(path) if zipped or _is_folder(path) else (None, 0, 0)
         if zipped or named > others:  # a download, zipped or not
@@ -235,6 +234,19 @@ def _student_files(folder: Path, assignment: str | None, nbgrader: bool) -> tupl
     zips = [name for name in others if name.lower().endswith(".zip")]
     return [], (f"nothing to grade: no .py or .ipynb file in {folder.name}/ (found {some(others)})"
                 + (f"; unzip {zips[0]} there to grade what it holds" if zips else ""))
+
+
+def _once_each(paths: list[Path], warn: Callable[[str], None]) -> list[Path]:
+    """The PATHs, each file or folder once (``subs/*.py subs/good.py`` names good.py twice: one student, not two)."""
+    seen: dict[str, Path] = {}
+    for path in map(Path, paths):
+        key = os.path.realpath(path)
+        if key in seen:
+            warn(f"{path} was given more than once{f' (as {seen[key]})' if str(seen[key]) != str(path) else ''}: "
+                 "graded once")
+        else:
+            seen[key] = path
+    return list(seen.values())
 
 
 def _skipped(relative: Path) -> bool:

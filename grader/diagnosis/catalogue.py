@@ -85,6 +85,10 @@ def rank(code: str, exercise: Exercise) -> tuple[int, int]:
     return (1, GENERIC_RANK.get(code, len(GENERIC)))
 
 
+EXAMPLE_DETAIL = {"generic.wrong_type": "a str: not an array of numbers",  # what a student's {detail} says
+                  "generic.python2_syntax": "xrange"}
+
+
 def all_hints(exercises: list[Exercise]) -> list[tuple[str, str, str]]:
     """Every hint code as (code, function, message), for ``grader hints`` and docs/hints.md."""
     rows = []
@@ -98,8 +102,8 @@ def all_hints(exercises: list[Exercise]) -> list[tuple[str, str, str]]:
             rows.append((code, function, message))
     for code in GENERIC:
         rows.append((code, "any", generic_message(code, function="the function", error="an exception", limit=5,
-                                                   detail="…", expected="(K,)", got="(K, 1)", factor="c",
-                                                   where="", precision=1e-9, names="z")))
+                                                   detail=EXAMPLE_DETAIL.get(code, ""), expected="(K,)", got="(K, 1)",
+                                                   factor="c", where="", precision=1e-9, names="z")))
     return rows
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from pathlib import Path
 
 from grader.diagnosis.catalogue import generic_message
 from grader.evaluation.check import CaseResult, CheckResult
@@ -92,7 +93,8 @@ def limit_hit(error: StudentError, source: Source | None = None) -> str:
         return ""
     return (f"{package} is not installed where the grader runs: if it only draws or prints, leave it out of the file "
             'you hand in, or put that code under `if __name__ == "__main__":`, which runs when you run the file, '
-            f"not when it is graded; if it is a file of your own ({package}.py), hand it in beside this one")
+            f"not when it is graded; if it is a module of your own ({package}.py), hand it in beside this one (a "
+            "folder of modules is not taken: put what the code imports from it into .py files beside it)")
 
 
 OUTSIDE_GRADING = ('take it out of the code that is graded (under `if __name__ == "__main__":` it runs when you run the '
@@ -118,9 +120,14 @@ def missing_package(error: StudentError | None, source: Source | None) -> str | 
     if error is None or source is None or error.type != "ModuleNotFoundError":
         return None
     match = _NO_MODULE.match(error.message)
-    if match is None or match.group(1) not in source.imports or installed(match.group(1)):
+    if match is None or match.group(1) not in source.imports or installed(match.group(1)) \
+            or match.group(1) == Path(source.path).stem:  # the graded notebook, imported by a module of theirs
         return None
     return match.group(1)
+
+
+_ELSEWHERE = re.compile(r" \(/[^()]*\.py\)")  # where an ImportError found a module not the student's: the grader's own
+# files, its Python's (" (/usr/lib/python3.12/statistics.py)"), which say nothing to the student
 
 
 def describe_error(error: StudentError | None, source: Source | None, within: str | None = None) -> str:
@@ -131,7 +138,8 @@ def describe_error(error: StudentError | None, source: Source | None, within: st
     """
     if error is None:
         return "an error"
-    text = f"{error.type}: {error.message}" if error.message else error.type
+    message = _ELSEWHERE.sub("", error.message)
+    text = f"{error.type}: {message}" if message else error.type
     at = place(error.where, source, within)  # the innermost student frame
     text = f"{text} ({at})" if at else text
     limit = limit_hit(error, source) or needs_a_person(error)

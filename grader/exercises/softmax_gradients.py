@@ -232,7 +232,7 @@ MUTANTS = (
         "Row i of J is missing its factor p_i: you have delta_ij - p_j (or its transpose, delta_ij - p_i, "
         "where column j lacks its p_j) where d p_i / d z_j is asked. This is d log p_i / d z_j, the derivative "
         "of the log-probability, not of the probability (the two are easy to mix up when working from eq. "
-        "10.18). Multiply back by the output you differentiated.",
+        "10.18). Revisit the step from one to the other.",
         lambda ref, z: np.eye(len(z)) - _p(ref, z)[None, :],
         lambda ref, z: np.eye(len(z)) - _p(ref, z)[:, None],  # the same, indices the other way round
     ),
@@ -258,9 +258,9 @@ MUTANTS = (
     ),
     _m(
         "backward.missing_elementwise_y", "softmax_backward",
-        "The upstream gradient g is used where s = y * g is meant: the first term should be weighted "
-        "elementwise by y. In the chain rule, the Kronecker-delta part of the Jacobian y_i(delta_ij - y_j) "
-        "still carries the factor y_i.",
+        "The upstream gradient g is used as it is in the term that comes from the Kronecker delta of the "
+        "softmax's Jacobian, where that part of the Jacobian carries a factor of its own: write out "
+        "sum_i g_i d y_i / d z_j, and look at what multiplies g_j.",
         lambda ref, y, g: g - np.dot(y, g),
     ),
     _m(

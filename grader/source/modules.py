@@ -45,10 +45,10 @@ def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str
                 continue
             seen.add(name)
             called, path = beside[name]
-            if name == own:
-                if importer != graded:
-                    notes.append(f"{importer} imports {graded}, the graded file itself, which is not a module when "
-                                 f"graded: move what {importer} needs from it into {importer}")
+            if name == own:  # a .py is importable by its own name in the sandbox too (Job.of); a notebook is not
+                if source.kind != "py":
+                    notes.append(f"{importer} imports {name}, the graded notebook itself, which Python cannot import: "
+                                 f"move what {importer} needs from it into {importer}")
                 continue
             if (taken := _taken(name)):
                 notes.append(f"{path.name} was not used: {name} is also the name of {taken}, which `import {name}` "
@@ -78,8 +78,9 @@ def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str
     if source.error:
         return []
     if order:
-        notes.insert(0, f"{graded} imports {', '.join(m.label for m in order)}, the student's own "
-                        f"module{'s' * (len(order) > 1)} beside it: run with it")
+        one = len(order) == 1
+        notes.insert(0, f"{graded} imports {', '.join(m.label for m in order)}, {'a module' if one else 'modules'} "
+                        f"handed in beside it, which {'was' if one else 'were'} run with it")
     source.notes[:0] = notes
     return used
 

@@ -402,7 +402,7 @@ def test_a_file_that_does_not_parse_nor_tell_its_assignment_still_gets_its_synta
     run = grader("check", str(path))
     said = " ".join(run.stderr.split())  # the terminal may wrap the line
     assert run.returncode == 2 and said.startswith("error: homework.py, line 1: syntax error")  # what to fix first
-    assert "the assignment cannot be told" in said and "or pass -a NAME" in said
+    assert "fix that first (the assignment is told from the functions of a file that can be read; -a NAME" in said
 
 
 def test_a_batch_without_a_name_is_told_by_the_first_submission_that_parses(tmp_path):
@@ -427,6 +427,21 @@ def test_two_students_with_the_same_id_get_two_reports(tmp_path):
     assert run.returncode == 0, run.stderr
     scores = sorted(Report.model_validate_json(p.read_text()).score for p in out.glob("ada*.json"))
     assert scores == [80, 100]
+
+
+def test_a_file_given_twice_is_one_student(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "good.py").write_text(BASE)
+    (subs / "bad.py").write_text(BASE + MISTAKE)
+    out = tmp_path / "out"  # as `subs/*.py subs/good.py` expands
+    run = grader("grade", str(subs / "bad.py"), str(subs / "good.py"), str(subs / ".." / "subs" / "good.py"),
+                 "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in out.glob("*.json")) == ["bad.json", "good.json", "summary.json"]
+    assert f"was given more than once (as {subs / 'good.py'}): graded once" in " ".join(run.stderr.split())
+    rows = (out / "summary.csv").read_text().splitlines()
+    assert len(rows) == 3 and rows[1].startswith("bad,") and rows[2].startswith("good,")
 
 
 def test_the_command_line_keeps_numpy_to_one_blas_thread():
@@ -629,7 +644,7 @@ def test_without_a_the_assignment_most_submissions_define_is_graded_and_the_othe
     run = grader("grade", str(subs), "-o", str(out))
     assert run.returncode == 0, run.stderr
     assert "8 submissions of softmax_gradients: 8 graded" in run.stdout
-    assert ("without -a, graded as softmax_gradients: 5 submissions define its functions; 3 those of rnn_bptt "
+    assert ("without -a, graded as softmax_gradients: 5 submissions define its functions; 3 define those of rnn_bptt "
             "(aaron, gus, hal), and score 0 on softmax_gradients's tests") in " ".join(run.stderr.split()), run.stderr
     scores = {p.stem: Report.model_validate_json(p.read_text()).score for p in out.glob("*.json") if p.stem != "summary"}
     assert scores == {"aaron": 0, "bea": 100, "cal": 100, "dan": 100, "eve": 100, "fay": 100, "gus": 0, "hal": 0}

@@ -40,10 +40,10 @@ def test_a_helpers_module_in_a_students_folder_is_run_with_the_file_that_imports
     assert hal_report.score == 100
     assert list(hal_report.submission.modules) == ["helpers.py"]
     assert "graded softmax_gradients.py with helpers.py, ignored scratch.py" in hal_report.notes[0]
-    assert "softmax_gradients.py imports helpers.py, the student's own module beside it" in hal_report.notes[1]
+    assert "softmax_gradients.py imports helpers.py, a module handed in beside it, which was run with it" in hal_report.notes[1]
     ivy_report = _report(out, "ivy")  # hal's helpers.py is not hers
     assert ivy_report.score == 0 and ivy_report.submission.modules is None
-    assert "if it is a file of your own (helpers.py), hand it in beside this one" in ivy_report.message
+    assert "if it is a module of your own (helpers.py), hand it in beside this one" in ivy_report.message
     assert "A module of a student's own (a helpers.py) cannot be installed" in run.stderr
     again = grader("grade", str(tmp_path / "class"), "-a", "softmax_gradients", "-o", str(out))
     assert "2 up to date from an earlier run" in again.stderr + again.stdout
@@ -148,6 +148,9 @@ def test_a_helper_named_as_a_module_the_grader_or_python_has_is_said_to_need_ano
     assert ("calls.py was not used: calls is also the name of a module the grader runs with, which `import calls` "
             "gives when graded; rename calls.py and the import") in said
     assert "code.py was not used: code is also the name of a module of Python's standard library" in said
+    failed = " ".join(t.message for t in hal.tests if t.status != "passed") + (hal.message or "")
+    assert "cannot import name 'stable_softmax' from 'calls'" in failed and "/" not in failed.split("from 'calls'")[1][:3]
+    assert "sandbox/calls.py" not in failed  # where the grader's own module lies says nothing to the student
     good, _ = _grade_hal(tmp_path / "again", {"softmax_gradients.py": USES_HELPERS, "helpers.py": HELPERS})
     assert not any("was not used" in note for note in good.notes)
 
@@ -161,3 +164,18 @@ def test_a_helper_that_raises_in_a_notebook_is_told_as_its_own_error_each_time_i
     assert "cell 2 raised ZeroDivisionError" in said  # imported again, run again: as Python does
     assert "not installed" not in said and "hand it in" not in said
     assert "helpers.py raised" not in said  # a module is not a cell that raised
+
+
+def test_a_helper_that_imports_the_graded_file_back_gets_it_as_python_gives_it(tmp_path):
+    jacobian = ("import numpy as np\n\n\ndef jac(z):\n    from softmax_gradients import softmax\n    p = softmax(z)\n"
+                "    return np.diag(p) - np.outer(p, p)\n")
+    uses = BASE.replace("import numpy as np", "import numpy as np\nfrom helpers import jac", 1) + \
+        "\n\ndef softmax_jacobian(z):\n    return jac(z)\n"
+    hal, _ = _grade_hal(tmp_path, {"softmax_gradients.py": uses, "helpers.py": jacobian})
+    assert hal.status == "graded" and hal.score == 100, hal.message
+    assert list(hal.submission.modules) == ["helpers.py"]  # the graded file is not a module of its own to list
+    circular = "from softmax_gradients import softmax\n\n\n" + jacobian.replace("    from softmax_gradients import softmax\n", "")
+    looped, _ = _grade_hal(tmp_path / "again", {"softmax_gradients.py": uses, "helpers.py": circular})
+    assert looped.status == "error" and "ImportError" in looped.message  # as `python softmax_gradients.py` fails
+    assert "partially initialized module 'helpers'" in looped.message
+    assert "not installed" not in looped.message and "hand it in" not in looped.message

@@ -77,3 +77,20 @@ def test_a_generic_hint_whose_words_name_different_functions_gets_its_catalogue_
     alone = {"al": make_report("al", hints=[("generic.exception", "softmax raised KeyError: 'hunter2' (hw.py, line 3).")])}
     (row,) = data_of(alone).misconceptions  # one student alone, or all with the same words: theirs are not shown either
     assert row.message == "The function raised an exception."
+
+
+def test_a_time_limit_the_whole_class_was_graded_under_is_said_on_the_class_page_not_left_blank():
+    def timed_out(student: str, function: str, call_s: float):
+        report = make_report(student, hints=[("generic.timeout", f"{function} ran past its time limit ({call_s:g} s per "
+                                              "call). Look for a loop whose condition never becomes false.")])
+        report.grader.limits = {"call_s": call_s, "load_s": 10.0}
+        return report
+
+    (row,) = data_of({"al": timed_out("al", "softmax", 5), "bea": timed_out("bea", "softmax_jacobian", 5)}).misconceptions
+    assert row.message.startswith("The function ran past its time limit (5 s per call).")
+    (row,) = data_of({"al": timed_out("al", "softmax", 5), "bea": timed_out("bea", "softmax", 2)}).misconceptions
+    assert "(… s per call)" in row.message  # graded under two limits: none is the class's
+    broken = {s: make_report(s, status="error", hints=[("generic.python2_syntax", f"Python 2 code ({why})")])
+              for s, why in (("al", "xrange"), ("bea", "except E, e"))}
+    (row,) = data_of(broken).misconceptions
+    assert "Python 2 code;" in row.message and "…" not in row.message and "()" not in row.message

@@ -96,10 +96,13 @@ class ClassBuilder:
         self.where: dict[str, dict[str, None]] = {}
         self.words: dict[str, Counter] = {}
         self.parts: dict[str, int] = {}  # each part's passing students
+        self.call_s: set[float] = set()  # the time limits per call the reports were graded under
 
     def add(self, stem: str, report: Report) -> None:
         self.functions.update(dict.fromkeys(t.function for t in report.tests))
         self.assignments.add(report.assignment)
+        if "call_s" in report.grader.limits:
+            self.call_s.add(report.grader.limits["call_s"])
         row = Row.of(report)
         self.rows.append(row)
         mistakes = {code for _, code in row.hints}
@@ -124,7 +127,9 @@ class ClassBuilder:
     def finish(self) -> ClassData:
         summary = Summary(", ".join(sorted(self.assignments)), list(self.functions), self.rows)
         statistics = summary.statistics()
-        misconceptions = tuple(_misconception(code, tuple(self.where[code]), self.words.get(code), _by_name(self.holders[code]))
+        known = {"limit": f"{next(iter(self.call_s)):g}"} if len(self.call_s) == 1 else {}  # the same for the class
+        misconceptions = tuple(_misconception(code, tuple(self.where[code]), self.words.get(code), _by_name(self.holders[code]),
+                                              known)
                                for code in statistics["hint_counts"])
         parts = tuple(PartRate(part, n, len(self.rows)) for part, n in self.parts.items())
         return ClassData(tuple(sorted(self.assignments)), _by_name(self.students), statistics, parts, misconceptions)
@@ -135,11 +140,12 @@ def _by_name(rows: list[StudentRow]) -> tuple[StudentRow, ...]:
 
 
 def _misconception(code: str, functions: tuple[str, ...], words: Counter | None,
-                   students: tuple[StudentRow, ...]) -> Misconception:
+                   students: tuple[StudentRow, ...], known: dict[str, str] | None = None) -> Misconception:
     """A code's row: for a generic hint, its catalogue words for any student (one student's own words may quote
-    their code); else its words when all its students got the same ones, else the commonest, as an example."""
+    their code), with the blanks ``known`` for the whole class filled in; else its words when all its students
+    got the same ones, else the commonest, as an example."""
     if words and code in GENERIC:  # a student's particulars (their error, their shapes, a line of their code) are
-        neutral = _neutral(generic_message(code))  # not shown to the class: the catalogue's words, blanks said plainly
+        neutral = _neutral(generic_message(code), known or {})  # not shown to the class: the catalogue's words
         return Misconception(code, functions, neutral[:1].upper() + neutral[1:], False, students)
     return Misconception(code, functions, _commonest(words), bool(words) and len(words) > 1, students)
 
@@ -149,11 +155,12 @@ NEUTRAL = {"function": "the function", "error": "an exception", "names": "", "fa
            "axes": "Check which axis is which."}  # what a blank of the catalogue says for any student
 
 
-def _neutral(template: str) -> str:
-    """A catalogue text with its blanks in words that fit every student ('…' for a number or detail)."""
-    text = BLANK.sub(lambda m: NEUTRAL.get(m.group(1), "" if m.group(1) in ("start_here", "where", "wanted") else "…"),
-                     template)
-    return re.sub(r"\s+([.,;)])", r"\1", re.sub(r"\s{2,}", " ", text)).replace("()", "").strip()
+def _neutral(template: str, known: dict[str, str]) -> str:
+    """A catalogue text with its blanks in words that fit every student: those ``known`` for the class, '…' for
+    another number (a shape), none for a student's own detail."""
+    text = BLANK.sub(lambda m: known.get(m.group(1)) or NEUTRAL.get(
+        m.group(1), "" if m.group(1) in ("start_here", "where", "wanted", "detail") else "…"), template)
+    return re.sub(r"\s+([.,;)])", r"\1", re.sub(r"\s{2,}", " ", text.replace("()", ""))).strip()
 
 
 def _commonest(messages: Counter | None) -> str:
