@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from pathlib import Path
 
 from grader.diagnosis.catalogue import generic_message
 from grader.evaluation.check import CaseResult, CheckResult
@@ -99,16 +98,21 @@ def limit_hit(error: StudentError, source: Source | None = None) -> str:
 
 OUTSIDE_GRADING = ('take it out of the code that is graded (under `if __name__ == "__main__":` it runs when you run the '
                    "file yourself, not when it is graded)")
-STOPS = (  # (exception type, message fragment, what the student is told): code that works only with a person there
-    ("SystemExit", "", "sys.exit() (or exit(), quit()) ends the program, and the grading with it: " + OUTSIDE_GRADING),
+STOPS = (  # (exception type, message fragment, what the student is told of it at the top level, and in a function)
+    ("SystemExit", "", "sys.exit() (or exit(), quit()) stops the program, and none of the code after it runs: "
+     + OUTSIDE_GRADING, "sys.exit() (or exit(), quit()) in a function stops the whole program: return the result, or "
+     "raise an exception"),
     ("EOFError", "when reading a line", "input() waits for someone to type, and nobody types when the code is graded: "
-     + OUTSIDE_GRADING),
+     + OUTSIDE_GRADING, "input() waits for someone to type, and nobody types when the code is graded: a function gets "
+     "what it needs as its arguments"),
 )
 
 
-def needs_a_person(error: StudentError) -> str:
-    """What the student is told of code that cannot run unattended (input(), sys.exit()), or ''."""
-    return next((words for kind, fragment, words in STOPS if error.type == kind and fragment in error.message), "")
+def needs_a_person(error: StudentError, in_function: bool) -> str:
+    """What the student is told of code that cannot run unattended (input(), sys.exit()), at the top level of the
+    code or in a function it called; '' for another error."""
+    return next((words[in_function] for kind, fragment, *words in STOPS
+                 if error.type == kind and fragment in error.message), "")
 
 
 _NO_MODULE = re.compile(r"^No module named '([A-Za-z_]\w*)[\w.]*'$")
@@ -121,7 +125,7 @@ def missing_package(error: StudentError | None, source: Source | None) -> str | 
         return None
     match = _NO_MODULE.match(error.message)
     if match is None or match.group(1) not in source.imports or installed(match.group(1)) \
-            or match.group(1) == Path(source.path).stem:  # the graded notebook, imported by a module of theirs
+            or match.group(1) == source.module_name:  # the graded notebook, imported by a module of theirs
         return None
     return match.group(1)
 
@@ -142,7 +146,7 @@ def describe_error(error: StudentError | None, source: Source | None, within: st
     text = f"{error.type}: {message}" if message else error.type
     at = place(error.where, source, within)  # the innermost student frame
     text = f"{text} ({at})" if at else text
-    limit = limit_hit(error, source) or needs_a_person(error)
+    limit = limit_hit(error, source) or needs_a_person(error, within is not None)
     return f"{text}: {limit}" if limit else text
 
 

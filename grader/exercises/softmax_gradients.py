@@ -258,9 +258,9 @@ MUTANTS = (
     ),
     _m(
         "backward.missing_elementwise_y", "softmax_backward",
-        "The upstream gradient g is used as it is in the term that comes from the Kronecker delta of the "
-        "softmax's Jacobian, where that part of the Jacobian carries a factor of its own: write out "
-        "sum_i g_i d y_i / d z_j, and look at what multiplies g_j.",
+        "The upstream gradient g is used as it is, where the softmax's Jacobian weights it: write out "
+        "dL/dz_j = sum_i g_i d y_i / d z_j with the Jacobian of eq. 10.11's softmax, and look at the factor "
+        "that every term of it carries.",
         lambda ref, y, g: g - np.dot(y, g),
     ),
     _m(

@@ -183,7 +183,7 @@ def _importable_as_itself(source: Any) -> tuple[str, str, str, bytes] | None:
     if source.mode != "module" or len(source.chunks) != 1:
         return None
     label, code = source.chunks[0]
-    name = label[:-3] if label.endswith(".py") else ""
+    name = getattr(source, "module_name", "")
     if not name.isidentifier() or name not in source.imports or name in SANDBOX_OWN or name in sys.stdlib_module_names:
         return None
     return name, label, code, source.compiled[0] if len(source.compiled) == 1 else b""

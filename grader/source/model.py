@@ -40,6 +40,7 @@ class Source:
     stopped: dict[str, int] = field(default_factory=dict)  # a cell that raised as it ran -> the line it raised at
     skipped: dict[str, str] = field(default_factory=dict)  # a notebook cell left out for its syntax error -> its code
     modules: list[Module] = field(default_factory=list)  # the student's own modules it imports, handed in beside it
+    module_name: str = ""  # the name its own file is imported by, beside those modules (softmax_gradients)
 
     def module_hashes(self) -> dict[str, str] | None:
         """The student's own modules run with the code, as the report names them: file -> sha256 (None: none)."""

@@ -10,7 +10,9 @@ gives the other module there, as it often does on the student's machine too.
 
 from __future__ import annotations
 
+import marshal
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -27,19 +29,21 @@ def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str
     its path)); what the batch calls those added. Each is named in the sandbox, in errors and quotes, by its
     file's name.
 
-    A module that cannot be read or compiled makes the whole submission fail to load, as its import would: the
-    source's ``error`` says which file, and why.
+    A module that cannot be read or compiled raises an ImportError that says which file, and why, where it is
+    imported, as Python raises its SyntaxError there (not where an import never runs: under the ``__main__`` guard).
     """
-    if source.error or not beside:
+    if source.error:
         return []
     graded = Path(source.path).name
-    own = Path(source.path).stem
+    own = source.module_name = module_name(Path(source.path))
+    if not beside:
+        return []
     order: list[Module] = []
     notes: list[str] = []
     seen: set[str] = set()
     used: list[str] = []
 
-    def visit(imports: set[str], importer: str) -> bool:
+    def visit(imports: set[str], importer: str) -> None:
         for name in sorted(imports):
             if name in seen or name not in beside:
                 continue
@@ -52,37 +56,45 @@ def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str
                 continue
             if (taken := _taken(name)):
                 notes.append(f"{path.name} was not used: {name} is also the name of {taken}, which `import {name}` "
-                             f"gives when graded; rename {path.name} and the import")
+                             f"gives when graded; if the code means your file, rename it and the import")
                 continue
             if len(order) >= MAX_MODULES:
                 notes.append(f"{path.name} was not used: only {MAX_MODULES} modules of your own are run with the "
                              "submission")
                 continue
             module = read_submission(path, module=True)
-            if module.error:  # recorded all the same (its hash): the report is not reused once it is mended
-                source.error = f"{module.error} (in {path.name}, which {importer} imports)"
-                source.error_code, source.error_detail = module.error_code, module.error_detail
-                order.append(Module(name, path.name, "", b"", module.sha256))
-                return False
+            used.append(called)
+            if module.error:  # its hash recorded all the same: the report is not reused once it is mended
+                why = module.error if module.error.startswith(path.name) else f"{path.name}: {module.error}"
+                order.append(_unloadable(name, path.name, why, module.sha256))
+                continue
             (_, code), = module.chunks
             order.append(Module(name, path.name, code, module.compiled[0], module.sha256))
-            used.append(called)
             source.lines[path.name] = code.splitlines()
             source.imports |= module.imports
-            if not visit(module.imports, path.name):
-                return False
-        return True
+            visit(module.imports, path.name)
 
     visit(set(source.imports), graded)
     source.modules = order
-    if source.error:
-        return []
     if order:
         one = len(order) == 1
         notes.insert(0, f"{graded} imports {', '.join(m.label for m in order)}, {'a module' if one else 'modules'} "
                         f"handed in beside it, which {'was' if one else 'were'} run with it")
     source.notes[:0] = notes
     return used
+
+
+def _unloadable(name: str, label: str, why: str, sha256: str) -> Module:
+    """A module that cannot be run (a syntax error, a notebook): one whose import raises an ImportError saying why,
+    from code of the grader's (the student's line that imports it is where the error is said to be)."""
+    code = f"raise ImportError({why!r})"
+    return Module(name, label, code, marshal.dumps(compile(code, f"<{label}, not run>", "exec")), sha256)
+
+
+def module_name(path: Path) -> str:
+    """The name a file is imported by: its stem, without the -1 an LMS (Canvas) adds to a name uploaded again."""
+    stem = path.stem
+    return stem if stem.isidentifier() else re.sub(r"-\d+$", "", stem)
 
 
 def _taken(name: str) -> str:

@@ -65,9 +65,14 @@ def test_an_error_in_a_students_module_is_said_in_that_file(tmp_path):
     (hal / "helpers.py").write_text(HELPERS.replace("def stable_softmax(z):", "def stable_softmax(z)"))
     assert grader("grade", str(tmp_path / "class"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
     broken = _report(out, "hal")
-    assert broken.status == "error" and "syntax error" in broken.message
-    assert broken.message.endswith("(in helpers.py, which softmax_gradients.py imports)")
+    assert broken.status == "error"  # raised where it is imported, as Python's SyntaxError is
+    assert "raised ImportError: helpers.py, line 4: syntax error: expected ':'" in broken.message
+    assert broken.message.endswith("(softmax_gradients.py, line 2: `from helpers import stable_softmax`)")
     assert "helpers.py" in broken.submission.modules  # its hash: the report is not reused once it is mended
+    guarded = BASE + '\n\nif __name__ == "__main__":\n    from helpers import stable_softmax\n'  # an import never run
+    (hal / "softmax_gradients.py").write_text(guarded)
+    assert grader("grade", str(tmp_path / "class"), "-a", "softmax_gradients", "-o", str(out)).returncode == 0
+    assert _report(out, "hal").score == 100
 
 
 def test_a_helpers_module_in_a_canvas_download_is_the_same_students_only(tmp_path):
@@ -129,8 +134,8 @@ def test_a_helpers_file_holding_a_notebook_is_said_to_be_one_and_the_batch_goes_
     hal, _ = _grade_hal(tmp_path, {"softmax_gradients.py": USES_HELPERS, "helpers.py": to_notebook(
         "# %%\nimport numpy as np\n\n# %%\n" + HELPERS.split("\n", 1)[1])})
     assert hal.status == "error"
-    assert hal.message.startswith("helpers.py holds a Jupyter notebook, not Python code")
-    assert hal.message.endswith("(in helpers.py, which softmax_gradients.py imports)")
+    assert "raised ImportError: helpers.py holds a Jupyter notebook, not Python code" in hal.message
+    assert hal.message.endswith("(softmax_gradients.py, line 2: `from helpers import stable_softmax`)")
 
 
 def test_an_empty_helpers_file_is_an_empty_module_as_in_python(tmp_path):
@@ -146,7 +151,7 @@ def test_a_helper_named_as_a_module_the_grader_or_python_has_is_said_to_need_ano
     assert hal.submission.modules is None
     said = " ".join(hal.notes)
     assert ("calls.py was not used: calls is also the name of a module the grader runs with, which `import calls` "
-            "gives when graded; rename calls.py and the import") in said
+            "gives when graded; if the code means your file, rename it and the import") in said
     assert "code.py was not used: code is also the name of a module of Python's standard library" in said
     failed = " ".join(t.message for t in hal.tests if t.status != "passed") + (hal.message or "")
     assert "cannot import name 'stable_softmax' from 'calls'" in failed and "/" not in failed.split("from 'calls'")[1][:3]
@@ -179,3 +184,21 @@ def test_a_helper_that_imports_the_graded_file_back_gets_it_as_python_gives_it(t
     assert looped.status == "error" and "ImportError" in looped.message  # as `python softmax_gradients.py` fails
     assert "partially initialized module 'helpers'" in looped.message
     assert "not installed" not in looped.message and "hand it in" not in looped.message
+
+
+def test_a_canvas_reupload_is_imported_back_by_the_name_the_student_gave_it(tmp_path):
+    jacobian = ("import numpy as np\n\n\ndef jac(z):\n    from softmax_gradients import softmax\n    p = softmax(z)\n"
+                "    return np.diag(p) - np.outer(p, p)\n")
+    uses = BASE.replace("import numpy as np", "import numpy as np\nfrom helpers import jac", 1) + \
+        "\n\ndef softmax_jacobian(z):\n    return jac(z)\n"
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("smithjohn_12345_1001_softmax_gradients.py", "def softmax(z):\n    return z\n")  # first try
+        zf.writestr("smithjohn_12345_1002_helpers.py", jacobian)
+        zf.writestr("smithjohn_12345_1003_softmax_gradients-1.py", uses)  # uploaded again: Canvas adds -1
+    out = tmp_path / "out"
+    run = grader("grade", str(archive), "-a", "softmax_gradients", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    john = _report(out, "smithjohn")
+    assert john.submission.path.endswith("softmax_gradients-1.py")
+    assert john.score == 100, [t.message for t in john.tests if t.status != "passed"]  # not the first try's softmax

@@ -281,6 +281,10 @@ def test_a_float32_softmax_is_named_on_the_gradients_that_call_it_not_finite_dif
             assert "fix softmax first" not in test.message, test.id
     squared = next(t for t in mixed.tests if t.id == "squared_loss_grad/public")
     assert squared.hints[0].code == "generic.float32_precision"  # right but for softmax's float32, as above
+    unstable32 = float32.replace("np.exp(z - z.max())", "np.exp(z)")  # unstable as well: only its large tests say so
+    jacobian = next(t for t in grade_text(BASE + "\n\n" + unstable32 + "\n\n" + own).tests
+                    if t.id == "softmax_jacobian/public")
+    assert jacobian.hints[0].code == "jacobian.diagonal_only" and "fix softmax first" not in jacobian.message
 
 
 def test_finite_differences_beside_a_float32_softmax_they_do_not_call_are_still_named_as_such(grade_text):
@@ -607,11 +611,14 @@ def test_input_and_sys_exit_left_in_the_graded_code_are_said_to_need_a_person_or
     assert asks.status == "error" and "raised EOFError" in asks.message
     assert "input() waits for someone to type, and nobody types when the code is graded" in asks.message
     exits = grade_text(BASE + "\nimport sys\nif softmax(np.zeros(2))[0] == 0.5:\n    sys.exit(0)\n")
-    assert "sys.exit() (or exit(), quit()) ends the program, and the grading with it" in exits.message
+    assert "sys.exit() (or exit(), quit()) stops the program, and none of the code after it runs" in exits.message
     assert 'under `if __name__ == "__main__":` it runs when you run the file yourself' in exits.message
     in_a_cell = grade_text(to_notebook("# %%\n" + BASE + "\n# %%\nimport sys\nsys.exit()\n"), name="student.ipynb")
     assert in_a_cell.score == in_a_cell.max_score  # the cell is left out, as a cell that raises
-    assert any("sys.exit() (or exit(), quit()) ends the program" in note for note in in_a_cell.notes)
+    assert any("sys.exit() (or exit(), quit()) stops the program" in note for note in in_a_cell.notes)
+    in_a_function = grade_text(BASE + "\n\ndef softmax(z):\n    import sys\n    sys.exit('not done')\n")
+    said = next(t for t in in_a_function.tests if t.id == "softmax/public").hints[0].message
+    assert "sys.exit() (or exit(), quit()) in a function stops the whole program: return the result" in said
     other = grade_text(BASE + "\nraise EOFError('end of my data file')\n")  # an EOFError of the student's own
     assert "input() waits" not in other.message and "sys.exit()" not in other.message
     guarded = grade_text(BASE + '\nif __name__ == "__main__":\n    import sys\n    input("name? ")\n    sys.exit(0)\n')
