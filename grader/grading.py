@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+import re
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -132,7 +133,8 @@ def _graded(source: Source, student: str, grading: Grading, pool: Runner, first:
             hints = [HintSummary(code=source.error_code, function="*", message=generic_message(source.error_code, detail=source.error_detail))]
         return Report(status="error", score=0.0, message=source.error, hints=hints, duration_s=_since(started), **base)
     run, source = _run(source, plan.calls, pool, base["notes"], grading.limits.load_s, first.run if first else None)
-    base["notes"] += [f"{chunk} raised {describe_error(err, source)}; the cells after it were still run" for chunk, err in run.chunk_errors]
+    base["notes"] = _in_cell_order(base["notes"] + [f"{chunk} raised {describe_error(err, source)}; the cells after it "
+                                                    "were still run" for chunk, err in run.chunk_errors])
     source.stopped = {chunk: line for chunk, err in run.chunk_errors  # where each cell that raised stopped running
                       for (where, line, _) in err.frames[:1] if where == chunk}
     base["missing_packages"] = sorted({p for err in [run.load_error, *(e for _, e in run.chunk_errors)]
@@ -277,6 +279,15 @@ def _load_failure(run: SubmissionRun, source: Source, load_s: float) -> str:
     if run.status == "timeout":  # before it was loaded: the limit of its top-level code, the first to come
         return f"the submission's top-level code ran past its time limit of {load_s:g} s{stuck_at(run.stuck_at, source)}"
     return run.detail or "the submission could not be run"
+
+
+_CELL = re.compile(r"cell (\d+)\b")
+
+
+def _in_cell_order(notes: list[str]) -> list[str]:
+    """The notes about cells (skipped for a syntax error when read, or raising when run) in the notebook's order,
+    after the others, which keep theirs."""
+    return sorted(notes, key=lambda note: int(m.group(1)) if (m := _CELL.match(note)) else -1)
 
 
 def _since(started: float) -> float:

@@ -734,3 +734,11 @@ def cross_entropy_grad_batch(Z, labels):
     assert all(t.status == "failed" and [h.code for h in t.hints] == ["ce.one_based_label"] for t in tests)
     right = grade_text(BASE + "\n\n" + batch.replace("labels[n] - 1]", "labels[n]]"))
     assert right.score == right.max_score and not any(t.hints for t in right.tests)
+
+
+def test_notes_about_cells_come_in_the_notebooks_order(grade_text):
+    cells = ("# %%\n" + BASE + "\n# %%\nx = 1 / 0\n# %%\nprint 'done'\n# %%\ny = undefined_name\n")
+    report = grade_text(to_notebook(cells), name="student.ipynb")
+    assert report.score == report.max_score
+    about_cells = [note.split(" ", 2)[1].rstrip(",;:") for note in report.notes if note.startswith("cell ")]
+    assert about_cells == ["2", "3", "4"], report.notes  # cell 3's syntax error is found first, when it is read
