@@ -7,7 +7,7 @@ from grader.report.model import Hint, Report, TestResult
 
 
 def hint_text(hint: Hint, first: bool = True) -> str:
-    """'hint jacobian.diagonal_only (this mistake gives your output on 5 of 5 cases): Only the diagonal ...'."""
+    """'hint jacobian.diagonal_only (this mistake gives your output on all 5 cases): Only the diagonal ...'."""
     return f"{words.hint_label(0 if first else 1, hint)} {hint.code}{words.evidence(hint)}: {hint.message}"
 
 

@@ -56,14 +56,19 @@ def same_for(tests: list[str]) -> str:
 
 
 def evidence(hint: Hint) -> str:
-    """' (this mistake gives your output on 3 of 3 cases)' for a catalogued mistake, ' (seen on 1 of 5 cases)' for
-    what a result shows (a generic hint, or a backward pass checked against its own forward pass), or '' for a
-    warning or a hint without evidence."""
+    """' (this mistake gives your output on all 3 cases)' for a catalogued mistake (on every case: where the test
+    counts 2 of 3 wrong, the mistake happens to be right on the third too), ' (seen on 1 of 5 cases)' for what a
+    result shows (a generic hint, or a backward pass checked against its own forward pass), or '' for a warning
+    or a hint without evidence."""
     if not hint.evidence or hint.warning:
         return ""
     if hint.code.startswith("generic.") or hint.code == "bptt.consistent_with_wrong_forward":
         return f" (seen on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
-    return f" (this mistake gives your output on {hint.evidence.matched_cases} of {hint.evidence.of} cases)"
+    matched, of = hint.evidence.matched_cases, hint.evidence.of
+    if matched == of:
+        return f" (this mistake gives your output on {'both' if of == 2 else f'all {of}'} cases)" if of > 1 \
+            else " (this mistake gives your output)"
+    return f" (this mistake gives your output on {matched} of {of} cases)"
 
 
 def score(report: Report) -> str:

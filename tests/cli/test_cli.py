@@ -37,7 +37,7 @@ def test_check_shows_the_hint_under_the_failing_test_and_exits_1(tmp_path):
     assert run.returncode == 1
     assert "jacobian.diagonal_only" in run.stdout and "sigmoid" in run.stdout
     assert "hidden" not in run.stdout  # check runs public tests only
-    assert "jacobian.diagonal_only (this mistake gives your output on 3 of 3 cases)" in " ".join(run.stdout.split())
+    assert "jacobian.diagonal_only (this mistake gives your output on all 3 cases)" in " ".join(run.stdout.split())
     nan = (FIXTURES / "softmax_gradients" / "mistakes" / "generic.nan_or_inf.py").read_text()
     path.write_text(BASE + nan)  # a look of the result, not a mistake that gives it: what it was seen on
     out = " ".join(grader("check", str(path)).stdout.split())

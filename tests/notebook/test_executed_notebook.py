@@ -55,10 +55,10 @@ def test_a_diagonal_only_jacobian_shows_failed_with_its_hint(executed):
     out = shown(executed.cells[4])
     message = "Only the diagonal of J is filled in, and it holds p_i(1 - p_i)"
     assert "FAIL  softmax_jacobian/public" in out["text"]
-    assert "hint jacobian.diagonal_only (this mistake gives your output on 3 of 3 cases)" in out["text"]
+    assert "hint jacobian.diagonal_only (this mistake gives your output on all 3 cases)" in out["text"]
     assert message in " ".join(out["text"].split())
     assert '<span class="grader-failed" style="color:#cf222e;font-weight:bold">FAIL</span>' in out["html"]
-    assert '<b class="grader-hint-code">jacobian.diagonal_only</b> (this mistake gives your output on 3 of 3 cases)' in out["html"]
+    assert '<b class="grader-hint-code">jacobian.diagonal_only</b> (this mistake gives your output on all 3 cases)' in out["html"]
     assert message in out["html"]
 
 
