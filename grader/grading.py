@@ -272,7 +272,8 @@ def _load_failure(run: SubmissionRun, source: Source, load_s: float) -> str:
     if run.status == "load_error":
         error = run.load_error
         said = f"the submission's top-level code raised {describe_error(error, source)}"
-        if error is not None and len(error.frames) > 1 and error.frames[0][2] == "<module>":  # a call of its own
+        if error is not None and len(error.frames) > 1 and error.frames[0][2] == "<module>" \
+                and not source.quote(*error.frames[0][:2]).startswith(("import ", "from ")):  # a call of its own
             said += (f"; it was called from {place(error.frames[0][:2], source)}: top-level code runs when the file "
                      'is graded, so put your own tests and prints under `if __name__ == "__main__":`')
         return said

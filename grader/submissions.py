@@ -144,11 +144,29 @@ def collect(paths: list[Path], assignment: str | None, scratch: Path | None = No
         within = _common_folder(files) if (student, number) in in_folders else None  # in a student's folder, each file
         chosen = choose(files, assignment, in_folders.get((student, number)))
         shown = {f: _relative(f, within) for f in files}  # is named as it lies there: two may share a name
-        beside = {f.stem: (shown[f], f) for f in files if (student, number) in in_folders
-                  and f != chosen and f.parent == chosen.parent and f.suffix.lower() == ".py"}
+        beside = _beside(chosen, files, within) if (student, number) in in_folders else {}
         out.append(Submission(student, chosen, [shown[f] for f in files if f != chosen],
                               label=shown[chosen] if len(files) > 1 else "", beside=beside))
     return out + [submission for submission, _ in archived]
+
+
+def _beside(chosen: Path, files: list[Path], within: Path | None) -> dict[str, tuple[str, Path]]:
+    """The modules the graded file of a student's folder may import, by name: the other .py files beside it, and
+    the folders beside it that hold .py files (packages); each with what the notes call it, and its path."""
+    beside: dict[str, tuple[str, Path]] = {}
+    for f in files:
+        if f == chosen or f.suffix.lower() != ".py":
+            continue
+        try:
+            parts = f.relative_to(chosen.parent).parts
+        except ValueError:
+            continue
+        if len(parts) == 1:
+            beside[f.stem] = (_relative(f, within), f)
+        elif parts[0].isidentifier() and parts[0] not in beside:
+            folder = chosen.parent / parts[0]
+            beside[parts[0]] = (_relative(folder, within) + "/", folder)
+    return beside
 
 
 def _common_folder(files: list[Path]) -> Path | None:

@@ -92,8 +92,8 @@ def limit_hit(error: StudentError, source: Source | None = None) -> str:
         return ""
     return (f"{package} is not installed where the grader runs: if it only draws or prints, leave it out of the file "
             'you hand in, or put that code under `if __name__ == "__main__":`, which runs when you run the file, '
-            f"not when it is graded; if it is a module of your own ({package}.py), hand it in beside this one (a "
-            "folder of modules is not taken: put what the code imports from it into .py files beside it)")
+            f"not when it is graded; if it is a module of your own ({package}.py, or a folder {package}/), hand it in "
+            "beside this one")
 
 
 OUTSIDE_GRADING = ('take it out of the code that is graded (under `if __name__ == "__main__":` it runs when you run the '

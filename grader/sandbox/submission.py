@@ -111,16 +111,21 @@ def submission_process(job: dict, code_fd: int, out_fd: int, progress: memoryvie
 
 
 class OwnModules:
-    """The student's own modules (a helpers.py handed in beside the code), importable by name as Python makes a
-    file beside the script: found before installed packages (a name already imported, numpy say, is what
-    ``import`` gives, as in Python), run when first imported, and run again by an import after one that raised."""
+    """The student's own modules (a helpers.py handed in beside the code, a folder utils/ of them), importable by
+    name as Python makes a file or folder beside the script: found before installed packages (a name already
+    imported, numpy say, is what ``import`` gives, as in Python), run when first imported, and run again by an
+    import after one that raised. A module with modules under its name (utils.helpers) is a package."""
 
     def __init__(self, chunks: list[dict]) -> None:
-        self.chunks = {c["module"]: c for c in chunks if isinstance(c.get("module"), str) and c["module"].isidentifier()}
+        self.chunks = {c["module"]: c for c in chunks if isinstance(c.get("module"), str)
+                       and all(part.isidentifier() for part in c["module"].split("."))}
 
     def find_spec(self, name: str, path=None, target=None):
-        chunk = self.chunks.get(name) if path is None else None
-        return importlib.machinery.ModuleSpec(name, self, origin=chunk["name"]) if chunk else None
+        chunk = self.chunks.get(name)
+        if chunk is None:
+            return None
+        package = any(other.startswith(name + ".") for other in self.chunks)
+        return importlib.machinery.ModuleSpec(name, self, origin=chunk["name"], is_package=package)
 
     def create_module(self, spec):
         return None

@@ -44,7 +44,7 @@ class Source:
 
     def module_hashes(self) -> dict[str, str] | None:
         """The student's own modules run with the code, as the report names them: file -> sha256 (None: none)."""
-        return {m.label: m.sha256 for m in self.modules} or None
+        return {m.label: m.sha256 for m in self.modules if m.sha256} or None  # (not a package's missing __init__)
 
     def with_chunk(self, name: str, code: str | None, compiled: bytes | None) -> "Source":
         """The same code with the chunk ``name`` replaced by ``code``, compiled to ``compiled`` (a notebook cell

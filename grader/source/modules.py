@@ -26,7 +26,7 @@ MAX_ENTRIES = 10_000  # of a folder looked through for them (a student's Downloa
 
 def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str]:
     """Add to ``source`` the modules it imports among ``beside`` (module name -> (what the batch calls the file,
-    its path)); what the batch calls those added. Each is named in the sandbox, in errors and quotes, by its
+    its path; a folder: a package, called with a / at the end)); what the batch calls those added. Each is named in the sandbox, in errors and quotes, by its
     file's name.
 
     A module that cannot be read or compiled raises an ImportError that says which file, and why, where it is
@@ -62,26 +62,55 @@ def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str
                 notes.append(f"{path.name} was not used: only {MAX_MODULES} modules of your own are run with the "
                              "submission")
                 continue
-            module = read_submission(path, module=True)
-            used.append(called)
-            if module.error:  # its hash recorded all the same: the report is not reused once it is mended
-                why = module.error if module.error.startswith(path.name) else f"{path.name}: {module.error}"
-                order.append(_unloadable(name, path.name, why, module.sha256))
+            files = _package(path, name, called) if path.is_dir() else [(name, path.name, called, path)]
+            if not files:
                 continue
-            (_, code), = module.chunks
-            order.append(Module(name, path.name, code, module.compiled[0], module.sha256))
-            source.lines[path.name] = code.splitlines()
-            source.imports |= module.imports
-            visit(module.imports, path.name)
+            for dotted, label, shown, file in files[:MAX_MODULES - len(order)]:
+                if file is None:  # a folder without __init__.py: a package with nothing of its own
+                    order.append(Module(dotted, label, "", marshal.dumps(compile("", label, "exec")), ""))
+                    continue
+                module = read_submission(file, module=True, name=label)
+                used.append(shown)
+                if module.error:  # its hash recorded all the same: the report is not reused once it is mended
+                    why = module.error if module.error.startswith(label) else f"{label}: {module.error}"
+                    order.append(_unloadable(dotted, label, why, module.sha256))
+                    continue
+                (_, code), = module.chunks
+                order.append(Module(dotted, label, code, module.compiled[0], module.sha256))
+                source.lines[label] = code.splitlines()
+                source.imports |= module.imports
+                visit(module.imports, label)
 
     visit(set(source.imports), graded)
     source.modules = order
-    if order:
-        one = len(order) == 1
-        notes.insert(0, f"{graded} imports {', '.join(m.label for m in order)}, {'a module' if one else 'modules'} "
+    if (files := [m.label for m in order if m.sha256]):
+        one = len(files) == 1
+        notes.insert(0, f"{graded} imports {', '.join(files)}, {'a module' if one else 'modules'} "
                         f"handed in beside it, which {'was' if one else 'were'} run with it")
     source.notes[:0] = notes
     return used
+
+
+def _package(folder: Path, name: str, called: str) -> list[tuple[str, str, str, Path | None]]:
+    """The modules of a folder of the student's own that the code imports as a package (utils/ for ``from
+    utils.helpers import f``), its subfolders' too: (dotted name, label, what the batch calls the file, its path;
+    None for the __init__.py of a folder that has none), the package before its modules."""
+    found: list[tuple[str, str, str, Path | None]] = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)[:MAX_ENTRIES]
+    except OSError:
+        return []
+    init = next((e for e in entries if e.name == "__init__.py" and e.is_file(follow_symlinks=False)), None)
+    found.append((name, f"{folder.name}/__init__.py", f"{called}__init__.py", Path(init.path) if init else None))
+    for entry in entries:
+        stem, dot, suffix = entry.name.rpartition(".")
+        if entry.name == "__init__.py" or not entry.is_file(follow_symlinks=False):
+            if entry.is_dir(follow_symlinks=False) and entry.name.isidentifier() and entry.name != "__pycache__":
+                inner = _package(Path(entry.path), f"{name}.{entry.name}", f"{called}{entry.name}/")
+                found += [(dotted, f"{folder.name}/{label}", shown, path) for dotted, label, shown, path in inner]
+        elif dot and suffix.lower() == "py" and stem.isidentifier():
+            found.append((f"{name}.{stem}", f"{folder.name}/{entry.name}", f"{called}{entry.name}", Path(entry.path)))
+    return found if len(found) > 1 or init else []
 
 
 def _unloadable(name: str, label: str, why: str, sha256: str) -> Module:
@@ -115,8 +144,8 @@ def read_with_modules(path: Path) -> Source:
 
 
 def files_beside(path: Path) -> dict[str, tuple[str, Path]]:
-    """The other .py files in the folder of ``path`` (a student's own folder), by module name: what
-    :func:`add_modules` may take from."""
+    """The other .py files and the folders in the folder of ``path`` (a student's own folder), by module name:
+    what :func:`add_modules` may take from."""
     found: dict[str, tuple[str, Path]] = {}
     try:
         with os.scandir(path.parent) as entries:
@@ -127,6 +156,8 @@ def files_beside(path: Path) -> dict[str, tuple[str, Path]]:
                 if (dot and suffix.lower() == "py" and entry.name != path.name and stem.isidentifier()
                         and entry.is_file(follow_symlinks=False)):
                     found[stem] = (entry.name, Path(entry.path))
+                elif entry.name.isidentifier() and entry.is_dir(follow_symlinks=False):
+                    found.setdefault(entry.name, (f"{entry.name}/", Path(entry.path)))
     except OSError:
         pass
     return found

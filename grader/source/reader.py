@@ -22,11 +22,12 @@ MAX_BYTES = {"py": 2 * 1024 * 1024, "ipynb": 32 * 1024 * 1024}
 OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | getattr(os, "O_NONBLOCK", 0)
 
 
-def read_submission(path: str | Path, *, module: bool = False) -> Source:
+def read_submission(path: str | Path, *, module: bool = False, name: str | None = None) -> Source:
     """Read a ``.py`` or ``.ipynb`` file; problems become ``Source.error`` in the student's terms.
 
     ``module``: the file is a module the submission imports (a helpers.py beside it), which may be empty, as
-    Python allows, and must be Python code, not a notebook.
+    Python allows, and must be Python code, not a notebook. ``name``: what its code is called (in errors, quotes
+    and tracebacks) when not the file's name (``utils/helpers.py``, a module of a package).
     """
     path = Path(path)
     kind = "ipynb" if path.suffix.lower() == ".ipynb" else "py" if path.suffix.lower() == ".py" else "unknown"
@@ -49,7 +50,7 @@ def read_submission(path: str | Path, *, module: bool = False) -> Source:
         source.kind = "ipynb"
         _load_notebook(text, source)
     else:
-        _load_module(text, path.name, source)
+        _load_module(text, name or path.name, source)
     return source
 
 

@@ -43,7 +43,7 @@ def test_a_helpers_module_in_a_students_folder_is_run_with_the_file_that_imports
     assert "softmax_gradients.py imports helpers.py, a module handed in beside it, which was run with it" in hal_report.notes[1]
     ivy_report = _report(out, "ivy")  # hal's helpers.py is not hers
     assert ivy_report.score == 0 and ivy_report.submission.modules is None
-    assert "if it is a module of your own (helpers.py), hand it in beside this one" in ivy_report.message
+    assert "if it is a module of your own (helpers.py, or a folder helpers/), hand it in beside this one" in ivy_report.message
     assert "A module of a student's own (a helpers.py) cannot be installed" in run.stderr
     again = grader("grade", str(tmp_path / "class"), "-a", "softmax_gradients", "-o", str(out))
     assert "2 up to date from an earlier run" in again.stderr + again.stdout
@@ -110,7 +110,7 @@ def test_grader_check_imports_the_students_module_beside_the_file(tmp_path):
     assert report["submission"]["modules"] == {"helpers.py": hashlib.sha256(HELPERS.encode()).hexdigest()}
     (tmp_path / "helpers.py").unlink()
     run = grader("check", str(tmp_path / "softmax_gradients.py"))
-    assert run.returncode != 0 and "hand it in beside this one" in run.stdout
+    assert run.returncode != 0 and "hand it in beside this one" in " ".join(run.stdout.split())
 
 
 def _grade_hal(tmp_path, files: dict[str, str]) -> tuple[Report, Report]:
@@ -120,6 +120,7 @@ def _grade_hal(tmp_path, files: dict[str, str]) -> tuple[Report, Report]:
     hal.mkdir(parents=True)
     ivy.mkdir()
     for name, text in files.items():
+        (hal / name).parent.mkdir(parents=True, exist_ok=True)
         (hal / name).write_text(text)
     (ivy / "softmax_gradients.py").write_text(BASE)
     out = tmp_path / "out"
@@ -202,3 +203,26 @@ def test_a_canvas_reupload_is_imported_back_by_the_name_the_student_gave_it(tmp_
     john = _report(out, "smithjohn")
     assert john.submission.path.endswith("softmax_gradients-1.py")
     assert john.score == 100, [t.message for t in john.tests if t.status != "passed"]  # not the first try's softmax
+
+
+def test_a_folder_of_the_students_modules_is_a_package_as_in_python(tmp_path):
+    uses = BASE.replace("import numpy as np", "import numpy as np\nfrom utils.helpers import stable_softmax\n"
+                        "import utils.sub.deep as deep", 1) + \
+        "\n\ndef softmax(z):\n    return deep.twice(stable_softmax(z)) / 2\n"
+    helpers = HELPERS.replace("import numpy as np", "import numpy as np\nfrom .consts import SHIFT").replace(
+        "np.max(z))", "np.max(z) + SHIFT)")
+    hal, _ = _grade_hal(tmp_path, {"softmax_gradients.py": uses, "utils/helpers.py": helpers,  # no __init__.py
+                                   "utils/consts.py": "SHIFT = 0.0\n", "utils/sub/__init__.py": "",
+                                   "utils/sub/deep.py": "def twice(x):\n    return 2 * x\n", "notes.py": "x = 1\n"})
+    assert hal.status == "graded" and hal.score == 100, hal.message
+    assert sorted(hal.submission.modules) == ["utils/consts.py", "utils/helpers.py", "utils/sub/__init__.py",
+                                              "utils/sub/deep.py"]
+    assert hal.notes[0].endswith("with utils/consts.py, utils/helpers.py, utils/sub/__init__.py, utils/sub/deep.py, "
+                                 "ignored notes.py")
+    checked = grader("check", str(tmp_path / "class" / "hal" / "softmax_gradients.py"), "--json")  # the student's own
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "utils/sub/deep.py" in json.loads(checked.stdout)["submission"]["modules"]
+    broken, _ = _grade_hal(tmp_path / "again", {"softmax_gradients.py": uses, "utils/helpers.py": helpers,
+                                                "utils/consts.py": "SHIFT = 1 / 0\n", "utils/sub/deep.py": ""})
+    assert broken.status == "error"
+    assert broken.message.endswith("raised ZeroDivisionError: division by zero (utils/consts.py, line 1: `SHIFT = 1 / 0`)")
