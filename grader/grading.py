@@ -190,7 +190,7 @@ def _run(source: Source, calls: tuple, pool: Runner, notes: list[str], load_s: f
         cell, what, shorter = cut
         where = stuck_at(run.stuck_at, source) or " (it could not say where: in one long call into C code, say)"
         notes.append(f"the notebook's top-level code (all its cells together) ran past its time limit of {load_s:g} s "
-                     f"while {cell} was running{where}; {cell} was {what}, and the notebook run again")
+                     f"while {cell} was running{where}; {cell} was {what}, and the notebook was run again")
         source = shorter
         run = pool.run(Job.of(source, calls))
     return run, source
@@ -215,7 +215,7 @@ def _cut_hung_cell(run: SubmissionRun, source: Source) -> tuple[str, str, Source
     shorter = source.with_chunk(cell, text if compiled else None, compiled)
     if not shorter.chunks:
         return None
-    return cell, f"run up to line {start} only" if compiled else "left out", shorter
+    return cell, f"cut short before line {start}, the statement that hung" if compiled else "left out", shorter
 
 
 def _judged(check: Check, run: SubmissionRun, grading: Grading) -> Judged:

@@ -154,16 +154,16 @@ def _beside(chosen: Path, files: list[Path], within: Path | None) -> dict[str, t
     """The modules the graded file of a student's folder may import, by name: the other .py files beside it, and
     the folders beside it that hold .py files (packages); each with what the notes call it, and its path."""
     beside: dict[str, tuple[str, Path]] = {}
-    for f in files:
-        if f == chosen or f.suffix.lower() != ".py":
+    for f in sorted(files, key=lambda f: f.suffix.lower() == ".py"):  # a .py before a notebook of its name
+        if f == chosen:
             continue
         try:
             parts = f.relative_to(chosen.parent).parts
         except ValueError:
             continue
-        if len(parts) == 1:
+        if len(parts) == 1:  # a notebook too, which Python cannot import: its import says so
             beside[f.stem] = (_relative(f, within), f)
-        elif parts[0].isidentifier() and parts[0] not in beside:
+        elif parts[0].isidentifier() and parts[0] not in beside and f.suffix.lower() == ".py":
             folder = chosen.parent / parts[0]
             beside[parts[0]] = (_relative(folder, within) + "/", folder)
     return beside

@@ -45,7 +45,7 @@ def given_away(source: Source | None, function: str) -> tuple[str, int] | None:
 
 def missing_message(source: Source | None, function: str, others: tuple[str, ...] = ()) -> str:
     """The words of the missing-function hint for this submission: the notebook cell that defines the function
-    but was skipped for its syntax error; else a defined name close to it (a misspelling; not one of ``others``,
+    but was skipped for its syntax error, or stopped by an error before its def; else a defined name close to it (a misspelling; not one of ``others``,
     the assignment's other functions); else the catalogue's."""
     if source is not None:
         defining = re.compile(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(function)}\b", re.MULTILINE)
@@ -53,6 +53,13 @@ def missing_message(source: Source | None, function: str, others: tuple[str, ...
         if cell is not None:
             return (f"{function} is not defined: {cell}, which defines it, has a syntax error, so it was skipped "
                     "(the note at the top says where). Fix that cell and run it.")
+        stopped = next(((name, line) for name, code in source.chunks if name in source.stopped
+                        and (line := source.stopped[name]) and (found := defining.search(code))
+                        and code[:found.start()].count("\n") + 1 > line), None)
+        if stopped is not None:
+            return (f"{function} is not defined: {stopped[0]} defines it after line {stopped[1]}, where the cell "
+                    "raised an error as it ran (the note at the top says which), so the rest of the cell, its def "
+                    "too, did not run. Fix that line, or move it to a cell of its own.")
         close = difflib.get_close_matches(function, sorted(source.defined - set(others)), n=1, cutoff=0.8)
         if close:
             return (f"{function} is not defined in the submission, but {close[0]} is: the tests call the function "
@@ -98,20 +105,26 @@ def limit_hit(error: StudentError, source: Source | None = None) -> str:
 
 OUTSIDE_GRADING = ('take it out of the code that is graded (under `if __name__ == "__main__":` it runs when you run the '
                    "file yourself, not when it is graded)")
-STOPS = (  # (exception type, message fragment, what the student is told of it at the top level, and in a function)
-    ("SystemExit", "", "sys.exit() (or exit(), quit()) stops the program, and none of the code after it runs: "
-     + OUTSIDE_GRADING, "sys.exit() (or exit(), quit()) in a function stops the whole program: return the result, or "
-     "raise an exception"),
-    ("EOFError", "when reading a line", "input() waits for someone to type, and nobody types when the code is graded: "
-     + OUTSIDE_GRADING, "input() waits for someone to type, and nobody types when the code is graded: a function gets "
-     "what it needs as its arguments"),
-)
+STOPS = {  # (exception type, message fragment) -> what the student is told of it at the top level of a .py file, in a
+    # notebook's cell, and in a function: code that works only with a person there
+    ("SystemExit", ""): (
+        "sys.exit() (or exit(), quit()) ends the file's run, before any of its functions can be graded: " + OUTSIDE_GRADING,
+        "sys.exit() (or exit(), quit()) stops the cell there (the rest of it did not run); take it out",
+        "sys.exit() (or exit(), quit()) in a function stops the whole program: return the result, or raise an exception"),
+    ("EOFError", "when reading a line"): (
+        "input() waits for someone to type, and nobody types when the code is graded: " + OUTSIDE_GRADING,
+        "input() waits for someone to type, and nobody types when the notebook is graded (the rest of the cell did "
+        "not run); take it out, or give the value in the code",
+        "input() waits for someone to type, and nobody types when the code is graded: a function gets what it needs "
+        "as its arguments"),
+}
 
 
-def needs_a_person(error: StudentError, in_function: bool) -> str:
-    """What the student is told of code that cannot run unattended (input(), sys.exit()), at the top level of the
-    code or in a function it called; '' for another error."""
-    return next((words[in_function] for kind, fragment, *words in STOPS
+def needs_a_person(error: StudentError, source: Source | None, in_function: bool) -> str:
+    """What the student is told of code that cannot run unattended (input(), sys.exit()), at the top level of a
+    file, in a notebook's cell, or in a function it called; '' for another error."""
+    place = 2 if in_function else 1 if source is not None and source.mode == "cells" else 0
+    return next((words[place] for (kind, fragment), words in STOPS.items()
                  if error.type == kind and fragment in error.message), "")
 
 
@@ -134,19 +147,21 @@ _ELSEWHERE = re.compile(r" \(/[^()]*\.py\)")  # where an ImportError found a mod
 # files, its Python's (" (/usr/lib/python3.12/statistics.py)"), which say nothing to the student
 
 
-def describe_error(error: StudentError | None, source: Source | None, within: str | None = None) -> str:
+def describe_error(error: StudentError | None, source: Source | None, within: str | None = None,
+                   case: str = "") -> str:
     """'ZeroDivisionError: division by zero (cell 3, line 5: `x = 1/0`)', and the limit it hit, if any.
 
     ``within``: the function called; a line in another of the student's functions (one it calls) is said to be
-    there: '(student.py, line 63, in softmax_jacobian: ...)'.
+    there: '(student.py, line 63, in softmax_jacobian: ...)'. ``case``: the case it was called on, said before
+    what to do about the error.
     """
     if error is None:
-        return "an error"
+        return "an error" + (f" on case {case}" if case else "")
     message = _ELSEWHERE.sub("", error.message)
     text = f"{error.type}: {message}" if message else error.type
     at = place(error.where, source, within)  # the innermost student frame
-    text = f"{text} ({at})" if at else text
-    limit = limit_hit(error, source) or needs_a_person(error, within is not None)
+    text = (f"{text} ({at})" if at else text) + (f" on case {case}" if case else "")
+    limit = limit_hit(error, source) or needs_a_person(error, source, within is not None)
     return f"{text}: {limit}" if limit else text
 
 
@@ -229,7 +244,7 @@ def test_message(result: CheckResult, source: Source | None, call_s: float, expe
             return "not implemented yet: it raises NotImplementedError"
         return returned_none(result, source) or f"not implemented yet: it {c.problem or 'returned None'}"
     if (c := _first(result, {"exception"})) is not None:
-        return f"raised {describe_error(c.call.error, source, check.function)} on case {c.case.name}"
+        return f"raised {describe_error(c.call.error, source, check.function, c.case.name)}"
     if (c := _first(result, {"crash"})) is not None:
         return f"case {c.case.name}: {c.problem}"
     if (c := _first(result, {"unreadable"})) is not None:

@@ -42,6 +42,7 @@ def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str
     notes: list[str] = []
     seen: set[str] = set()
     used: list[str] = []
+    importable: list[str] = []  # the files of those modules that can be run (not one whose import raises, saying why)
 
     def visit(imports: set[str], importer: str) -> None:
         for name in sorted(imports):
@@ -77,16 +78,17 @@ def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str
                     continue
                 (_, code), = module.chunks
                 order.append(Module(dotted, label, code, module.compiled[0], module.sha256))
+                importable.append(label)
                 source.lines[label] = code.splitlines()
                 source.imports |= module.imports
                 visit(module.imports, label)
 
     visit(set(source.imports), graded)
     source.modules = order
-    if (files := [m.label for m in order if m.sha256]):
-        one = len(files) == 1
-        notes.insert(0, f"{graded} imports {', '.join(files)}, {'a module' if one else 'modules'} "
-                        f"handed in beside it, which {'was' if one else 'were'} run with it")
+    if importable:
+        one = len(importable) == 1
+        notes.insert(0, f"{graded} imports {', '.join(importable)}, {'a module' if one else 'modules'} "
+                        f"handed in beside it, which it can import when graded, as in Python")
     source.notes[:0] = notes
     return used
 
@@ -145,7 +147,8 @@ def read_with_modules(path: Path) -> Source:
 
 def files_beside(path: Path) -> dict[str, tuple[str, Path]]:
     """The other .py files and the folders in the folder of ``path`` (a student's own folder), by module name:
-    what :func:`add_modules` may take from."""
+    what :func:`add_modules` may take from; a notebook too, where no .py file has its name (which Python cannot
+    import: its import says so)."""
     found: dict[str, tuple[str, Path]] = {}
     try:
         with os.scandir(path.parent) as entries:
@@ -153,9 +156,10 @@ def files_beside(path: Path) -> dict[str, tuple[str, Path]]:
                 if number >= MAX_ENTRIES:
                     break
                 stem, dot, suffix = entry.name.rpartition(".")
-                if (dot and suffix.lower() == "py" and entry.name != path.name and stem.isidentifier()
+                if (dot and suffix.lower() in ("py", "ipynb") and entry.name != path.name and stem.isidentifier()
                         and entry.is_file(follow_symlinks=False)):
-                    found[stem] = (entry.name, Path(entry.path))
+                    if suffix.lower() == "py" or stem not in found:  # a notebook only where no .py has the name:
+                        found[stem] = (entry.name, Path(entry.path))  # importing it raises, saying why
                 elif entry.name.isidentifier() and entry.is_dir(follow_symlinks=False):
                     found.setdefault(entry.name, (f"{entry.name}/", Path(entry.path)))
     except OSError:

@@ -40,7 +40,7 @@ def test_a_helpers_module_in_a_students_folder_is_run_with_the_file_that_imports
     assert hal_report.score == 100
     assert list(hal_report.submission.modules) == ["helpers.py"]
     assert "graded softmax_gradients.py with helpers.py, ignored scratch.py" in hal_report.notes[0]
-    assert "softmax_gradients.py imports helpers.py, a module handed in beside it, which was run with it" in hal_report.notes[1]
+    assert "softmax_gradients.py imports helpers.py, a module handed in beside it, which it can import when graded" in hal_report.notes[1]
     ivy_report = _report(out, "ivy")  # hal's helpers.py is not hers
     assert ivy_report.score == 0 and ivy_report.submission.modules is None
     assert "if it is a module of your own (helpers.py, or a folder helpers/), hand it in beside this one" in ivy_report.message
@@ -137,6 +137,10 @@ def test_a_helpers_file_holding_a_notebook_is_said_to_be_one_and_the_batch_goes_
     assert hal.status == "error"
     assert "raised ImportError: helpers.py holds a Jupyter notebook, not Python code" in hal.message
     assert hal.message.endswith("(softmax_gradients.py, line 2: `from helpers import stable_softmax`)")
+    as_notebook, _ = _grade_hal(tmp_path / "ipynb", {"softmax_gradients.py": USES_HELPERS, "helpers.ipynb": to_notebook(
+        "# %%\n" + HELPERS)})  # the helpers kept as a notebook: Python cannot import it either, and is told so
+    assert "raised ImportError: helpers.ipynb holds a Jupyter notebook, not Python code" in as_notebook.message
+    assert "not installed" not in as_notebook.message and not any("can import" in n for n in as_notebook.notes)
 
 
 def test_an_empty_helpers_file_is_an_empty_module_as_in_python(tmp_path):

@@ -611,14 +611,16 @@ def test_input_and_sys_exit_left_in_the_graded_code_are_said_to_need_a_person_or
     assert asks.status == "error" and "raised EOFError" in asks.message
     assert "input() waits for someone to type, and nobody types when the code is graded" in asks.message
     exits = grade_text(BASE + "\nimport sys\nif softmax(np.zeros(2))[0] == 0.5:\n    sys.exit(0)\n")
-    assert "sys.exit() (or exit(), quit()) stops the program, and none of the code after it runs" in exits.message
+    assert "sys.exit() (or exit(), quit()) ends the file's run, before any of its functions can be graded" in exits.message
     assert 'under `if __name__ == "__main__":` it runs when you run the file yourself' in exits.message
     in_a_cell = grade_text(to_notebook("# %%\n" + BASE + "\n# %%\nimport sys\nsys.exit()\n"), name="student.ipynb")
     assert in_a_cell.score == in_a_cell.max_score  # the cell is left out, as a cell that raises
-    assert any("sys.exit() (or exit(), quit()) stops the program" in note for note in in_a_cell.notes)
+    assert any("sys.exit() (or exit(), quit()) stops the cell there (the rest of it did not run); take it out" in note
+               for note in in_a_cell.notes), in_a_cell.notes
     in_a_function = grade_text(BASE + "\n\ndef softmax(z):\n    import sys\n    sys.exit('not done')\n")
     said = next(t for t in in_a_function.tests if t.id == "softmax/public").hints[0].message
     assert "sys.exit() (or exit(), quit()) in a function stops the whole program: return the result" in said
+    assert "on case K3-0: sys.exit()" in next(t for t in in_a_function.tests if t.id == "softmax/public").message
     other = grade_text(BASE + "\nraise EOFError('end of my data file')\n")  # an EOFError of the student's own
     assert "input() waits" not in other.message and "sys.exit()" not in other.message
     guarded = grade_text(BASE + '\nif __name__ == "__main__":\n    import sys\n    input("name? ")\n    sys.exit(0)\n')
@@ -742,3 +744,16 @@ def test_notes_about_cells_come_in_the_notebooks_order(grade_text):
     assert report.score == report.max_score
     about_cells = [note.split(" ", 2)[1].rstrip(",;:") for note in report.notes if note.startswith("cell ")]
     assert about_cells == ["2", "3", "4"], report.notes  # cell 3's syntax error is found first, when it is read
+
+
+def test_a_function_whose_cell_stopped_before_its_def_is_said_so_not_misspelled(grade_text):
+    first, rest = BASE.split("\n\n\n", 1)  # the imports, then the functions
+    cells = f"# %%\n{first}\nprint(np.zeros(3).shape[1])\n\n\n{rest}\n"  # a check of the student's own, which raises
+    report = grade_text(to_notebook(cells), name="student.ipynb")
+    softmax = next(t for t in report.tests if t.id == "softmax/public")
+    assert softmax.hints[0].code == "generic.missing_function"
+    assert softmax.hints[0].message.startswith("softmax is not defined: cell 1 defines it after line ")
+    assert "check the spelling" not in softmax.hints[0].message
+    right = grade_text(to_notebook(f"# %%\n{first}\n\n\n{rest}\n# %%\nprint(np.zeros(3).shape[1])\n"),
+                       name="student.ipynb")  # the same error in a cell after the defs: nothing missing
+    assert right.score == right.max_score
