@@ -53,7 +53,7 @@ def grade_folder(folder: Path, *, assignment: str | None, solutions: str | Path 
                                "upload your notebook or your .py file.")
     chosen = choose(files, assignment, folder)
     source = read_with_modules(chosen)
-    used = {chosen.parent / m.label for m in source.modules}  # run with it
+    used = {chosen.parent / m.label for m in source.modules}  # importable by it
     others = [str(p.relative_to(folder)) for p in files if p != chosen and p not in used]
     note = f"submission file: {chosen.relative_to(folder)}"
     if others:
