@@ -61,7 +61,8 @@ class SubmissionInfo(BaseModel):
     lms: Optional[Literal["canvas", "moodle"]] = Field(None, description="the LMS whose download the file came from "
                                                        "(whose id lms_id is), when it came from one")
     modules: Optional[dict[str, str]] = Field(None, description="the student's own modules that the file imports, "
-                                              "handed in beside it (a folder of them a package), importable when it is graded: each file's path beside it and its sha256")
+                                              "handed in beside it (a folder of them a package), importable when it "
+                                              "is graded: each file's path beside it and its sha256")
 
 
 class GraderInfo(BaseModel):
