@@ -272,14 +272,25 @@ def _load_failure(run: SubmissionRun, source: Source, load_s: float) -> str:
     if run.status == "load_error":
         error = run.load_error
         said = f"the submission's top-level code raised {describe_error(error, source)}"
-        if error is not None and len(error.frames) > 1 and error.frames[0][2] == "<module>" \
-                and not source.quote(*error.frames[0][:2]).startswith(("import ", "from ")):  # a call of its own
-            said += (f"; it was called from {place(error.frames[0][:2], source)}: top-level code runs when the file "
+        caller = _own_test_call(error, source)
+        if caller is not None:
+            said += (f"; it was called from {place(caller, source)}: top-level code runs when the file "
                      'is graded, so put your own tests and prints under `if __name__ == "__main__":`')
         return said
     if run.status == "timeout":  # before it was loaded: the limit of its top-level code, the first to come
         return f"the submission's top-level code ran past its time limit of {load_s:g} s{stuck_at(run.stuck_at, source)}"
     return run.detail or "the submission could not be run"
+
+
+def _own_test_call(error, source: Source) -> tuple[str, int] | None:
+    """Where the student's top-level code called the function that raised (their own test, left at the bottom of
+    the file or of a module of theirs): the last top-level line before the innermost frame that is not an import."""
+    if error is None or len(error.frames) < 2:
+        return None
+    for where, line, function in reversed(error.frames[:-1]):
+        if function == "<module>" and not source.quote(where, line).startswith(("import ", "from ")):
+            return where, line
+    return None
 
 
 _CELL = re.compile(r"cell (\d+)\b")

@@ -15,6 +15,7 @@ from grader.downloads.unpacking import has_zip, read_student_folder
 from grader.errors import GraderError
 from grader.exercises import READ_BYTES, defined_in, guess, most_of
 from grader.source import read_submission
+from grader.source.modules import add_beside
 from grader.source.reader import peek
 from grader.source.syntax import written_functions
 from grader.wording import some
@@ -154,7 +155,7 @@ def _beside(chosen: Path, files: list[Path], within: Path | None) -> dict[str, t
     """The modules the graded file of a student's folder may import, by name: the other .py files beside it, and
     the folders beside it that hold .py files (packages); each with what the notes call it, and its path."""
     beside: dict[str, tuple[str, Path]] = {}
-    for f in sorted(files, key=lambda f: f.suffix.lower() == ".py"):  # a .py before a notebook of its name
+    for f in files:
         if f == chosen:
             continue
         try:
@@ -162,10 +163,10 @@ def _beside(chosen: Path, files: list[Path], within: Path | None) -> dict[str, t
         except ValueError:
             continue
         if len(parts) == 1:  # a notebook too, which Python cannot import: its import says so
-            beside[f.stem] = (_relative(f, within), f)
-        elif parts[0].isidentifier() and parts[0] not in beside and f.suffix.lower() == ".py":
+            add_beside(beside, f.stem, _relative(f, within), f)
+        elif parts[0].isidentifier() and f.suffix.lower() == ".py":
             folder = chosen.parent / parts[0]
-            beside[parts[0]] = (_relative(folder, within) + "/", folder)
+            add_beside(beside, parts[0], _relative(folder, within) + "/", folder)
     return beside
 
 

@@ -123,7 +123,8 @@ STOPS = {  # (exception type, message fragment) -> what the student is told of i
 def needs_a_person(error: StudentError, source: Source | None, in_function: bool) -> str:
     """What the student is told of code that cannot run unattended (input(), sys.exit()), at the top level of a
     file, in a notebook's cell, or in a function it called; '' for another error."""
-    place = 2 if in_function else 1 if source is not None and source.mode == "cells" else 0
+    in_module = source is not None and error.where is not None and error.where[0] in {m.label for m in source.modules}
+    place = 2 if in_function else 1 if source is not None and source.mode == "cells" and not in_module else 0
     return next((words[place] for (kind, fragment), words in STOPS.items()
                  if error.type == kind and fragment in error.message), "")
 
@@ -138,7 +139,8 @@ def missing_package(error: StudentError | None, source: Source | None) -> str | 
         return None
     match = _NO_MODULE.match(error.message)
     if match is None or match.group(1) not in source.imports or installed(match.group(1)) \
-            or match.group(1) == source.module_name:  # the graded notebook, imported by a module of theirs
+            or match.group(1) == source.module_name \
+            or match.group(1) in {m.name.split(".")[0] for m in source.modules}:  # the graded notebook, or theirs
         return None
     return match.group(1)
 

@@ -124,7 +124,7 @@ class OwnModules:
         chunk = self.chunks.get(name)
         if chunk is None:
             return None
-        package = any(other.startswith(name + ".") for other in self.chunks)
+        package = chunk["name"].endswith("/__init__.py") or any(other.startswith(name + ".") for other in self.chunks)
         return importlib.machinery.ModuleSpec(name, self, origin=chunk["name"], is_package=package)
 
     def create_module(self, spec):

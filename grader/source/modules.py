@@ -1,7 +1,8 @@
-"""The student's own modules: a ``helpers.py`` handed in beside the graded file, which that file imports.
+"""The student's own modules: a ``helpers.py`` (or a folder ``utils/``, a package) handed in beside the graded
+file, which that file imports.
 
-Python run in the student's folder imports a module from a file beside the script, so the grader does too:
-each module the code imports (and those they import in turn) whose file the student handed in beside the
+Python run in the student's folder imports a module from a file or folder beside the script, so the grader does
+too: each module the code imports (and those they import in turn) whose file the student handed in beside the
 graded one is read and compiled here like the graded file, and sent into the sandbox with it, where it is
 importable under its name and runs when first imported. A file named like a module of the standard library,
 or like one the sandbox has already imported (NumPy, say), is not used, and a note says to rename it: ``import``
@@ -10,17 +11,21 @@ gives the other module there, as it often does on the student's machine too.
 
 from __future__ import annotations
 
+import itertools
 import marshal
 import os
 import re
 import sys
 from pathlib import Path
 
-from grader.sandbox.pool import SANDBOX_OWN
+from grader.errors import GraderError
+from grader.evaluation.reference import find_solutions
+from grader.sandbox.pool import SANDBOX_OWN, installed
 from grader.source.model import Module, Source
 from grader.source.reader import read_submission
 
-MAX_MODULES = 20  # of one submission: a folder of a student's is not a package to install
+MAX_MODULES = 50  # of one submission: a folder of a student's is not a package to install
+MAX_DEPTH = 8  # of a package's subfolders
 MAX_ENTRIES = 10_000  # of a folder looked through for them (a student's Downloads, say)
 
 
@@ -50,6 +55,8 @@ def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str
                 continue
             seen.add(name)
             called, path = beside[name]
+            if _last_resort(path) and (installed(name) or _taken(name)):  # Python imports the installed one
+                continue
             if name == own:  # a .py is importable by its own name in the sandbox too (Job.of); a notebook is not
                 if source.kind != "py":
                     notes.append(f"{importer} imports {name}, the graded notebook itself, which Python cannot import: "
@@ -66,6 +73,9 @@ def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str
             files = _package(path, name, called) if path.is_dir() else [(name, path.name, called, path)]
             if not files:
                 continue
+            if len(files) > MAX_MODULES - len(order):
+                notes.append(f"{called} holds more modules than the {MAX_MODULES} of your own run with the submission: "
+                             f"only the first {MAX_MODULES - len(order)} were taken")
             for dotted, label, shown, file in files[:MAX_MODULES - len(order)]:
                 if file is None:  # a folder without __init__.py: a package with nothing of its own
                     order.append(Module(dotted, label, "", marshal.dumps(compile("", label, "exec")), ""))
@@ -93,26 +103,56 @@ def add_modules(source: Source, beside: dict[str, tuple[str, Path]]) -> list[str
     return used
 
 
-def _package(folder: Path, name: str, called: str) -> list[tuple[str, str, str, Path | None]]:
+def _package(folder: Path, name: str, called: str, depth: int = 0) -> list[tuple[str, str, str, Path | None]]:
     """The modules of a folder of the student's own that the code imports as a package (utils/ for ``from
-    utils.helpers import f``), its subfolders' too: (dotted name, label, what the batch calls the file, its path;
-    None for the __init__.py of a folder that has none), the package before its modules."""
-    found: list[tuple[str, str, str, Path | None]] = []
+    utils.helpers import f``), its subfolders' too (down to MAX_DEPTH): (dotted name, label, what the batch calls
+    the file, its path; None for the __init__.py of a folder that has none), the package before its modules."""
+    if depth > MAX_DEPTH or _is_solutions(folder):
+        return []
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)[:MAX_ENTRIES]
+        with os.scandir(folder) as scan:
+            entries = sorted(itertools.islice(scan, MAX_ENTRIES), key=lambda e: e.name)
     except OSError:
         return []
     init = next((e for e in entries if e.name == "__init__.py" and e.is_file(follow_symlinks=False)), None)
-    found.append((name, f"{folder.name}/__init__.py", f"{called}__init__.py", Path(init.path) if init else None))
+    found = [(name, f"{folder.name}/__init__.py", f"{called}__init__.py", Path(init.path) if init else None)]
     for entry in entries:
         stem, dot, suffix = entry.name.rpartition(".")
         if entry.name == "__init__.py" or not entry.is_file(follow_symlinks=False):
             if entry.is_dir(follow_symlinks=False) and entry.name.isidentifier() and entry.name != "__pycache__":
-                inner = _package(Path(entry.path), f"{name}.{entry.name}", f"{called}{entry.name}/")
+                inner = _package(Path(entry.path), f"{name}.{entry.name}", f"{called}{entry.name}/", depth + 1)
                 found += [(dotted, f"{folder.name}/{label}", shown, path) for dotted, label, shown, path in inner]
         elif dot and suffix.lower() == "py" and stem.isidentifier():
             found.append((f"{name}.{stem}", f"{folder.name}/{entry.name}", f"{called}{entry.name}", Path(entry.path)))
     return found if len(found) > 1 or init else []
+
+
+def _is_solutions(folder: Path) -> bool:
+    """Whether ``folder`` is where the grader finds the reference solutions, never to be sent into the sandbox."""
+    try:
+        return any(os.path.samefile(folder, place) for place in (find_solutions(),) if place is not None)
+    except (OSError, GraderError):
+        return False
+
+
+def rank(path: Path) -> int:
+    """Which of a student's files and folders of one name ``import`` takes, as Python does (the lowest): a folder
+    with __init__.py, a .py file, a folder without (Python's last resort), a notebook (which it never imports:
+    taken only to say so)."""
+    if path.is_dir():
+        return 0 if (path / "__init__.py").is_file() else 2
+    return 1 if path.suffix.lower() == ".py" else 3
+
+
+def _last_resort(path: Path) -> bool:
+    """A folder without __init__.py or a notebook: what an installed package of the name comes before."""
+    return rank(path) >= 2
+
+
+def add_beside(found: dict[str, tuple[str, Path]], name: str, called: str, path: Path) -> None:
+    """Put ``path`` in ``found`` under ``name`` unless what is there ranks before it (:func:`rank`)."""
+    if name not in found or rank(path) < rank(found[name][1]):
+        found[name] = (called, path)
 
 
 def _unloadable(name: str, label: str, why: str, sha256: str) -> Module:
@@ -158,10 +198,9 @@ def files_beside(path: Path) -> dict[str, tuple[str, Path]]:
                 stem, dot, suffix = entry.name.rpartition(".")
                 if (dot and suffix.lower() in ("py", "ipynb") and entry.name != path.name and stem.isidentifier()
                         and entry.is_file(follow_symlinks=False)):
-                    if suffix.lower() == "py" or stem not in found:  # a notebook only where no .py has the name:
-                        found[stem] = (entry.name, Path(entry.path))  # importing it raises, saying why
+                    add_beside(found, stem, entry.name, Path(entry.path))  # a notebook: importing it raises, saying why
                 elif entry.name.isidentifier() and entry.is_dir(follow_symlinks=False):
-                    found.setdefault(entry.name, (f"{entry.name}/", Path(entry.path)))
+                    add_beside(found, entry.name, f"{entry.name}/", Path(entry.path))
     except OSError:
         pass
     return found

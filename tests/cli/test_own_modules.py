@@ -230,3 +230,37 @@ def test_a_folder_of_the_students_modules_is_a_package_as_in_python(tmp_path):
                                                 "utils/consts.py": "SHIFT = 1 / 0\n", "utils/sub/deep.py": ""})
     assert broken.status == "error"
     assert broken.message.endswith("raised ZeroDivisionError: division by zero (utils/consts.py, line 1: `SHIFT = 1 / 0`)")
+
+
+def test_of_a_students_files_and_folders_of_one_name_import_takes_the_one_python_takes(tmp_path):
+    uses_click = USES_HELPERS.replace("from helpers import stable_softmax", "from helpers import stable_softmax\nimport click")
+    notebook, _ = _grade_hal(tmp_path / "nb", {"softmax_gradients.py": uses_click, "helpers.py": HELPERS,
+                                               "click.ipynb": to_notebook("# %%\nx = 1\n")})
+    assert notebook.score == 100 and list(notebook.submission.modules) == ["helpers.py"]  # the installed click
+    uses_utils = USES_HELPERS.replace("from helpers import", "from utils import")
+    broken = HELPERS.replace("np.max(z)", "0.0")  # unstable: scores less, to tell which file was imported
+    package, _ = _grade_hal(tmp_path / "pkg", {"softmax_gradients.py": uses_utils, "utils.py": broken,
+                                               "utils/__init__.py": HELPERS})
+    assert package.score == 100 and "utils/__init__.py" in package.submission.modules  # a package comes first
+    loose, _ = _grade_hal(tmp_path / "loose", {"softmax_gradients.py": uses_utils, "utils.py": HELPERS,
+                                               "utils/extra.py": broken})
+    assert loose.score == 100 and list(loose.submission.modules) == ["utils.py"]  # a folder without __init__ comes last
+
+
+def test_a_package_past_the_limit_is_said_cut_and_its_missing_module_is_not_a_package_to_install(tmp_path):
+    files = {f"utils/m{i:02d}.py": f"X = {i}\n" for i in range(60)}
+    uses = USES_HELPERS.replace("from helpers import stable_softmax", "from helpers import stable_softmax\n"
+                                "from utils.nothere import X")
+    hal, _ = _grade_hal(tmp_path, {"softmax_gradients.py": uses, "helpers.py": HELPERS, **files})
+    assert any(note.startswith("utils/ holds more modules than the 50 of your own run with the submission")
+               for note in hal.notes), hal.notes
+    assert hal.status == "error" and "No module named 'utils.nothere'" in hal.message
+    assert "not installed" not in hal.message and hal.missing_packages == []
+
+
+def test_a_students_own_test_left_in_a_helper_is_named_with_the_main_guard(tmp_path):
+    testing = HELPERS + "\nprint(stable_softmax([1, 'a']))\n"  # raises in stable_softmax, called from the test
+    hal, _ = _grade_hal(tmp_path, {"softmax_gradients.py": USES_HELPERS, "helpers.py": testing})
+    assert hal.status == "error" and "(helpers.py, line 5" in hal.message
+    assert "it was called from helpers.py, line 8: `print(stable_softmax([1, 'a']))`" in hal.message
+    assert '__name__ == "__main__"' in hal.message
