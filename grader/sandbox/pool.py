@@ -62,7 +62,7 @@ class Job:
     @classmethod
     def of(cls, source: Any, calls: tuple[Call, ...]) -> "Job":
         """The job that runs a submission's code (a ``Source``: its chunks, mode, imports, compiled code, and its own
-        modules, run first) and makes ``calls``."""
+        modules, importable there) and makes ``calls``."""
         modules = [(m.name, m.label, m.code, m.compiled) for m in getattr(source, "modules", [])]
         if (itself := _importable_as_itself(source)):  # a helpers.py that imports the graded file back, say
             modules.append(itself)
