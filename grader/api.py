@@ -93,8 +93,7 @@ def _guess_batch(found, warn: Callable[[str], None]) -> Exercise:
     votes: Counter = Counter()
     voters: dict[str, list[str]] = {}
     for submission in (s for s in found if not s.problem):
-        defined = exercises.defined_in(peek(submission.path, exercises.READ_BYTES))
-        if (guessed := exercises.guess(defined)) is not None:
+        if (guessed := exercises.guess_file(submission.path)) is not None:
             votes[guessed.name] += 1
             voters.setdefault(guessed.name, []).append(submission.student)
     if not votes:  # no definition found in the text: what the first submissions themselves say (or why not)

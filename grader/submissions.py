@@ -13,7 +13,7 @@ from pathlib import Path
 from grader.downloads import read_download, recognise
 from grader.downloads.unpacking import has_zip, read_student_folder
 from grader.errors import GraderError
-from grader.exercises import READ_BYTES, defined_in, guess, most_of
+from grader.exercises import READ_BYTES, defined_in, guess_file, most_of
 from grader.source import read_submission
 from grader.source.modules import add_beside
 from grader.source.reader import peek
@@ -164,7 +164,7 @@ def _beside(chosen: Path, files: list[Path], within: Path | None) -> dict[str, t
             continue
         if len(parts) == 1:  # a notebook too, which Python cannot import: its import says so
             add_beside(beside, f.stem, _relative(f, within), f)
-        elif parts[0].isidentifier() and f.suffix.lower() == ".py":
+        elif f.suffix.lower() == ".py":
             folder = chosen.parent / parts[0]
             add_beside(beside, parts[0], _relative(folder, within) + "/", folder)
     return beside
@@ -333,7 +333,7 @@ def _from_downloads(entries: list, assignment: str | None) -> list[tuple[Submiss
 def _likeliest_assignment(entries: list) -> str | None:
     """The assignment whose functions most of the gradable entries define (as a batch without -a is graded)."""
     votes = Counter(found.name for e in entries if not e.problem and e.original.lower().endswith(tuple(SUFFIXES))
-                    if (found := guess(defined_in(peek(e.path, READ_BYTES)))) is not None)
+                    if (found := guess_file(e.path)) is not None)
     return min(votes, key=lambda name: (-votes[name], name)) if votes else None
 
 

@@ -6,6 +6,7 @@ import re
 
 from grader.exercises import rnn_bptt, softmax_gradients
 from grader.exercises.base import Exercise
+from grader.source.reader import peek
 
 EXERCISES: dict[str, Exercise] = {e.name: e for e in (softmax_gradients.EXERCISE, rnn_bptt.EXERCISE)}
 
@@ -32,6 +33,11 @@ READ_BYTES = 1 << 20  # of a submission's file, searched for the functions it de
 def defined_in(text: bytes) -> set[str]:
     """The names of the functions a file's text defines (read from the text, not run)."""
     return {name.decode() for name in DEFINITION.findall(text)}
+
+
+def guess_file(path) -> Exercise | None:
+    """The exercise whose functions a file's text defines the most of (read from its first READ_BYTES, not run)."""
+    return guess(defined_in(peek(path, READ_BYTES)))
 
 
 def most_of(names: set[str], assignment: str | None) -> int:

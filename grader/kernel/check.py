@@ -7,7 +7,6 @@ shipped with the grader, so the report, its hints and its words are the same.
 
 from __future__ import annotations
 
-import dis
 import types
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from grader.kernel.runner import KernelRunner
 from grader.kernel.source import kernel_source, student_files
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import Launcher
+from grader.source.syntax import globals_read_by
 
 IN_KERNEL = Launcher(name="none", note="grader.check() called the functions in the notebook's own kernel, not in a sandbox")
 
@@ -78,20 +78,11 @@ def _callees(function: str, exercise: Exercise, namespace: dict) -> list[str]:
     todo = [function]
     while todo:
         code = getattr(namespace.get(todo.pop()), "__code__", None)
-        stack = [code] if isinstance(code, types.CodeType) else []
-        while stack:
-            code = stack.pop()
-            for name in _globals_read(code):
-                if name in names and name != function and name not in found and callable(namespace.get(name)):
-                    found.add(name)
-                    todo.append(name)
-            stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+        for name in globals_read_by(code) if isinstance(code, types.CodeType) else ():
+            if name in names and name != function and name not in found and callable(namespace.get(name)):
+                found.add(name)
+                todo.append(name)
     return [name for name in _names(exercise) if name in found]
-
-
-def _globals_read(code: types.CodeType) -> set[str]:
-    """The global names ``code`` reads (those a call of one of the kernel's functions goes through)."""
-    return {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
 
 
 def choose_exercise(function: str | None, assignment: str | None, namespace: dict) -> Exercise:

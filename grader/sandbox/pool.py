@@ -26,6 +26,7 @@ from grader.sandbox.bwrap import SandboxConfig
 from grader.sandbox.cgroups import WorkerCgroup
 from grader.sandbox.limits import Limits
 from grader.sandbox.outcome import SubmissionRun, Transcript, number
+from grader.source.model import Module
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 STARTUP_S = 60.0
@@ -63,13 +64,11 @@ class Job:
     def of(cls, source: Any, calls: tuple[Call, ...]) -> "Job":
         """The job that runs a submission's code (a ``Source``: its chunks, mode, imports, compiled code, and its own
         modules, importable there) and makes ``calls``."""
-        modules = [(m.name, m.label, m.code, m.compiled) for m in getattr(source, "modules", [])]
-        if (itself := _importable_as_itself(source)):  # a helpers.py that imports the graded file back, say
-            modules.append(itself)
-        chunks = tuple((label, code) for _, label, code, _ in modules) + tuple(source.chunks)
-        compiled = tuple(c for *_, c in modules) + tuple(source.compiled) \
+        modules = [*getattr(source, "modules", []), *_importable_as_itself(source)]
+        chunks = tuple((m.label, m.code) for m in modules) + tuple(source.chunks)
+        compiled = tuple(m.compiled for m in modules) + tuple(source.compiled) \
             if len(source.compiled) == len(source.chunks) else ()
-        return cls(chunks, source.mode, calls, preload_for(source.imports), compiled, tuple(m[0] for m in modules))
+        return cls(chunks, source.mode, calls, preload_for(source.imports), compiled, tuple(m.name for m in modules))
 
     def frame(self, limits: Limits, processes: int | None = None, deadline_s: float | None = None) -> bytes:
         """The job's control frame: the calls and the limits, the same for a whole batch (the code goes apart).
@@ -176,17 +175,16 @@ PRELOADS = {"scipy": ("scipy.special", "scipy.linalg"),  # package imported -> w
 # (a worker with SciPy costs about three times as much to fork, so only submissions that import it get one)
 
 
-def _importable_as_itself(source: Any) -> tuple[str, str, str, bytes] | None:
-    """The graded .py file as a module of its own name (name, label, code, compiled), when the code imports that
-    name (a helpers.py doing ``from softmax_gradients import softmax``): as in Python, where the script's file
-    beside it is imported as a module, run a second time."""
-    if source.mode != "module" or len(source.chunks) != 1:
-        return None
-    label, code = source.chunks[0]
+def _importable_as_itself(source: Any) -> list[Module]:
+    """The graded .py file as a module of its own name, when the code imports that name (a helpers.py doing ``from
+    softmax_gradients import softmax``): as in Python, where the script's file beside it is imported as a module,
+    run a second time. None (an empty list) for a notebook, or a name the sandbox gives another module."""
     name = getattr(source, "module_name", "")
-    if not name.isidentifier() or name not in source.imports or name in SANDBOX_OWN or name in sys.stdlib_module_names:
-        return None
-    return name, label, code, source.compiled[0] if len(source.compiled) == 1 else b""
+    if source.mode != "module" or len(source.chunks) != 1 or not name.isidentifier() or name not in source.imports \
+            or name in SANDBOX_OWN or name in sys.stdlib_module_names:
+        return []
+    (label, code), = source.chunks
+    return [Module(name, label, code, source.compiled[0] if len(source.compiled) == 1 else b"", source.sha256)]
 
 
 SANDBOX_OWN = frozenset({"worker", "submission", "calls", "protocol", "grader", "numpy", *PRELOADS})

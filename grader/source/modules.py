@@ -150,8 +150,10 @@ def _last_resort(path: Path) -> bool:
 
 
 def add_beside(found: dict[str, tuple[str, Path]], name: str, called: str, path: Path) -> None:
-    """Put ``path`` in ``found`` under ``name`` unless what is there ranks before it (:func:`rank`)."""
-    if name not in found or rank(path) < rank(found[name][1]):
+    """Put ``path`` in ``found`` under ``name``, when that is a name ``import`` can take, unless what is there is
+    that path or ranks before it (:func:`rank`)."""
+    there = found.get(name)
+    if name.isidentifier() and (there is None or there[1] != path and rank(path) < rank(there[1])):
         found[name] = (called, path)
 
 
@@ -196,10 +198,10 @@ def files_beside(path: Path) -> dict[str, tuple[str, Path]]:
                 if number >= MAX_ENTRIES:
                     break
                 stem, dot, suffix = entry.name.rpartition(".")
-                if (dot and suffix.lower() in ("py", "ipynb") and entry.name != path.name and stem.isidentifier()
-                        and entry.is_file(follow_symlinks=False)):
+                if dot and suffix.lower() in ("py", "ipynb") and entry.name != path.name \
+                        and entry.is_file(follow_symlinks=False):
                     add_beside(found, stem, entry.name, Path(entry.path))  # a notebook: importing it raises, saying why
-                elif entry.name.isidentifier() and entry.is_dir(follow_symlinks=False):
+                elif entry.is_dir(follow_symlinks=False):
                     add_beside(found, entry.name, f"{entry.name}/", Path(entry.path))
     except OSError:
         pass

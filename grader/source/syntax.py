@@ -245,7 +245,12 @@ def first_read(compiled: list[bytes], function: str, name: str) -> int | None:
 @functools.lru_cache(maxsize=128)  # a submission's hints ask again and again, of the same few functions
 def _global_names(compiled: tuple[bytes, ...], function: str) -> frozenset[str]:
     last = _top_level_functions(compiled).get(function)
-    return frozenset() if last is None else frozenset(name for inner in (last, *_nested(last)) for name in _globals_in(inner))
+    return frozenset() if last is None else globals_read_by(last)
+
+
+def globals_read_by(code: types.CodeType) -> frozenset[str]:
+    """The global names a code object reads, in it and in the code it nests (not attributes: ``sp.softmax``)."""
+    return frozenset(name for inner in (code, *_nested(code)) for name in _globals_in(inner))
 
 
 def _globals_in(code: types.CodeType):
